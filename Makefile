@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` and `make test` (both create .venv first).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[ray,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/curate run pipelines/quickstart.yaml --overwrite
+
+test: $(STAMP)
+	$(BIN)/ruff check curate tests benchmarks scripts
+	$(BIN)/python -m pytest -q -rs
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check curate tests benchmarks scripts
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

@@ -1,0 +1,122 @@
+"""The ``curate`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from curate.config.yaml_source import PipelineConfigError
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from curate.config.pipeline_config import load_pipeline
+    from curate.pipeline.run import make_executor, run_pipeline
+    from curate.stats.report_table import format_report
+
+    config = load_pipeline(args.pipeline)
+    executor = make_executor(config, args.workers, args.executor) if args.executor else None
+    result = run_pipeline(config, output=args.output, workers=args.workers, executor=executor,
+                          overwrite=args.overwrite)
+    if executor is not None:
+        executor.close()
+    print(format_report(result.stats))
+    done = "resumed: " if result.skipped_tasks else ""
+    print(f"\n{done}{result.ran_tasks} shard tasks run, {result.skipped_tasks} already done; "
+          f"{result.seconds:.1f}s; output in {result.out_dir}")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from curate.config.pipeline_config import load_pipeline
+    from curate.pipeline.plan import format_plan
+
+    config = load_pipeline(args.pipeline)
+    print(format_plan(config, output=args.output))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from curate.pipeline.run import load_stats
+    from curate.stats.report_table import format_report
+
+    try:
+        stats = load_stats(args.out_dir)
+    except FileNotFoundError:
+        print(f"curate: no statistics in {args.out_dir}/_stats/stats.json; is it the output of a finished run?",
+              file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(stats["languages"], indent=1))
+    else:
+        print(format_report(stats, langs=args.lang, sort=args.sort))
+    return 0
+
+
+def _cmd_langs(args: argparse.Namespace) -> int:
+    from curate.langid.langs_command import run_langs
+
+    return run_langs(args.code, script=args.script, name=args.name, tier=args.tier)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="curate", description="Web crawls -> per-language pretraining corpora.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a pipeline file")
+    run.add_argument("pipeline")
+    run.add_argument("--output", "-o", help="output folder or URL (default: the file's `output:`)")
+    run.add_argument("--workers", "-w", type=int, help="parallel shard tasks (default: the file's, else CPUs)")
+    run.add_argument("--executor", choices=["local", "ray"], help="override the file's executor.type")
+    run.add_argument("--overwrite", action="store_true", help="delete an output of a different config first")
+    run.set_defaults(func=_cmd_run)
+
+    plan = sub.add_parser("plan", help="validate a pipeline and show stages, shards and settings; no work")
+    plan.add_argument("pipeline")
+    plan.add_argument("--output", "-o")
+    plan.set_defaults(func=_cmd_plan)
+
+    report = sub.add_parser("report", help="per-language table of a finished run")
+    report.add_argument("out_dir")
+    report.add_argument("--lang", action="append", help="only these languages (repeatable)")
+    report.add_argument("--sort", default="in", choices=["in", "kept", "removed", "errored", "bytes", "words",
+                                                         "lang", "kept_pct"])
+    report.add_argument("--json", action="store_true", help="print the per-language summary as JSON")
+    report.set_defaults(func=_cmd_report)
+
+    langs = sub.add_parser("langs", help="list languages, or show every setting of one")
+    langs.add_argument("code", nargs="?")
+    langs.add_argument("--script")
+    langs.add_argument("--name")
+    langs.add_argument("--tier", choices=["extreme-low", "low", "mid", "high"])
+    langs.set_defaults(func=_cmd_langs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PipelineConfigError as exc:
+        print(f"curate: invalid pipeline: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("curate: interrupted; partial files were removed, rerun the same command to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            print(f"curate: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from curate.io.input_files import InputError
+    from curate.langid.fasttext_model import ModelNotFoundError
+    from curate.pipeline.run_state import OutputInUseError
+
+    return (InputError, ModelNotFoundError, OutputInUseError)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The pipeline file schema. Validation happens before any work and names file, line and key."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from curate.blocks.base import Block
+from curate.blocks.registry import BUILTIN_BLOCKS, UnknownBlockError, resolve_block
+from curate.config.yaml_source import PipelineConfigError, YamlSource, load_yaml, parse_yaml
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputConfig(_Strict):
+    paths: list[str] = Field(min_length=1, description="files, folders, globs or fsspec URLs (s3://, gs://, hf://)")
+    format: Literal["auto", "warc", "jsonl", "parquet"] = "auto"
+    batch_size: int = Field(256, ge=1)
+    options: dict[str, Any] = Field(default_factory=dict, description="reader settings, e.g. text_key, max_bytes")
+
+
+class ExecutorConfig(_Strict):
+    type: Literal["local", "ray"] = "local"
+    workers: int | None = Field(None, ge=1, description="parallel shard tasks; default: CPU count")
+    address: str | None = Field(None, description="Ray cluster address (ray executor)")
+    retries: int = Field(3, ge=0, description="retries of a failed shard task (ray executor)")
+
+
+class WriterConfig(_Strict):
+    compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    compression_level: int | None = 3
+    row_group_rows: int = Field(20_000, ge=1)
+    write_removed: bool = True
+
+
+class StepConfig(BaseModel):
+    """One pipeline step after validation."""
+
+    name: str
+    settings: dict[str, Any]
+    index: int
+
+    def build(self) -> Block:
+        return resolve_block(self.name)(**self.settings)
+
+
+class PipelineConfig(_Strict):
+    name: str = "pipeline"
+    input: InputConfig
+    output: str
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    writer: WriterConfig = Field(default_factory=WriterConfig)
+    pipeline: list[Any] = Field(min_length=1)
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    source_path: str = Field("<string>", exclude=True)
+
+    @property
+    def steps(self) -> list[StepConfig]:
+        return [StepConfig(name=name, settings=settings, index=i)
+                for i, (name, settings) in enumerate(_step_items(self.pipeline))]
+
+    def identity(self) -> dict[str, Any]:
+        """What determines the output: everything but how and where it runs."""
+        return {
+            "input": self.input.model_dump(),
+            "pipeline": [[s.name, s.settings] for s in self.steps],
+            "overrides": self.overrides,
+            "writer": self.writer.model_dump(),
+        }
+
+
+def _step_items(pipeline: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+    items = []
+    for step in pipeline:
+        if isinstance(step, str):
+            items.append((step, {}))
+        else:
+            (name, settings), = step.items()
+            items.append((name, dict(settings or {})))
+    return items
+
+
+def _settings_model(cls: type[Block]) -> type[BaseModel]:
+    sig = inspect.signature(cls)
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # unresolvable annotations in user code: validate names only
+        hints = {}
+    fields: dict[str, Any] = {}
+    for param in sig.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or param.name == "self":
+            continue
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (hints.get(param.name, Any), default)
+    return create_model(f"{cls.__name__}Settings", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _allowed(cls: type[Block]) -> str:
+    names = [p for p in inspect.signature(cls).parameters if p != "self"]
+    return ", ".join(names) if names else "(no settings)"
+
+
+def validate_source(src: YamlSource) -> PipelineConfig:
+    data = dict(src.data)
+    try:
+        config = PipelineConfig(**data, source_path=src.path)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc)
+        if err["type"] == "extra_forbidden":
+            model_fields = {
+                (): PipelineConfig, ("input",): InputConfig, ("executor",): ExecutorConfig, ("writer",): WriterConfig,
+            }.get(loc[:-1], PipelineConfig)
+            allowed = ", ".join(f for f in model_fields.model_fields if f != "source_path")
+            raise PipelineConfigError(f"{src.where(loc)}: unknown key {key!r}; allowed here: {allowed}") from None
+        raise PipelineConfigError(f"{src.where(loc)}: {key}: {err['msg']} (got {err.get('input')!r})") from None
+    for i, step in enumerate(config.pipeline):
+        loc: tuple[str | int, ...] = ("pipeline", i)
+        if isinstance(step, str):
+            step = {step: {}}
+        if not isinstance(step, dict) or len(step) != 1:
+            raise PipelineConfigError(
+                f"{src.where(loc)}: pipeline[{i}]: each step is one block name with its settings, "
+                f"e.g. '- gopher_quality: {{}}'; got {step!r}"
+            )
+        (name, settings), = step.items()
+        try:
+            cls = resolve_block(str(name))
+        except UnknownBlockError as exc:
+            raise PipelineConfigError(f"{src.where(loc + (name,))}: pipeline[{i}]: {exc}") from None
+        if settings is not None and not isinstance(settings, dict):
+            raise PipelineConfigError(
+                f"{src.where(loc + (name,))}: pipeline[{i}].{name}: settings must be a mapping; got {settings!r}"
+            )
+        try:
+            _settings_model(cls)(**(settings or {}))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"])
+            where = src.where(loc + (name,) + tuple(err["loc"][:1]))
+            if err["type"] == "extra_forbidden":
+                raise PipelineConfigError(
+                    f"{where}: pipeline[{i}].{name}: unknown setting {key!r}; allowed: {_allowed(cls)}"
+                ) from None
+            raise PipelineConfigError(
+                f"{where}: pipeline[{i}].{name}.{key}: {err['msg']} (got {err.get('input')!r})"
+            ) from None
+    _validate_overrides(config, src)
+    return config
+
+
+def _validate_overrides(config: PipelineConfig, src: YamlSource) -> None:
+    if not config.overrides:
+        return
+    from curate.langid.table import load_language_table
+
+    try:
+        load_language_table().with_overrides(config.overrides)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise PipelineConfigError(f"{src.where(('overrides',))}: overrides: {exc}") from None
+
+
+def load_pipeline(path: str) -> PipelineConfig:
+    return validate_source(load_yaml(path))
+
+
+def parse_pipeline(text: str, path: str = "<string>") -> PipelineConfig:
+    return validate_source(parse_yaml(text, path))
+
+
+def builtin_block_names() -> list[str]:
+    return sorted(BUILTIN_BLOCKS)

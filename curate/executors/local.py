@@ -1,0 +1,62 @@
+"""Local executor: a process pool, one task per item, with a progress bar.
+
+Workers are spawned (not forked): Arrow and Polars keep thread pools that do not survive a
+fork. With ``workers=1`` tasks run in this process, which is what tests and debuggers want.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from tqdm import tqdm
+
+from curate.executors.base import Executor
+
+
+class LocalExecutor(Executor):
+    name = "local"
+
+    def __init__(self, workers: int | None = None, progress: bool = True) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.progress = progress and sys.stderr.isatty()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any], desc: str = "") -> list[Any]:
+        bar = tqdm(total=len(items), desc=desc, unit="task", disable=not self.progress, leave=False)
+        try:
+            if self.workers == 1 or len(items) <= 1:
+                results = []
+                for item in items:
+                    results.append(fn(item))
+                    bar.update(1)
+                return results
+            pool = self._get_pool()
+            futures: dict[Future[Any], int] = {pool.submit(fn, item): i for i, item in enumerate(items)}
+            results_by_index: dict[int, Any] = {}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    results_by_index[futures[fut]] = fut.result()  # re-raises a task's exception here
+                    bar.update(1)
+            return [results_by_index[i] for i in range(len(items))]
+        except BaseException:
+            self.close(cancel=True)
+            raise
+        finally:
+            bar.close()
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool = None

@@ -1,0 +1,75 @@
+"""Turn an HTTP response body from a WARC record into HTML text.
+
+Crawlers record bodies as sent: chunked, gzip/deflate/brotli-encoded, in any charset, and the
+headers sometimes lie (``Transfer-Encoding: chunked`` on a body that is not). Each decoding step
+is tried and, when it fails, the raw bytes are kept: a wrong header must not lose the page.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+from fastwarc.stream_io import BrotliReader, ChunkedReader
+from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+HTML_MIME_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml+xhtml"})
+
+
+class PayloadDecodeError(ValueError):
+    """The body could not be decoded (e.g. gzip-encoded but corrupt)."""
+
+
+def mime_type(content_type: str | None) -> str:
+    if not content_type:
+        return ""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def looks_like_html(body: bytes) -> bool:
+    """Sniff the start of a body with no usable Content-Type (wayback snapshots have none)."""
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in head or b"<body" in head
+
+
+def _dechunk(body: bytes) -> bytes:
+    try:
+        return ChunkedReader(io.BytesIO(body)).read()
+    except OSError:
+        return body  # header said chunked, body is not: keep it as it is
+
+
+def _decompress(body: bytes, encoding: str) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity", "none"):
+        return body
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, sent by some servers
+        if encoding == "br":
+            return BrotliReader(io.BytesIO(body)).read()
+    except (zlib.error, OSError) as exc:
+        if looks_like_html(body):
+            return body  # mislabelled: the bytes are already plain
+        raise PayloadDecodeError(f"Content-Encoding {encoding!r} could not be decoded: {exc}") from exc
+    return body  # unknown encodings: keep the bytes, charset detection decides
+
+
+def decode_body(body: bytes, transfer_encoding: str | None, content_encoding: str | None) -> bytes:
+    if transfer_encoding and "chunked" in transfer_encoding.lower():
+        body = _dechunk(body)
+    if content_encoding:
+        for enc in reversed(content_encoding.split(",")):
+            body = _decompress(body, enc)
+    return body
+
+
+def body_to_text(body: bytes, http_charset: str | None) -> str:
+    """Decode bytes with the declared charset when it works, else a detected one (never raises)."""
+    encoding = (http_charset or "").strip().lower() or detect_encoding(body)
+    return bytes_to_str(body, encoding)

@@ -1,0 +1,71 @@
+"""JSONL reader (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``): one document per line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import ClassVar
+
+import fsspec
+import pyarrow as pa
+
+from curate.io.read_counts import ReadCounts
+from curate.io.reader_base import BatchBuilder, Reader
+from curate.io.warc_reader import record_id_for
+
+
+class JsonlReader(Reader):
+    """Reads ``{"text": ..., "id": ..., "url": ...}`` lines; field names are settings.
+
+    A line that is not JSON, or has no text, is counted (``errored:bad_json`` /
+    ``skipped:empty``) with the file and line number, and reading goes on.
+    """
+
+    name: ClassVar[str] = "jsonl"
+    suffixes: ClassVar[tuple[str, ...]] = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz", ".ndjson")
+
+    def __init__(
+        self, batch_size: int = 256, text_key: str = "text", id_key: str = "id", url_key: str = "url",
+        date_key: str = "date",
+    ) -> None:
+        super().__init__(batch_size)
+        self.text_key, self.id_key, self.url_key, self.date_key = text_key, id_key, url_key, date_key
+
+    def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
+        builder = BatchBuilder(self.batch_size)
+        with fsspec.open(path, "rt", encoding="utf-8", errors="replace", compression="infer") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                counts.records += 1
+                try:
+                    obj = json.loads(line)
+                    if not isinstance(obj, dict):
+                        raise ValueError("line is not a JSON object")
+                except ValueError as exc:
+                    counts.error("bad_json", f"{path}:{line_no}: not a JSON object ({exc}); fix or drop the line")
+                    continue
+                text = obj.get(self.text_key)
+                if not isinstance(text, str) or not text.strip():
+                    counts.skip("empty")
+                    continue
+                meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+                raw_id = obj.get(self.id_key)
+                counts.emitted += 1
+                table = builder.add(
+                    id=str(raw_id) if raw_id is not None else record_id_for(None, path, line_no),
+                    url=_str(obj.get(self.url_key) or meta.get(self.url_key)),
+                    date=_str(obj.get(self.date_key) or meta.get(self.date_key)),
+                    source=path,
+                    html=None,
+                    text=text,
+                )
+                if table is not None:
+                    yield table
+        last = builder.flush()
+        if last is not None:
+            yield last
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)

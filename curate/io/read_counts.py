@@ -1,0 +1,35 @@
+"""Accounting of what a reader saw: records read = emitted + skipped (by reason) + errored."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_MESSAGES = 20  # per shard; enough to act on without flooding the stats file
+
+
+@dataclass
+class ReadCounts:
+    records: int = 0
+    emitted: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    errored: Counter[str] = field(default_factory=Counter)
+    messages: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
+
+    def error(self, reason: str, message: str) -> None:
+        self.errored[reason] += 1
+        if len(self.messages) < MAX_MESSAGES:
+            self.messages.append(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "emitted": self.emitted,
+            "skipped": dict(sorted(self.skipped.items())),
+            "errored": dict(sorted(self.errored.items())),
+            "messages": list(self.messages),
+        }

@@ -1,0 +1,46 @@
+"""What every reader does: stream one input file as Arrow batches of the reader schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pyarrow as pa
+
+from curate.blocks.columns import READER_SCHEMA
+from curate.io.read_counts import ReadCounts
+
+
+class Reader:
+    """Base class of readers. ``name`` is the YAML ``input.format`` value."""
+
+    name: ClassVar[str] = ""
+    suffixes: ClassVar[tuple[str, ...]] = ()  # file endings that select this reader with format: auto
+
+    def __init__(self, batch_size: int = 256) -> None:
+        self.batch_size = batch_size
+
+    def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class BatchBuilder:
+    """Collects reader rows and cuts them into tables of ``batch_size`` rows."""
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.rows: dict[str, list[str | None]] = {name: [] for name in READER_SCHEMA.names}
+
+    def add(self, **values: str | None) -> pa.Table | None:
+        for name in READER_SCHEMA.names:
+            self.rows[name].append(values.get(name))
+        if len(self.rows["id"]) >= self.batch_size:
+            return self.flush()
+        return None
+
+    def flush(self) -> pa.Table | None:
+        if not self.rows["id"]:
+            return None
+        table = pa.table(self.rows, schema=READER_SCHEMA)
+        self.rows = {name: [] for name in READER_SCHEMA.names}
+        return table

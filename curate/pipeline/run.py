@@ -1,0 +1,140 @@
+"""Run a validated pipeline: stages shard-parallel on an executor, global steps at barriers,
+completion markers for resume, and the merged statistics at the end."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+
+from curate.blocks.base import GlobalJob
+from curate.config.pipeline_config import PipelineConfig
+from curate.executors.base import Executor
+from curate.io.input_files import Shard, expand_paths
+from curate.io.sample_paths import resolve_sample_path
+from curate.pipeline.run_state import claim_output, config_hash, remove_partial_files
+from curate.pipeline.shard_task import ShardTask, languages_for, read_marker, run_shard_task, write_marker
+from curate.pipeline.stages import Stage, split_stages
+from curate.stats.run_stats import merge_run_stats, merge_stage_results, write_run_stats
+
+
+@dataclass
+class RunResult:
+    out_dir: str
+    config_hash: str
+    stats: dict[str, Any]
+    skipped_tasks: int
+    ran_tasks: int
+    seconds: float
+
+
+def make_executor(config: PipelineConfig, workers: int | None = None, executor: str | None = None) -> Executor:
+    kind = executor or config.executor.type
+    n = workers or config.executor.workers
+    if kind == "ray":
+        from curate.executors.ray_executor import RayExecutor
+
+        return RayExecutor(address=config.executor.address, retries=config.executor.retries, workers=n)
+    from curate.executors.local import LocalExecutor
+
+    return LocalExecutor(workers=n)
+
+
+def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shard]:
+    paths = [resolve_sample_path(p) for p in config.input.paths]
+    return expand_paths(paths, config.input.format, check_exists=check_exists)
+
+
+def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int | None = None,
+                 executor: Executor | None = None, overwrite: bool = False) -> RunResult:
+    started = time.time()
+    out_dir = (output or config.output).rstrip("/")
+    digest = config_hash(config.identity())
+    claim_output(out_dir, digest, config.name, overwrite)
+    remove_partial_files(out_dir)
+    shards = input_shards(config)
+    steps = config.steps
+    names = [s.name for s in steps]
+    stages = split_stages([s.build() for s in steps])
+    own_executor = executor is None
+    executor = executor or make_executor(config, workers)
+    marker_dir = f"{out_dir}/_markers/{digest}"
+    ran = skipped = 0
+    global_stats: dict[str, Any] = {}
+    stage_results: list[list[dict[str, Any]]] = []
+    try:
+        next_inputs: dict[str, str | None] = {s.shard_id: None for s in shards}
+        for stage in stages:
+            final = stage.index == len(stages) - 1
+            stage_markers = [f"{marker_dir}/stage{stage.index}-{s.shard_id}.json" for s in shards]
+            stage_done = all(read_marker(m) is not None for m in stage_markers)
+            if stage.barrier is not None:
+                previous = merge_stage_results(stage_results[-1]) if stage_results else {}
+                global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor, marker_dir,
+                                                     config.overrides, skip=stage_done, previous=previous))
+            tasks: list[ShardTask] = []
+            results: dict[str, dict[str, Any]] = {}
+            for shard in shards:
+                marker = f"{marker_dir}/stage{stage.index}-{shard.shard_id}.json"
+                done = read_marker(marker)
+                if done is not None:
+                    results[shard.shard_id] = done
+                    skipped += 1
+                    continue
+                tasks.append(ShardTask(
+                    shard=shard, stage=stage.index, blocks=stage.blocks, step_names=names,
+                    input_path=next_inputs[shard.shard_id], reader_settings=config.input.model_dump(),
+                    out_dir=out_dir, final=final, marker=marker, overrides=config.overrides,
+                    writer=config.writer.model_dump(),
+                ))
+            for result in executor.map(run_shard_task, tasks, desc=f"stage {stage.index}"):
+                results[result["shard"]] = result
+                ran += 1
+            ordered = [results[s.shard_id] for s in shards]
+            stage_results.append(ordered)
+            next_inputs = {r["shard"]: r.get("next_input", "") for r in ordered}
+    finally:
+        if own_executor:
+            executor.close()
+    stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
+    write_run_stats(out_dir, stats, timing={"seconds": round(time.time() - started, 3), "ran_tasks": ran,
+                                            "skipped_tasks": skipped})
+    _remove_intermediate(out_dir)
+    return RunResult(out_dir, digest, stats, skipped, ran, time.time() - started)
+
+
+def _prepare_barrier(stage: Stage, shards: list[Shard], inputs: dict[str, str | None], out_dir: str,
+                     executor: Executor, marker_dir: str, overrides: dict[str, Any], skip: bool,
+                     previous: dict[str, Any]) -> dict[str, Any]:
+    """Run a global step's ``prepare``; when the stage after it is complete, only reload its stats."""
+    assert stage.barrier is not None
+    step_index, step = stage.barrier
+    marker = f"{marker_dir}/global-{step_index}.json"
+    if skip:
+        return {f"{step_index}:{step.name}": read_marker(marker) or {}}
+    job = GlobalJob(
+        shards=[(s.shard_id, inputs[s.shard_id] or "") for s in shards],
+        workdir=f"{out_dir}/_work/{step.name}-{step_index}",
+        map=lambda fn, items: executor.map(fn, items, desc=f"{step.name}"),
+        previous_stage=previous,
+    )
+    job.languages = languages_for(overrides)
+    step.prepare(job)  # resumable by itself: it skips the phases its workdir marks as done
+    previous = read_marker(marker)
+    stats = job.stats or (previous or {})
+    write_marker(marker, stats)
+    return {f"{step_index}:{step.name}": stats}
+
+
+def _remove_intermediate(out_dir: str) -> None:
+    fs, root = fsspec.core.url_to_fs(out_dir)
+    if fs.exists(f"{root}/_work"):
+        fs.rm(f"{root}/_work", recursive=True)
+
+
+def load_stats(out_dir: str) -> dict[str, Any]:
+    with fsspec.open(f"{out_dir.rstrip('/')}/_stats/stats.json", "r") as handle:
+        return json.load(handle)

@@ -1,0 +1,200 @@
+"""Run one shard through one stage: read, apply the blocks, write kept and removed rows.
+
+This function is what executors run (a process-pool task locally, a Ray task on a cluster):
+arguments and result are plain picklable data, and the result is also written as the shard's
+completion marker so a rerun can skip it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import fsspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from curate.blocks.base import Block, BlockContext, BlockOutput, GlobalStep
+from curate.blocks.columns import CLUSTER_SIZE, DROP_REASON, DROP_STAGE
+from curate.io.input_files import READERS, Shard
+from curate.io.parquet_output import ParquetOutput, lang_values
+from curate.io.read_counts import ReadCounts
+from curate.pipeline.step_counts import StepCounts, error_kind
+
+
+@dataclass
+class ShardTask:
+    shard: Shard
+    stage: int
+    blocks: list[tuple[int, Block]]
+    step_names: list[str]
+    input_path: str | None  # previous stage's output for this shard ("" = empty); None = read the raw input
+    reader_settings: dict[str, Any]
+    out_dir: str
+    final: bool
+    marker: str
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    writer: dict[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=4)
+def _languages(overrides_json: str) -> Any:
+    from curate.langid.table import load_language_table
+
+    table = load_language_table()
+    overrides = json.loads(overrides_json)
+    return table.with_overrides(overrides) if overrides else table
+
+
+def languages_for(overrides: dict[str, dict[str, Any]]) -> Any:
+    """The language table with a pipeline's overrides, built once per process."""
+    return _languages(json.dumps(overrides, sort_keys=True))
+
+
+def _read(task: ShardTask, counts: ReadCounts) -> Iterator[pa.Table]:
+    batch_size = int(task.reader_settings.get("batch_size", 256))
+    if task.input_path == "":
+        return  # the previous stage kept nothing of this shard
+    if task.input_path is None:
+        options = dict(task.reader_settings.get("options", {}))
+        reader = READERS[task.shard.format](batch_size=batch_size, **options)
+        yield from reader.read(task.shard.path, counts)
+        return
+    with fsspec.open(task.input_path, "rb") as handle:
+        pfile = pq.ParquetFile(handle)
+        for batch in pfile.iter_batches(batch_size=batch_size):
+            counts.records += batch.num_rows
+            counts.emitted += batch.num_rows
+            yield pa.Table.from_batches([batch])
+
+
+def _with_drop_columns(table: pa.Table, stage: str, reasons: list[str]) -> pa.Table:
+    table = table.append_column(DROP_STAGE, pa.array([stage] * table.num_rows, pa.string()))
+    return table.append_column(DROP_REASON, pa.array(reasons, pa.string()))
+
+
+class ClusterSizeCounts:
+    """Per language and MinHash cluster size: documents the filters kept and removed.
+
+    Rehydration needs the removal rate of each cluster size (FineWeb2 section 4); the dedup
+    step's own removals are not filter removals and are not counted.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, dict[int, int]]] = {}
+
+    def add(self, table: pa.Table, what: str) -> None:
+        if CLUSTER_SIZE not in table.column_names or table.num_rows == 0:
+            return
+        for lang, size in zip(lang_values(table), table.column(CLUSTER_SIZE).to_pylist(), strict=True):
+            bucket = self.counts.setdefault(lang, {"kept": {}, "removed": {}})[what]
+            size = int(size or 1)
+            bucket[size] = bucket.get(size, 0) + 1
+
+    def to_dict(self) -> dict[str, dict[str, dict[str, int]]]:
+        return {lang: {what: {str(k): v for k, v in sorted(sizes.items())} for what, sizes in c.items()}
+                for lang, c in sorted(self.counts.items())}
+
+
+def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: StepCounts,
+           removed: ParquetOutput | None, sizes: ClusterSizeCounts) -> pa.Table:
+    n = table.num_rows
+    try:
+        result = block.process(table, ctx)
+    except Exception as exc:  # a block failing on a whole batch: count the batch as errored, go on
+        msg = f"{type(exc).__name__}: {exc}"[:500]
+        result = BlockOutput(table=table, errors=[msg] * n)
+    out = result.table
+    keep = np.ones(n, dtype=bool) if result.keep is None else np.asarray(result.keep, dtype=bool).copy()
+    errors = result.errors or [None] * n
+    reasons = result.reasons or [None] * n
+    outcome: list[tuple[str, str | None]] = []
+    drop_reasons: list[str | None] = []
+    for i in range(n):
+        if errors[i] is not None:
+            keep[i] = False
+            outcome.append(("errored", error_kind(errors[i])))
+            drop_reasons.append(f"{name}:error:{errors[i]}")
+        elif not keep[i]:
+            reason = reasons[i] or "removed"
+            outcome.append(("removed", reason))
+            drop_reasons.append(f"{name}:{reason}")
+        else:
+            outcome.append(("out", None))
+            drop_reasons.append(None)
+    counts.add(lang_values(out), outcome)
+    if keep.all():
+        return out
+    mask = pa.array(keep)
+    dropped = out.filter(pc.invert(mask))
+    if not isinstance(block, GlobalStep):
+        sizes.add(dropped, "removed")
+    if removed is not None:
+        removed.add(_with_drop_columns(dropped, name, [r for r in drop_reasons if r is not None]))
+    return out.filter(mask)
+
+
+def run_shard_task(task: ShardTask) -> dict[str, Any]:
+    started = time.time()
+    read_counts = ReadCounts()
+    step_counts = {i: StepCounts() for i, _ in task.blocks}
+    ctx = BlockContext(shard=task.shard.shard_id, languages=languages_for(task.overrides))
+    writer = dict(task.writer)
+    write_removed = writer.pop("write_removed", True)
+    kept = ParquetOutput(
+        task.out_dir if task.final else f"{task.out_dir}/_work/stage{task.stage}",
+        f"part-{task.shard.shard_id}.parquet" if task.final else f"{task.shard.shard_id}.parquet",
+        partition_by_lang=task.final, **writer,
+    )
+    removed = ParquetOutput(
+        f"{task.out_dir}/_removed", f"part-{task.shard.shard_id}-stage{task.stage}.parquet",
+        partition_by_lang=True, **writer,
+    ) if write_removed else None
+    sizes = ClusterSizeCounts()
+    for table in _read(task, read_counts):
+        for i, block in task.blocks:
+            if table.num_rows == 0:
+                break
+            table = _apply(block, task.step_names[i], table, ctx, step_counts[i], removed, sizes)
+        if table.num_rows:
+            sizes.add(table, "kept")
+            kept.add(table)
+    written = kept.close()
+    removed_written = removed.close() if removed is not None else {}
+    result = {
+        "shard": task.shard.shard_id,
+        "path": task.shard.path,
+        "stage": task.stage,
+        "read": read_counts.to_dict(),
+        "steps": {str(i): step_counts[i].to_dict() for i, _ in task.blocks},
+        "output": {lang: {k: v for k, v in s.items() if k != "file"} for lang, s in written.items()} if task.final else {},
+        "removed_rows": {lang: s["documents"] for lang, s in removed_written.items()},
+        "cluster_sizes": sizes.to_dict(),
+        "seconds": round(time.time() - started, 3),
+    }
+    if not task.final:
+        result["next_input"] = written.get("_all", {}).get("file", "")
+    write_marker(task.marker, result)
+    return result
+
+
+def write_marker(path: str, payload: dict[str, Any]) -> None:
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
+    with fs.open(fs_path + ".tmp", "w") as handle:
+        json.dump(payload, handle, sort_keys=True)
+    fs.mv(fs_path + ".tmp", fs_path)
+
+
+def read_marker(path: str) -> dict[str, Any] | None:
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    if not fs.exists(fs_path):
+        return None
+    with fs.open(fs_path, "r") as handle:
+        return json.load(handle)
