@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/curate run pipelines/quickstart.yaml --overwrite
 
-test: $(STAMP)
+# headless Chromium for the report rendering test (Debian's package; no browser download)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium not installed: the report rendering test will be skipped"
+
+test: $(STAMP) browser
 	$(BIN)/ruff check curate tests benchmarks scripts
 	$(BIN)/python -m pytest -q -rs
 

@@ -38,18 +38,27 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from curate.pipeline.run import load_stats
-    from curate.stats.report_table import format_report
+    from curate.stats.html_report import write_html_report
+    from curate.stats.report_table import format_comparison, format_report
 
-    try:
-        stats = load_stats(args.out_dir)
-    except FileNotFoundError:
-        print(f"curate: no statistics in {args.out_dir}/_stats/stats.json; is it the output of a finished run?",
-              file=sys.stderr)
-        return 2
+    loaded = []
+    for out_dir in args.out_dirs:
+        try:
+            loaded.append(load_stats(out_dir))
+        except FileNotFoundError:
+            print(f"curate: no statistics in {out_dir}/_stats/stats.json; is it the output of a finished run?",
+                  file=sys.stderr)
+            return 2
+    if len(loaded) == 2:
+        print(format_comparison(loaded[0], loaded[1], names=(args.out_dirs[0], args.out_dirs[1]), langs=args.lang))
+        return 0
+    stats = loaded[0]
     if args.json:
         print(json.dumps(stats["languages"], indent=1))
     else:
         print(format_report(stats, langs=args.lang, sort=args.sort))
+    if args.html:
+        print(f"\nwrote {write_html_report(args.out_dirs[0], stats)}")
     return 0
 
 
@@ -76,12 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--output", "-o")
     plan.set_defaults(func=_cmd_plan)
 
-    report = sub.add_parser("report", help="per-language table of a finished run")
-    report.add_argument("out_dir")
+    report = sub.add_parser("report", help="per-language table of a finished run; two folders: compare them")
+    report.add_argument("out_dirs", nargs="+", metavar="OUT_DIR", help="one run, or two runs to compare")
     report.add_argument("--lang", action="append", help="only these languages (repeatable)")
     report.add_argument("--sort", default="in", choices=["in", "kept", "removed", "errored", "bytes", "words",
                                                          "lang", "kept_pct"])
     report.add_argument("--json", action="store_true", help="print the per-language summary as JSON")
+    report.add_argument("--html", action="store_true", help="(re)write OUT/report.html from the statistics")
     report.set_defaults(func=_cmd_report)
 
     langs = sub.add_parser("langs", help="list languages, or show every setting of one")
@@ -100,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineConfigError as exc:
         print(f"curate: invalid pipeline: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `curate report OUT | head`
+        return 0
     except KeyboardInterrupt:
         print("curate: interrupted; partial files were removed, rerun the same command to resume", file=sys.stderr)
         return 130

@@ -58,6 +58,11 @@ class Block:
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def batch_stats(self, table: pa.Table) -> dict[str, dict[str, int]]:
+        """Optional extra counters over this block's output batch, per language:
+        ``{lang: {metric: count}}``; summed over batches, shards and resumed runs."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """Settings shown by ``curate plan``."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}

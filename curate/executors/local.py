@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from tqdm import tqdm
-
 from curate.executors.base import Executor
+from curate.executors.progress import Progress
 
 
 class LocalExecutor(Executor):
@@ -23,7 +21,7 @@ class LocalExecutor(Executor):
 
     def __init__(self, workers: int | None = None, progress: bool = True) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self.progress = progress and sys.stderr.isatty()
+        self.progress = progress
         self._pool: ProcessPoolExecutor | None = None
 
     def _get_pool(self) -> ProcessPoolExecutor:
@@ -32,13 +30,13 @@ class LocalExecutor(Executor):
         return self._pool
 
     def map(self, fn: Callable[[Any], Any], items: list[Any], desc: str = "") -> list[Any]:
-        bar = tqdm(total=len(items), desc=desc, unit="task", disable=not self.progress, leave=False)
+        bar = Progress(len(items), desc, enabled=self.progress)
         try:
             if self.workers == 1 or len(items) <= 1:
                 results = []
                 for item in items:
                     results.append(fn(item))
-                    bar.update(1)
+                    bar.update(results[-1])
                 return results
             pool = self._get_pool()
             futures: dict[Future[Any], int] = {pool.submit(fn, item): i for i, item in enumerate(items)}
@@ -48,7 +46,7 @@ class LocalExecutor(Executor):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     results_by_index[futures[fut]] = fut.result()  # re-raises a task's exception here
-                    bar.update(1)
+                    bar.update(results_by_index[futures[fut]])
             return [results_by_index[i] for i in range(len(items))]
         except BaseException:
             self.close(cancel=True)
@@ -58,5 +56,6 @@ class LocalExecutor(Executor):
 
     def close(self, cancel: bool = False) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            # wait even when cancelling: a worker still writing must finish before partial files are swept
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None

@@ -54,3 +54,12 @@ class LanguageId(Block):
             idx = out.schema.get_field_index(name)
             out = out.set_column(idx, name, arr) if idx >= 0 else out.append_column(name, arr)
         return BlockOutput(table=out)
+
+    def batch_stats(self, table: pa.Table) -> dict[str, dict[str, int]]:
+        """Language-ID score histogram per language: 20 bins of 0.05 (``lang_score_bin:0.85``)."""
+        hist: dict[str, dict[str, int]] = {}
+        for lang, score in zip(table.column(LANG).to_pylist(), table.column(LANG_SCORE).to_pylist(), strict=True):
+            key = f"lang_score_bin:{min(int((score or 0.0) * 20), 19) / 20:.2f}"
+            bins = hist.setdefault(lang, {})
+            bins[key] = bins.get(key, 0) + 1
+        return hist

@@ -18,6 +18,7 @@ from curate.io.sample_paths import resolve_sample_path
 from curate.pipeline.run_state import claim_output, config_hash, remove_partial_files
 from curate.pipeline.shard_task import ShardTask, languages_for, read_marker, run_shard_task, write_marker
 from curate.pipeline.stages import Stage, split_stages
+from curate.stats.html_report import write_html_report
 from curate.stats.run_stats import merge_run_stats, merge_stage_results, write_run_stats
 
 
@@ -96,12 +97,17 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
             ordered = [results[s.shard_id] for s in shards]
             stage_results.append(ordered)
             next_inputs = {r["shard"]: r.get("next_input", "") for r in ordered}
+    except BaseException:
+        executor.close()
+        remove_partial_files(out_dir)  # a killed run never leaves half-written files behind
+        raise
     finally:
         if own_executor:
             executor.close()
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
     write_run_stats(out_dir, stats, timing={"seconds": round(time.time() - started, 3), "ran_tasks": ran,
                                             "skipped_tasks": skipped})
+    write_html_report(out_dir, stats)
     _remove_intermediate(out_dir)
     return RunResult(out_dir, digest, stats, skipped, ran, time.time() - started)
 

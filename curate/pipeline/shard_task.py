@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks.base import Block, BlockContext, BlockOutput, GlobalStep
-from curate.blocks.columns import CLUSTER_SIZE, DROP_REASON, DROP_STAGE
+from curate.blocks.columns import CLUSTER_SIZE, DROP_REASON, DROP_STAGE, LANG, TEXT, UNKNOWN_LANG
 from curate.io.input_files import READERS, Shard
 from curate.io.parquet_output import ParquetOutput, lang_values
 from curate.io.read_counts import ReadCounts
@@ -75,6 +75,8 @@ def _read(task: ShardTask, counts: ReadCounts) -> Iterator[pa.Table]:
 
 
 def _with_drop_columns(table: pa.Table, stage: str, reasons: list[str]) -> pa.Table:
+    if LANG not in table.column_names:  # removed before language ID: say so in the row too
+        table = table.append_column(LANG, pa.array([UNKNOWN_LANG] * table.num_rows, pa.string()))
     table = table.append_column(DROP_STAGE, pa.array([stage] * table.num_rows, pa.string()))
     return table.append_column(DROP_REASON, pa.array(reasons, pa.string()))
 
@@ -100,6 +102,13 @@ class ClusterSizeCounts:
     def to_dict(self) -> dict[str, dict[str, dict[str, int]]]:
         return {lang: {what: {str(k): v for k, v in sorted(sizes.items())} for what, sizes in c.items()}
                 for lang, c in sorted(self.counts.items())}
+
+
+def _text_bytes(table: pa.Table) -> list[int]:
+    if TEXT not in table.column_names:
+        return [0] * table.num_rows
+    lengths = pc.binary_length(table.column(TEXT).cast(pa.binary()))
+    return pc.fill_null(lengths, 0).to_pylist()
 
 
 def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: StepCounts,
@@ -128,7 +137,10 @@ def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: 
         else:
             outcome.append(("out", None))
             drop_reasons.append(None)
-    counts.add(lang_values(out), outcome)
+    counts.add(lang_values(out), outcome, _text_bytes(out))
+    extra = block.batch_stats(out)
+    if extra:
+        counts.add_extra(extra)
     if keep.all():
         return out
     mask = pa.array(keep)

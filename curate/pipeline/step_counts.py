@@ -17,37 +17,54 @@ class StepCounts:
 
     def _lang(self, lang: str) -> dict[str, Any]:
         if lang not in self.langs:
-            self.langs[lang] = {"in": 0, "out": 0, "removed": Counter(), "errored": Counter()}
+            self.langs[lang] = {"in": 0, "out": 0, "removed": Counter(), "errored": Counter(),
+                                "bytes_in": 0, "bytes_out": 0, "bytes_removed": Counter(), "extra": Counter()}
         return self.langs[lang]
 
-    def add(self, langs_in: list[str], outcome: list[tuple[str, str | None]]) -> None:
+    def add(self, langs_in: list[str], outcome: list[tuple[str, str | None]], nbytes: list[int] | None = None) -> None:
         """``outcome`` per row: ("out", None) | ("removed", reason) | ("errored", kind); ``langs_in`` per
         row is the language the row is counted under (after the block, so langid's own output
-        is counted under the detected language)."""
-        for lang, (what, why) in zip(langs_in, outcome, strict=True):
+        is counted under the detected language). ``nbytes``: UTF-8 bytes of each row's text."""
+        sizes = nbytes if nbytes is not None else [0] * len(langs_in)
+        for lang, (what, why), size in zip(langs_in, outcome, sizes, strict=True):
             entry = self._lang(lang)
             entry["in"] += 1
+            entry["bytes_in"] += size
             if what == "out":
                 entry["out"] += 1
+                entry["bytes_out"] += size
             else:
                 entry[what][why] += 1
+                if what == "removed":
+                    entry["bytes_removed"][why] += size
+
+    def add_extra(self, extra: dict[str, dict[str, int]]) -> None:
+        for lang, metrics in extra.items():
+            self._lang(lang)["extra"].update(metrics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             lang: {"in": v["in"], "out": v["out"], "removed": dict(sorted(v["removed"].items())),
-                   "errored": dict(sorted(v["errored"].items()))}
+                   "errored": dict(sorted(v["errored"].items())), "bytes_in": v["bytes_in"],
+                   "bytes_out": v["bytes_out"], "bytes_removed": dict(sorted(v["bytes_removed"].items())),
+                   "extra": dict(sorted(v["extra"].items()))}
             for lang, v in sorted(self.langs.items())
         }
 
 
+_COUNTERS = ("removed", "errored", "bytes_removed", "extra")
+_SUMS = ("in", "out", "bytes_in", "bytes_out")
+
+
 def merge_step_dicts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out = {lang: {"in": v["in"], "out": v["out"], "removed": dict(v["removed"]), "errored": dict(v["errored"])}
-           for lang, v in a.items()}
-    for lang, v in b.items():
-        entry = out.setdefault(lang, {"in": 0, "out": 0, "removed": {}, "errored": {}})
-        entry["in"] += v["in"]
-        entry["out"] += v["out"]
-        for key in ("removed", "errored"):
-            for reason, n in v[key].items():
-                entry[key][reason] = entry[key].get(reason, 0) + n
-    return {lang: out[lang] for lang in sorted(out)}
+    out: dict[str, Any] = {}
+    for source in (a, b):
+        for lang, v in source.items():
+            entry = out.setdefault(lang, {**{k: 0 for k in _SUMS}, **{k: {} for k in _COUNTERS}})
+            for key in _SUMS:
+                entry[key] += v.get(key, 0)
+            for key in _COUNTERS:
+                for reason, n in v.get(key, {}).items():
+                    entry[key][reason] = entry[key].get(reason, 0) + n
+    return {lang: {**out[lang], **{k: dict(sorted(out[lang][k].items())) for k in _COUNTERS}}
+            for lang in sorted(out)}

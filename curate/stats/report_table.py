@@ -67,3 +67,30 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
         lines.append(f"  {step['index']:>2} {step['name']:<20} {c['in']:>8} -> {c['out']:>8}  removed {c['removed']:>7}"
                      f"  errored {c['errored']:>5}")
     return "\n".join(lines)
+
+
+def format_comparison(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str] = ("A", "B"),
+                      langs: list[str] | None = None) -> str:
+    """Two runs side by side, language by language (e.g. two configurations on the same input)."""
+    la, lb = a["languages"], b["languages"]
+    keys = sorted(set(la) | set(lb), key=lambda k: -max(la.get(k, {}).get("in", 0), lb.get(k, {}).get("in", 0)))
+    if langs:
+        keys = [k for k in keys if k in langs]
+    na, nb = "A", "B"
+    header = (f"{'lang':<10} {'in ' + na:>9} {'in ' + nb:>9} {'kept ' + na:>9} {'kept ' + nb:>9} {'Δkept':>7} "
+              f"{'kept% ' + na:>8} {'kept% ' + nb:>8}  biggest change in removal reasons")
+    lines = [f"A = {names[0]}: {a['pipeline']} ({a['config_hash']})",
+             f"B = {names[1]}: {b['pipeline']} ({b['config_hash']})", "",
+             header, "-" * len(header)]
+    for lang in keys:
+        ea = la.get(lang, {"in": 0, "kept": 0, "removed_by": {}})
+        eb = lb.get(lang, {"in": 0, "kept": 0, "removed_by": {}})
+        pa_ = 100.0 * ea["kept"] / ea["in"] if ea["in"] else 0.0
+        pb_ = 100.0 * eb["kept"] / eb["in"] if eb["in"] else 0.0
+        reasons = set(ea["removed_by"]) | set(eb["removed_by"])
+        deltas = sorted(((eb["removed_by"].get(r, 0) - ea["removed_by"].get(r, 0), r) for r in reasons),
+                        key=lambda dr: -abs(dr[0]))
+        change = ", ".join(f"{r} {d:+d}" for d, r in deltas[:2] if d)
+        lines.append(f"{lang:<10} {ea['in']:>9} {eb['in']:>9} {ea['kept']:>9} {eb['kept']:>9} "
+                     f"{eb['kept'] - ea['kept']:>+7d} {pa_:>7.1f}% {pb_:>7.1f}%  {change}")
+    return "\n".join(lines)

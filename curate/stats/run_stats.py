@@ -111,7 +111,8 @@ def language_summary(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
         e["in"] = e["kept"] + e["removed"] + e["errored"]
         e["removed_by"] = dict(e["removed_by"].most_common())
         e["errored_by"] = dict(e["errored_by"].most_common())
-    return {k: langs[k] for k in sorted(langs)}
+    # steps before langid count everything under "und"; a language nothing ended in is no row
+    return {k: langs[k] for k in sorted(langs) if langs[k]["in"]}
 
 
 def check_accounting(stats: dict[str, Any]) -> None:

@@ -1,0 +1,160 @@
+"""``OUT/report.html``: one self-contained page a data team reads after every run.
+
+Plots (inline SVG, no scripts or network): documents per language (log scale), the filter funnel
+per language, removal reasons, language-ID score histograms, MinHash cluster-size distributions,
+rehydration weights and the final token share per language.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from curate.stats.svg_charts import column_chart, hbar_chart
+
+MAX_LANGS = 25
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1200px}
+h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:right}
+th{background:#f6f6f6}td:first-child,th:first-child{text-align:left}.grid{display:flex;flex-wrap:wrap;gap:12px}
+svg .t{font-size:13px;font-weight:600}svg .l{font-size:11px}svg .v{font-size:10px;fill:#555}.empty{color:#888}
+"""
+
+
+def _top_langs(stats: dict[str, Any]) -> list[str]:
+    langs = sorted(stats["languages"].items(), key=lambda kv: (-kv[1]["in"], kv[0]))
+    return [k for k, _ in langs[:MAX_LANGS]]
+
+
+def _funnel(stats: dict[str, Any], langs: list[str]) -> str:
+    steps = [s for s in stats["steps"]]
+    head = "".join(f"<th>{escape(str(s['index']))}. {escape(s['name'])}</th>" for s in steps)
+    rows = []
+    for lang in langs:
+        cells = []
+        for s in steps:
+            c = s["langs"].get(lang)
+            cells.append(f"<td>{c['out']:,}</td>" if c else "<td>·</td>")
+        e = stats["languages"][lang]
+        rows.append(f"<tr><td>{escape(lang)}</td><td>{e['in']:,}</td>{''.join(cells)}</tr>")
+    table = f"<table><tr><th>lang</th><th>in</th>{head}</tr>{''.join(rows)}</table>"
+    bars = hbar_chart([(lang, [stats["languages"][lang]["in"], stats["languages"][lang]["kept"]]) for lang in langs],
+                      ["in", "kept"], "Funnel: documents in and kept")
+    return table + "<p>Documents remaining after each step (langid onward counted under the detected language).</p>" + bars
+
+
+def _reasons(stats: dict[str, Any], langs: list[str]) -> str:
+    totals: dict[str, int] = {}
+    for e in stats["languages"].values():
+        for reason, n in e["removed_by"].items():
+            totals[reason] = totals.get(reason, 0) + n
+        for reason, n in e["errored_by"].items():
+            totals[f"error {reason}"] = totals.get(f"error {reason}", 0) + n
+    top = sorted(totals.items(), key=lambda kv: -kv[1])[:20]
+    chart = hbar_chart([(r[:40], [n]) for r, n in top], ["documents"], "Removal reasons, all languages")
+    rows = []
+    for lang in langs:
+        e = stats["languages"][lang]
+        reasons = ", ".join(f"{escape(r)} {n:,}" for r, n in list(e["removed_by"].items())[:5])
+        rows.append(f"<tr><td>{escape(lang)}</td><td>{e['removed']:,}</td><td>{e['errored']:,}</td>"
+                    f"<td style='text-align:left'>{reasons}</td></tr>")
+    return chart + ("<table><tr><th>lang</th><th>removed</th><th>errored</th><th>top reasons</th></tr>"
+                    + "".join(rows) + "</table>")
+
+
+def _langid_hist(stats: dict[str, Any], langs: list[str]) -> str:
+    charts = []
+    for step in stats["steps"]:
+        for lang in langs[:12]:
+            extra = step["langs"].get(lang, {}).get("extra", {})
+            bins = sorted((k.split(":", 1)[1], v) for k, v in extra.items() if k.startswith("lang_score_bin:"))
+            if bins:
+                full = {f"{i / 20:.2f}": 0 for i in range(20)}
+                full.update(dict(bins))
+                charts.append(column_chart(list(full.items()), f"{lang}: language-ID score"))
+    return f"<div class='grid'>{''.join(charts)}</div>" if charts else "<p class='empty'>no language-ID step</p>"
+
+
+def _find_cluster_sizes(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per language {cluster size: clusters} from the dedup step's statistics."""
+    for key, value in stats.get("global", {}).items():
+        if key.endswith(":minhash") and isinstance(value, dict):
+            for candidate in (value.get("cluster_sizes"), value.get("minhash"), value):
+                if isinstance(candidate, dict) and candidate and all(isinstance(v, dict) for v in candidate.values()):
+                    return {lang: {str(k): int(n) for k, n in sizes.items() if str(k).isdigit()}
+                            for lang, sizes in candidate.items()}
+    return {}
+
+
+def _clusters(stats: dict[str, Any], langs: list[str]) -> str:
+    sizes = _find_cluster_sizes(stats)
+    charts = []
+    for lang in langs[:12]:
+        dist = sizes.get(lang)
+        if dist:
+            points = sorted(((int(k), v) for k, v in dist.items()))[:40]
+            charts.append(column_chart([(str(k), float(v)) for k, v in points], f"{lang}: clusters by size",
+                                       log=True))
+    return f"<div class='grid'>{''.join(charts)}</div>" if charts else "<p class='empty'>no MinHash step in this run</p>"
+
+
+def _rehydration(stats: dict[str, Any], langs: list[str]) -> str:
+    for key, value in stats.get("global", {}).items():
+        if key.endswith(":rehydrate") and isinstance(value, dict):
+            per_lang = value.get("languages", value)
+            charts = []
+            for lang in langs[:12]:
+                entry = per_lang.get(lang)
+                table = entry.get("table") if isinstance(entry, dict) else None
+                if isinstance(table, dict) and table:
+                    points = sorted((int(k), float(v)) for k, v in table.items())
+                    charts.append(column_chart([(str(k), v) for k, v in points],
+                                               f"{lang}: repetitions by cluster size"))
+            if charts:
+                return f"<div class='grid'>{''.join(charts)}</div>"
+    return "<p class='empty'>no rehydration step in this run</p>"
+
+
+def _token_share(stats: dict[str, Any], langs: list[str]) -> str:
+    unit = "tokens" if any("tokens" in o for o in stats["output"].values()) else "words"
+    total = sum(o.get(unit, 0) for o in stats["output"].values()) or 1
+    rows = sorted(((lang, 100.0 * o.get(unit, 0) / total) for lang, o in stats["output"].items()),
+                  key=lambda kv: -kv[1])[:MAX_LANGS]
+    return hbar_chart([(lang, [share]) for lang, share in rows], [f"% of {unit}"],
+                      f"Final {unit} share per language (%)")
+
+
+def render_html(stats: dict[str, Any]) -> str:
+    langs = _top_langs(stats)
+    read = stats["read"]
+    docs = hbar_chart([(lang, [stats["languages"][lang]["in"], stats["languages"][lang]["kept"]]) for lang in langs],
+                      ["in", "kept"], "Documents per language", log=True)
+    summary = (f"<p>{read['records']:,} records read: {read['emitted']:,} documents, "
+               f"{sum(read['skipped'].values()):,} skipped, {sum(read['errored'].values()):,} errored; "
+               f"{len(stats['shards'])} shards; config {escape(stats['config_hash'])}.</p>")
+    sections = [
+        ("Documents per language", docs),
+        ("Filter funnel", _funnel(stats, langs)),
+        ("Removal reasons", _reasons(stats, langs)),
+        ("Language-ID scores", _langid_hist(stats, langs)),
+        ("MinHash cluster sizes", _clusters(stats, langs)),
+        ("Rehydration weights", _rehydration(stats, langs)),
+        ("Final mix", _token_share(stats, langs)),
+    ]
+    body = "".join(f"<h2>{escape(title)}</h2>{html}" for title, html in sections)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>curate report: "
+            f"{escape(stats['pipeline'])}</title><style>{STYLE}</style></head><body>"
+            f"<h1>curate report: {escape(stats['pipeline'])}</h1>{summary}{body}</body></html>")
+
+
+def write_html_report(out_dir: str, stats: dict[str, Any]) -> str:
+    import fsspec
+
+    path = f"{out_dir.rstrip('/')}/report.html"
+    with fsspec.open(path + ".tmp", "w", encoding="utf-8") as handle:
+        handle.write(render_html(stats))
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    fs.mv(fs_path + ".tmp", fs_path)
+    return path
