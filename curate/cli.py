@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from curate.cluster.cli_commands import register_cluster_commands
 from curate.config.yaml_source import PipelineConfigError
 
 
@@ -100,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     langs.add_argument("--name")
     langs.add_argument("--tier", choices=["extreme-low", "low", "mid", "high"])
     langs.set_defaults(func=_cmd_langs)
+
+    register_cluster_commands(sub)  # submit, status, logs, stop (Ray Jobs API)
     return parser
 
 
@@ -125,9 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 def _user_errors() -> tuple[type[BaseException], ...]:
     from curate.io.input_files import InputError
     from curate.langid.fasttext_model import ModelNotFoundError
+    from curate.cluster.errors import ClusterError
     from curate.pipeline.run_state import OutputInUseError
 
-    return (InputError, ModelNotFoundError, OutputInUseError)
+    return (InputError, ModelNotFoundError, OutputInUseError, ClusterError)
 
 
 if __name__ == "__main__":

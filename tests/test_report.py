@@ -85,3 +85,23 @@ def test_report_html_renders_in_headless_chromium(report_run: Path, tmp_path: Pa
     assert messages == []
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.std() > 10 and (pixels < 200).mean() > 0.01  # not a blank page: bars and text drawn
+
+
+def test_final_tokens_with_a_local_tokenizer_file(report_run: Path, tmp_path: Path) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    out = report_run / "out"
+    texts = pl.read_parquet(out / "eng_Latn" / "*.parquet")["text"].to_list()
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=["[UNK]"]))
+    tok_path = tmp_path / "tokenizer.json"
+    tok.save(str(tok_path))
+    doc = (report_run / "p.yaml").read_text() + f"writer: {{tokenizer: {tok_path}}}\n"
+    (tmp_path / "p.yaml").write_text(doc)
+    result = run_pipeline(load_pipeline(str(tmp_path / "p.yaml")), output=str(tmp_path / "out"))
+    eng = result.stats["output"]["eng_Latn"]
+    expected = sum(len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False))
+    assert eng["tokens"] == expected > eng["words"]  # a 400-piece vocabulary splits words
+    assert result.stats["languages"]["eng_Latn"]["tokens"] == expected
+    assert "tokens share" in (tmp_path / "out" / "report.html").read_text()

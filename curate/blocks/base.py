@@ -27,13 +27,21 @@ class BlockOutput:
     keep: np.ndarray | None = None  # bool per row; None = all kept
     reasons: list[str | None] | None = None  # rule name per removed row, e.g. "min_stop_words"
     errors: list[str | None] | None = None  # error message per errored row, None = fine
+    # Row-expanding blocks only (rehydrate's materialize): per row of ``table``, the input row it comes
+    # from; ascending, starting at 0, every input row at least once. The first row of an input row
+    # carries its outcome; the rows after it are extra copies, which must be kept ("copies" counter).
+    origin: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = self.table.num_rows
-        for name in ("keep", "reasons", "errors"):
+        for name in ("keep", "reasons", "errors", "origin"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
                 raise ValueError(f"BlockOutput.{name} has {len(value)} entries for a table of {n} rows")
+        if self.origin is not None and n:
+            steps = np.diff(np.asarray(self.origin))
+            if self.origin[0] != 0 or (steps.size and (steps.min() < 0 or steps.max() > 1)):
+                raise ValueError("BlockOutput.origin must start at 0 and step by 0 or 1")
 
 
 @dataclass

@@ -22,8 +22,9 @@ BUILTIN_BLOCKS: dict[str, str] = {
     "pii": "curate.formatters.pii_formatter:PIIFormatter",
     "symbol_lines": "curate.formatters.symbol_lines:SymbolLinesFormatter",
     "minhash": "curate.dedup.minhash_block:MinHashDedup",
-    "exact_dedup": "curate.dedup.exact_dedup_block:ExactDedup",
+    "exact_dedup": "curate.dedup.exact_block:ExactDedup",
     "rehydrate": "curate.rehydrate.rehydrate_block:Rehydrate",
+    "datatrove": "curate.interop.datatrove_block:DatatroveStep",
 }
 
 

@@ -19,7 +19,7 @@ class _Strict(BaseModel):
 
 class InputConfig(_Strict):
     paths: list[str] = Field(min_length=1, description="files, folders, globs or fsspec URLs (s3://, gs://, hf://)")
-    format: Literal["auto", "warc", "jsonl", "parquet"] = "auto"
+    format: Literal["auto", "warc", "jsonl", "parquet", "datatrove_jsonl", "datatrove_parquet"] = "auto"
     batch_size: int = Field(256, ge=1)
     options: dict[str, Any] = Field(default_factory=dict, description="reader settings, e.g. text_key, max_bytes")
 
@@ -36,6 +36,7 @@ class WriterConfig(_Strict):
     compression_level: int | None = 3
     row_group_rows: int = Field(20_000, ge=1)
     write_removed: bool = True
+    tokenizer: str | None = Field(None, description="tokenizer.json (Hugging Face tokenizers) to count output tokens")
 
 
 class StepConfig(BaseModel):
@@ -140,6 +141,7 @@ def validate_source(src: YamlSource) -> PipelineConfig:
             )
         try:
             _settings_model(cls)(**(settings or {}))
+            cls(**(settings or {}))  # the block's own checks (e.g. a wrapped datatrove step's args)
         except ValidationError as exc:
             err = exc.errors()[0]
             key = ".".join(str(p) for p in err["loc"])
@@ -151,6 +153,8 @@ def validate_source(src: YamlSource) -> PipelineConfig:
             raise PipelineConfigError(
                 f"{where}: pipeline[{i}].{name}.{key}: {err['msg']} (got {err.get('input')!r})"
             ) from None
+        except (ValueError, TypeError, ImportError, LookupError) as exc:
+            raise PipelineConfigError(f"{src.where(loc + (name,))}: pipeline[{i}].{name}: {exc}") from None
     _validate_overrides(config, src)
     return config
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import fsspec
 from fsspec.core import url_to_fs
 
+from curate.interop.datatrove_readers import DatatroveJsonlReader, DatatroveParquetReader
 from curate.io.jsonl_reader import JsonlReader
 from curate.io.parquet_reader import ParquetReader
 from curate.io.reader_base import Reader
 from curate.io.warc_reader import WarcReader
 
-READERS: dict[str, type[Reader]] = {r.name: r for r in (WarcReader, JsonlReader, ParquetReader)}
+READERS: dict[str, type[Reader]] = {
+    r.name: r for r in (WarcReader, JsonlReader, ParquetReader, DatatroveJsonlReader, DatatroveParquetReader)
+}
 
 
 class InputError(ValueError):
@@ -81,8 +83,3 @@ def expand_paths(paths: list[str], fmt: str = "auto", check_exists: bool = True)
 def _has_known_suffix(path: str) -> bool:
     lower = path.lower()
     return any(lower.endswith(r.suffixes) for r in READERS.values())
-
-
-def open_text(path: str) -> str:
-    with fsspec.open(path, "rt", encoding="utf-8") as handle:
-        return handle.read()

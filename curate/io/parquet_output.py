@@ -37,22 +37,35 @@ def split_by_lang(table: pa.Table) -> dict[str, pa.Table]:
     return {lang: table.filter(pc.equal(arr, lang)) for lang in sorted(set(langs))}
 
 
-def text_stats(table: pa.Table) -> dict[str, int]:
-    """Documents, UTF-8 bytes and whitespace-separated words of the text column."""
+def text_stats(table: pa.Table, tokenizer: str | None = None) -> dict[str, int]:
+    """Documents, UTF-8 bytes and whitespace-separated words of the text column; with a
+    tokenizer.json (Hugging Face ``tokenizers``), also tokens."""
     if table.num_rows == 0 or TEXT not in table.column_names:
-        return {"documents": table.num_rows, "bytes": 0, "words": 0}
+        return {"documents": table.num_rows, "bytes": 0, "words": 0, **({"tokens": 0} if tokenizer else {})}
     text = pc.fill_null(table.column(TEXT), "")
     nbytes = pc.sum(pc.binary_length(text.cast(pa.binary()))).as_py() or 0
-    words = pc.sum(pc.list_value_length(pc.utf8_split_whitespace(text))).as_py() or 0
-    return {"documents": table.num_rows, "bytes": int(nbytes), "words": int(words)}
+    # trim first: splitting " a b " gives empty words at the ends, and "" splits into [""]
+    trimmed = pc.utf8_trim_whitespace(text)
+    pieces = pc.sum(pc.list_value_length(pc.utf8_split_whitespace(trimmed))).as_py() or 0
+    empty = pc.sum(pc.equal(pc.utf8_length(trimmed), 0).cast(pa.int64())).as_py() or 0
+    words = pieces - empty
+    stats = {"documents": table.num_rows, "bytes": int(nbytes), "words": int(words)}
+    if tokenizer:
+        from curate.rehydrate.rows import load_tokenizer
+
+        encoded = load_tokenizer(tokenizer).encode_batch(text.to_pylist(), add_special_tokens=False)
+        stats["tokens"] = sum(len(e.ids) for e in encoded)
+    return stats
 
 
 class ParquetOutput:
     """Buffers rows and writes ``<root>/<lang>/<name>`` (``partition_by_lang``) or ``<root>/<name>``."""
 
     def __init__(self, root: str, name: str, partition_by_lang: bool, compression: str = "zstd",
-                 compression_level: int | None = 3, row_group_rows: int = 20_000) -> None:
+                 compression_level: int | None = 3, row_group_rows: int = 20_000,
+                 tokenizer: str | None = None) -> None:
         self.root = root
+        self.tokenizer = tokenizer
         self.name = name
         self.partition_by_lang = partition_by_lang
         self.compression = None if compression == "none" else compression
@@ -82,7 +95,7 @@ class ParquetOutput:
             table = pa.concat_tables(parts, promote_options="default") if len(parts) > 1 else parts[0]
             path = self.path_for(lang)
             write_parquet_atomic(table, path, self.compression, self.compression_level, self.row_group_rows)
-            written[lang or "_all"] = {**text_stats(table), "file": path}
+            written[lang or "_all"] = {**text_stats(table, self.tokenizer), "file": path}
         self._buffers.clear()
         return written
 

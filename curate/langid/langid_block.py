@@ -1,8 +1,13 @@
-"""The ``langid`` block: fastText language identification with labels normalised to ``xxx_Scrp``."""
+"""The ``langid`` block: fastText language identification with labels normalised to ``xxx_Scrp``.
+
+Rows fastText is unsure about (top score below ``second_opinion_below``) are shown to a second model (CLD2 by
+default, see :mod:`curate.langid.second_opinion`), which covers languages lid.176 has no label for (Māori, Zulu,
+Xhosa, ...) and is better on weak ones (Swahili, Yoruba, Somali).
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import pyarrow as pa
 
@@ -10,33 +15,77 @@ from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, LANG_SCORE, LANG_TOPK, TEXT
 from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
 from curate.langid.labels import normalize_label
+from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_language
 
 TOPK_TYPE = pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float32())]))
+LANG_MODEL = "lang_model"  # which model decided ``lang``: "fasttext", or the second opinion's name ("cld2", ...)
+FASTTEXT = "fasttext"
+DEFAULT_SECOND_OPINION = "cld2"
+
+SecondOpinionName = Literal["auto", "none", "cld2", "lingua"]
 
 
 class LanguageId(Block):
-    """Adds ``lang`` (e.g. ``por_Latn``), ``lang_score`` and ``lang_topk``.
+    """Adds ``lang`` (e.g. ``por_Latn``), ``lang_score``, ``lang_topk`` and, with a second opinion, ``lang_model``.
 
     Default model: fastText lid.176 (Joulin et al. 2016), as in FineWeb; FineWeb2 uses GlotLID
     (section 3.1) — pass its model file as ``model:``, its ``__label__por_Latn`` labels are
     understood as they are. Newlines are folded to spaces, as fastText predicts one line.
+
+    Second opinion (:mod:`curate.langid.second_opinion`): when fastText's top score is below
+    ``second_opinion_below``, the row's text also goes to the second model. Its answer replaces fastText's when
+    it names a language (not ``und``) *other than fastText's*, with a confidence of at least
+    ``second_opinion_min``; then ``lang`` is its label, ``lang_score`` its confidence and ``lang_model`` its name
+    (``cld2``). Every other row keeps fastText's label and score (``lang_model: fasttext``): an agreeing second
+    opinion does not replace lid.176's score, so the per-language ``language_score`` thresholds keep their
+    meaning, and a page fastText was lukewarm about is not waved through on CLD2's say-so. ``lang_topk`` always
+    stays fastText's. Only the unsure rows reach the second model, which is loaded once per process.
+
+    ``second_opinion: auto`` (the default) means ``cld2`` with the packaged lid.176 and ``none`` with a ``model:``
+    of your own (GlotLID/OpenLID know Māori, Zulu, ... and their scores are what FineWeb2's thresholds were fitted
+    on). ``none`` reproduces plain lid.176 output exactly, without the ``lang_model`` column. The default
+    threshold 0.7 (not 0.5) catches the Māori text lid.176 calls Latvian at 0.5-0.65; see
+    benchmarks/RESULTS.md ("langid_second_opinion") for the sweep.
     """
 
     name: ClassVar[str] = "langid"
     kind: ClassVar[BlockKind] = "transform"
 
-    def __init__(self, model: str | None = None, top_k: int = 3, max_chars: int = 10_000) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        top_k: int = 3,
+        max_chars: int = 10_000,
+        second_opinion: SecondOpinionName = "auto",
+        second_opinion_below: float = 0.7,
+        second_opinion_min: float = 0.5,
+    ) -> None:
+        if second_opinion not in ("auto", "none", *BACKENDS):
+            raise ValueError(
+                f"unknown second_opinion {second_opinion!r}; choose one of: auto, none, {', '.join(BACKENDS)}")
+        for setting, value in (("second_opinion_below", second_opinion_below),
+                               ("second_opinion_min", second_opinion_min)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{setting} must be between 0 and 1, got {value!r}")
         self.model = model
         self.top_k = top_k
         self.max_chars = max_chars
+        if second_opinion == "auto":  # the packaged lid.176 gets CLD2; a model of the user's own stands alone
+            second_opinion = "none" if model else DEFAULT_SECOND_OPINION
+        self.second_opinion = second_opinion
+        self.second_opinion_below = second_opinion_below
+        self.second_opinion_min = second_opinion_min
 
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         model = load_fasttext(self.model or packaged_lid176_path())
+        second = None if self.second_opinion == "none" else load_second_opinion(self.second_opinion)
         texts = table.column(TEXT).to_pylist()
         langs: list[str] = []
         scores: list[float] = []
         topks: list[list[dict[str, float | str]]] = []
-        for text in texts:
+        unsure: list[int] = []  # rows with text whose fastText top score is below second_opinion_below
+        unsure_lines: list[str] = []
+        for i, text in enumerate(texts):
             line = " ".join((text or "")[: self.max_chars].split())
             preds = model.predict(line + "\n", self.top_k, 0.0, "replace") if line else []
             top = [{"lang": normalize_label(label), "score": min(float(prob), 1.0)} for prob, label in preds]
@@ -47,19 +96,36 @@ class LanguageId(Block):
                 langs.append("und")
                 scores.append(0.0)
             topks.append(top)
+            if second is not None and line and scores[-1] < self.second_opinion_below:
+                unsure.append(i)
+                unsure_lines.append(line)
+        columns: list[tuple[str, list, pa.DataType]] = [
+            (LANG, langs, pa.string()), (LANG_SCORE, scores, pa.float32()), (LANG_TOPK, topks, TOPK_TYPE)]
+        if second is not None:
+            deciders = [FASTTEXT] * len(texts)
+            for i, (key, confidence) in zip(unsure, second.predict(unsure_lines), strict=True):
+                if names_language(key) and key != langs[i] and confidence >= self.second_opinion_min:
+                    langs[i], scores[i], deciders[i] = key, confidence, second.name
+            columns.append((LANG_MODEL, deciders, pa.string()))
         out = table
-        for name, values, typ in ((LANG, langs, pa.string()), (LANG_SCORE, scores, pa.float32()),
-                                  (LANG_TOPK, topks, TOPK_TYPE)):
+        for name, values, typ in columns:
             arr = pa.array(values, typ)
             idx = out.schema.get_field_index(name)
             out = out.set_column(idx, name, arr) if idx >= 0 else out.append_column(name, arr)
         return BlockOutput(table=out)
 
     def batch_stats(self, table: pa.Table) -> dict[str, dict[str, int]]:
-        """Language-ID score histogram per language: 20 bins of 0.05 (``lang_score_bin:0.85``)."""
+        """Language-ID score histogram per language: 20 bins of 0.05 (``lang_score_bin:0.85``); with a second
+        opinion also how many rows each model decided (``lang_model:cld2``)."""
         hist: dict[str, dict[str, int]] = {}
         for lang, score in zip(table.column(LANG).to_pylist(), table.column(LANG_SCORE).to_pylist(), strict=True):
             key = f"lang_score_bin:{min(int((score or 0.0) * 20), 19) / 20:.2f}"
             bins = hist.setdefault(lang, {})
             bins[key] = bins.get(key, 0) + 1
+        if LANG_MODEL in table.column_names:
+            for lang, decider in zip(table.column(LANG).to_pylist(), table.column(LANG_MODEL).to_pylist(),
+                                     strict=True):
+                key = f"lang_model:{decider}"
+                bins = hist.setdefault(lang, {})
+                bins[key] = bins.get(key, 0) + 1
         return hist

@@ -86,6 +86,7 @@ class LanguageTable:
 
     def __init__(self, languages: Mapping[str, LanguageConfig], script_defaults: Mapping[str, LanguageConfig]):
         self._languages = dict(languages)
+        self._keys = sorted(self._languages)
         self._defaults = dict(script_defaults)  # script -> default row; "*" = scripts without configs
         self._fallbacks: dict[str, LanguageConfig] = {}
 
@@ -100,7 +101,7 @@ class LanguageTable:
 
     def keys(self) -> list[str]:
         """The keys with a row of their own (sorted); ``get`` also answers for any other key."""
-        return sorted(self._languages)
+        return list(self._keys)
 
     def get(self, key: str) -> LanguageConfig:
         """Settings for a language; ``key`` may be any label form (``pt``, ``__label__por_Latn``, ...).

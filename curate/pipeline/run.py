@@ -52,7 +52,7 @@ def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shar
 def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int | None = None,
                  executor: Executor | None = None, overwrite: bool = False) -> RunResult:
     started = time.time()
-    out_dir = (output or config.output).rstrip("/")
+    out_dir = _absolute((output or config.output).rstrip("/"))
     digest = config_hash(config.identity())
     claim_output(out_dir, digest, config.name, overwrite)
     remove_partial_files(out_dir)
@@ -133,6 +133,15 @@ def _prepare_barrier(stage: Stage, shards: list[Shard], inputs: dict[str, str | 
     stats = job.stats or (previous or {})
     write_marker(marker, stats)
     return {f"{step_index}:{step.name}": stats}
+
+
+def _absolute(path: str) -> str:
+    """Workers (Ray's especially) may run in another folder: local outputs are made absolute."""
+    if "://" in path:
+        return path
+    import os
+
+    return os.path.abspath(path)
 
 
 def _remove_intermediate(out_dir: str) -> None:

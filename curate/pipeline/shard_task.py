@@ -120,24 +120,47 @@ def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: 
         msg = f"{type(exc).__name__}: {exc}"[:500]
         result = BlockOutput(table=table, errors=[msg] * n)
     out = result.table
-    keep = np.ones(n, dtype=bool) if result.keep is None else np.asarray(result.keep, dtype=bool).copy()
-    errors = result.errors or [None] * n
-    reasons = result.reasons or [None] * n
+    m = out.num_rows
+    first = np.ones(m, dtype=bool)  # row i is an input row's own row, not an extra copy
+    if result.origin is not None:
+        origin = np.asarray(result.origin, dtype=np.int64)
+        first[1:] = origin[1:] != origin[:-1]
+        covered = int(origin[-1]) + 1 if m else 0
+        if covered != n:
+            raise ValueError(f"block {name}: BlockOutput.origin covers {covered} of {n} input rows")
+    elif m != n:
+        raise ValueError(f"block {name} returned {m} rows for {n}; set BlockOutput.origin to emit copies")
+    keep = np.ones(m, dtype=bool) if result.keep is None else np.asarray(result.keep, dtype=bool).copy()
+    errors = result.errors or [None] * m
+    reasons = result.reasons or [None] * m
     outcome: list[tuple[str, str | None]] = []
     drop_reasons: list[str | None] = []
-    for i in range(n):
-        if errors[i] is not None:
+    for i in range(m):
+        if not first[i]:
+            if errors[i] is not None or not keep[i]:
+                raise ValueError(f"block {name}: an extra copy (BlockOutput.origin) must be kept")
+            drop_reasons.append(None)
+        elif errors[i] is not None:
             keep[i] = False
             outcome.append(("errored", error_kind(errors[i])))
             drop_reasons.append(f"{name}:error:{errors[i]}")
         elif not keep[i]:
             reason = reasons[i] or "removed"
-            outcome.append(("removed", reason))
+            # "rule:detail" (e.g. duplicate_of:<id>): the row keeps the detail, counters the rule
+            outcome.append(("removed", reason.split(":", 1)[0]))
             drop_reasons.append(f"{name}:{reason}")
         else:
             outcome.append(("out", None))
             drop_reasons.append(None)
-    counts.add(lang_values(out), outcome, _text_bytes(out))
+    if first.all():
+        counts.add(lang_values(out), outcome, _text_bytes(out))
+    else:  # copies: counted apart, so that in = out + removed + errored stays about documents
+        own = out.filter(pa.array(first))
+        counts.add(lang_values(own), outcome, _text_bytes(own))
+        copies: dict[str, dict[str, int]] = {}
+        for lang in lang_values(out.filter(pa.array(~first))):
+            copies.setdefault(lang, {"copies": 0})["copies"] += 1
+        counts.add_extra(copies)
     extra = block.batch_stats(out)
     if extra:
         counts.add_extra(extra)
@@ -159,10 +182,11 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
     ctx = BlockContext(shard=task.shard.shard_id, languages=languages_for(task.overrides))
     writer = dict(task.writer)
     write_removed = writer.pop("write_removed", True)
+    tokenizer = writer.pop("tokenizer", None)
     kept = ParquetOutput(
         task.out_dir if task.final else f"{task.out_dir}/_work/stage{task.stage}",
         f"part-{task.shard.shard_id}.parquet" if task.final else f"{task.shard.shard_id}.parquet",
-        partition_by_lang=task.final, **writer,
+        partition_by_lang=task.final, tokenizer=tokenizer if task.final else None, **writer,
     )
     removed = ParquetOutput(
         f"{task.out_dir}/_removed", f"part-{task.shard.shard_id}-stage{task.stage}.parquet",

@@ -62,8 +62,8 @@ def merge_run_stats(config: Any, digest: str, shards: list[Any], stages: list[An
     for r in stage_results[-1]:
         for lang, s in r["output"].items():
             entry = output.setdefault(lang, {"documents": 0, "bytes": 0, "words": 0})
-            for key in entry:
-                entry[key] += s[key]
+            for key, value in s.items():
+                entry[key] = entry.get(key, 0) + value
     removed_rows: Counter[str] = Counter()
     for results in stage_results:
         for r in results:
@@ -93,9 +93,11 @@ def language_summary(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
         return langs.setdefault(lang, {"in": 0, "kept": 0, "removed": 0, "errored": 0, "bytes": 0, "words": 0,
                                        "removed_by": Counter(), "errored_by": Counter()})
 
+    copies: Counter[str] = Counter()  # extra rows of row-expanding steps (rehydrate materialize)
     for step in stats["steps"]:
         for lang, c in step["langs"].items():
             e = entry(lang)
+            copies[lang] += c.get("extra", {}).get("copies", 0)
             for reason, n in c["removed"].items():
                 e["removed"] += n
                 e["removed_by"][f"{step['name']}:{reason}"] += n
@@ -107,8 +109,13 @@ def language_summary(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
         e["kept"] += o["documents"]
         e["bytes"] += o["bytes"]
         e["words"] += o["words"]
-    for e in langs.values():
-        e["in"] = e["kept"] + e["removed"] + e["errored"]
+        if "tokens" in o:
+            e["tokens"] = e.get("tokens", 0) + o["tokens"]
+    for lang, e in langs.items():
+        # "kept" counts output rows; materialised copies are rows but not input documents
+        e["in"] = e["kept"] - copies[lang] + e["removed"] + e["errored"]
+        if copies[lang]:
+            e["copies"] = copies[lang]
         e["removed_by"] = dict(e["removed_by"].most_common())
         e["errored_by"] = dict(e["errored_by"].most_common())
     # steps before langid count everything under "und"; a language nothing ended in is no row

@@ -1,0 +1,70 @@
+"""Shared helpers of the benchmark scripts: data location, Markdown tables, and the RESULTS.md section writer."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+RESULTS = BENCH / "RESULTS.md"
+SHARED = Path(os.environ.get("CURATE_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
+WORK = BENCH / "_work"  # scratch outputs (gitignored)
+
+
+def require_shared(*parts: str) -> Path:
+    """A path under the shared data folder, or exit with a clear reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        sys.exit(f"{path} not found: set CURATE_SHARED_DATA to the shared data folder (see shared/data/README.md)")
+    return path
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub Markdown table; floats are printed as given (format them before)."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def machine_line() -> str:
+    """One line naming the machine the numbers come from."""
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def write_section(name: str, markdown: str) -> None:
+    """Replace (or append) the ``<!-- name -->`` ... ``<!-- /name -->`` section of RESULTS.md.
+
+    Other benchmark scripts write their own sections concurrently: the read-modify-write runs under an
+    exclusive lock on ``_work/RESULTS.md.lock`` and reads the file right before writing it; everything outside
+    this section is kept byte for byte.
+    """
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    block = f"{start}\n{markdown.strip()}\n{end}"
+    WORK.mkdir(parents=True, exist_ok=True)
+    lock_path = WORK / "RESULTS.md.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+            if start in text and end in text.split(start, 1)[1]:
+                head, rest = text.split(start, 1)
+                tail = rest.split(end, 1)[1]
+                text = head + block + tail
+            else:
+                text = text.rstrip("\n") + "\n\n" + block + "\n"
+            tmp = RESULTS.with_name(f".{RESULTS.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, RESULTS)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

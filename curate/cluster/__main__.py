@@ -1,0 +1,5 @@
+import sys
+
+from curate.cluster.cli_commands import main
+
+sys.exit(main())

@@ -1,0 +1,125 @@
+"""The ``minhash`` block: near-duplicate removal with FineWeb2's MinHash settings.
+
+FineWeb2 (Penedo et al., 2025; paper section "Deduplication", run with datatrove's four MinHash stages)
+deduplicates each language globally, across all dumps, with MinHash LSH: word 5-grams from the language's
+word tokenizer, 64-bit hashes, 112 hash functions in 14 buckets (bands) of 8, and keeps one document per
+cluster of duplicates, recording the cluster size so that rehydration can later upsample by it.
+Defaults here are those settings; see :mod:`curate.dedup.step` for the phases and resume logic.
+
+Output: removed duplicates get reason ``duplicate_of:<kept document id>``; every row gets
+``minhash_cluster_size`` (int64, 1 for a unique document) and ``minhash_cluster_id`` (string: the ``id`` of
+the cluster's kept document, so a singleton's cluster id is its own id). ``job.stats["minhash"]`` holds,
+per language, ``{cluster size: number of clusters}``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+
+from curate.blocks import columns as C
+from curate.dedup.lsh import BandHasher
+from curate.dedup.minhash import MinHasher
+from curate.dedup.normalize import normalize_text
+from curate.dedup.shingles import Shingler
+from curate.dedup.step import ClusterDedupStep
+from curate.dedup.tokenize import Tokenize, resolve_tokenizer
+
+
+class MinHashKeyer:
+    """Texts of one language -> LSH band keys (normalise, shingle, sign, band). Picklable."""
+
+    def __init__(
+        self,
+        num_perm: int = 112,
+        bands: int = 14,
+        rows: int = 8,
+        ngram: int = 5,
+        seed: int = 1,
+        tokenizer: str | Tokenize = "language",
+        languages: Any = None,
+    ) -> None:
+        self.ngram = ngram
+        self.tokenizer = tokenizer
+        self.languages = languages  # the pipeline's language table (None: the shipped one)
+        self.hasher = MinHasher(num_perm=num_perm, seed=seed)
+        self.bander = BandHasher(bands=bands, rows=rows)
+
+    def shingler(self, lang: str) -> Shingler:
+        return Shingler(
+            n=self.ngram,
+            tokenize=resolve_tokenizer(self.tokenizer, lang, self.languages),
+            normalize=normalize_text,
+        )
+
+    def signatures(self, texts: list[str], lang: str) -> np.ndarray:
+        """(len(texts), num_perm) signatures; rows of documents without shingles are all ``EMPTY``."""
+        shingle = self.shingler(lang)
+        return self.hasher.signatures([shingle(t) for t in texts])
+
+    def __call__(
+        self, texts: list[str], lang: str, timing: dict[str, float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        t0 = time.perf_counter()
+        shingle = self.shingler(lang)
+        hashes = [shingle(t) for t in texts]
+        t1 = time.perf_counter()
+        sig = self.hasher.signatures(hashes)
+        t2 = time.perf_counter()
+        has = np.flatnonzero(np.fromiter((len(h) > 0 for h in hashes), dtype=bool, count=len(hashes)))
+        keys = self.bander(sig[has], lang)  # (docs, bands, 2)
+        t3 = time.perf_counter()
+        timing["shingle"] = timing.get("shingle", 0.0) + (t1 - t0)
+        timing["signature"] = timing.get("signature", 0.0) + (t2 - t1)
+        timing["bands"] = timing.get("bands", 0.0) + (t3 - t2)
+        timing["docs"] = timing.get("docs", 0.0) + len(texts)
+        timing["shingles"] = timing.get("shingles", 0.0) + sum(len(h) for h in hashes)
+        return np.repeat(has, self.bander.bands), keys.reshape(-1, 2)
+
+
+class MinHashDedup(ClusterDedupStep):
+    """Global MinHash near-duplicate removal per language (FineWeb2 defaults).
+
+    Settings (FineWeb2 value in brackets): ``num_perm`` hash functions [112], ``bands`` [14] x ``rows`` [8],
+    ``ngram`` word n-gram size [5], ``seed`` of the permutations [1], ``tokenizer`` [``"language"``: the
+    language's word tokenizer from the language table], ``"fast"`` (whitespace for languages written with
+    spaces), ``"whitespace"`` or a picklable callable (see :mod:`curate.dedup.tokenize`); ``partitions`` of the key shuffle (default: ~4M keys each), ``keep``
+    ``"first_id"`` (smallest document id, shard-split independent) or ``"first_index"``.
+    """
+
+    name: ClassVar[str] = "minhash"
+    size_column: ClassVar[str | None] = C.CLUSTER_SIZE
+    id_column: ClassVar[str | None] = C.CLUSTER_ID
+    keys_per_doc: ClassVar[int] = 14
+
+    def __init__(
+        self,
+        num_perm: int = 112,
+        bands: int = 14,
+        rows: int = 8,
+        ngram: int = 5,
+        seed: int = 1,
+        partitions: int | None = None,
+        keep: str = "first_id",
+        tokenizer: str | Tokenize = "language",
+        batch_size: int = 2048,
+    ) -> None:
+        super().__init__(partitions=partitions, keep=keep, batch_size=batch_size)
+        if bands * rows > num_perm:
+            raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")
+        if ngram < 1:
+            raise ValueError("ngram must be >= 1")
+        self.num_perm = num_perm
+        self.bands = bands
+        self.rows = rows
+        self.ngram = ngram
+        self.seed = seed
+        self.tokenizer = tokenizer
+        self.keys_per_doc = bands  # type: ignore[misc]  # instance value for the partition estimate
+
+    def make_keyer(self, languages: Any = None) -> MinHashKeyer:
+        return MinHashKeyer(
+            self.num_perm, self.bands, self.rows, self.ngram, self.seed, self.tokenizer, languages
+        )

@@ -1,0 +1,186 @@
+"""The disk shuffle of dedup keys: per shard, keys -> hash partitions; per partition, keys -> edges.
+
+Phase "keys" (one task per shard): every document yields one or more 128-bit keys (MinHash: one per LSH
+band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` are hash-partitioned by ``k1`` into
+``keys/part-PPPPP/shard-SSSSSS.parquet``; ``docs/shard-SSSSSS.parquet`` keeps (id, lang) per row.
+Phase "edges" (one task per partition): documents sharing a key are candidate duplicates; each key group
+becomes a star of edges from its first document, written to ``edges/part-PPPPP.parquet``. A task's
+working set is one partition, which ``partitions`` bounds; every output is marked done when complete.
+
+Document numbers are ``shard_index << 40 | row``: ordered by shard then row, with no pre-pass to count rows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import fsspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from curate.blocks import columns as C
+from curate.dedup.workdir import Workdir
+
+ROW_BITS = 40
+ROW_MASK = (1 << ROW_BITS) - 1
+KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])
+EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64())])
+
+
+class DocKeyer(Protocol):
+    """Maps the texts of one language to keys: (document positions (m,), keys (m, 2) uint64).
+
+    ``timing`` accumulates seconds per named step (e.g. "signature") for benchmarks.
+    """
+
+    def __call__(
+        self, texts: list[str], lang: str, timing: dict[str, float]
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def shard_name(index: int) -> str:
+    return f"shard-{index:06d}"
+
+
+def part_name(p: int) -> str:
+    return f"part-{p:05d}"
+
+
+@dataclass(frozen=True)
+class ShardKeysTask:
+    index: int
+    path: str
+    workdir: str
+    partitions: int
+    keyer: Any  # a DocKeyer; picklable
+    batch_size: int = 2048
+
+
+def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
+    """Phase "keys" for one shard; returns (and records in its marker) row and language counts."""
+    wd = Workdir(task.workdir)
+    marker = ("keys", shard_name(task.index) + ".done")
+    if wd.exists(*marker):
+        return wd.read_json(*marker)
+    t0 = time.perf_counter()
+    timing: dict[str, float] = {}
+    keys: list[np.ndarray] = []
+    docs: list[np.ndarray] = []
+    ids: list[pa.Array] = []
+    langs: list[pa.Array] = []
+    lang_counts: dict[str, int] = {}
+    row = 0
+    base = task.index << ROW_BITS
+    with fsspec.open(task.path, "rb") as f:
+        pf = pq.ParquetFile(f)
+        cols = [c for c in (C.ID, C.TEXT, C.LANG) if c in pf.schema_arrow.names]
+        for batch in pf.iter_batches(batch_size=task.batch_size, columns=cols):
+            n = batch.num_rows
+            lang_col = (
+                pc.fill_null(batch.column(C.LANG), C.UNKNOWN_LANG)
+                if C.LANG in batch.schema.names
+                else pa.array([C.UNKNOWN_LANG] * n, pa.string())
+            )
+            texts = batch.column(C.TEXT).to_pylist()
+            lang_list = lang_col.to_pylist()
+            ids.append(batch.column(C.ID).cast(pa.string()))
+            langs.append(lang_col.cast(pa.string()))
+            by_lang: dict[str, list[int]] = {}
+            for i, lang in enumerate(lang_list):
+                by_lang.setdefault(lang, []).append(i)
+            for lang in sorted(by_lang):
+                pos = np.asarray(by_lang[lang], dtype=np.int64)
+                lang_counts[lang] = lang_counts.get(lang, 0) + len(pos)
+                which, k = task.keyer([texts[i] or "" for i in pos], lang, timing)
+                if len(which):
+                    keys.append(k)
+                    docs.append(base + row + pos[which])
+            row += n
+    if row > ROW_MASK:
+        raise ValueError(f"shard {task.path} has {row} rows; at most {ROW_MASK} are supported")
+    k = np.concatenate(keys) if keys else np.empty((0, 2), dtype=np.uint64)
+    d = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
+    part = (k[:, 0] % np.uint64(task.partitions)).astype(np.int64)
+    order = np.argsort(part, kind="stable")
+    k, d, part = k[order], d[order], part[order]
+    bounds = np.searchsorted(part, np.arange(task.partitions + 1))
+    for p in range(task.partitions):
+        lo, hi = int(bounds[p]), int(bounds[p + 1])
+        if hi > lo:  # empty partitions get no file
+            tbl = pa.table([k[lo:hi, 0], k[lo:hi, 1], d[lo:hi]], schema=KEY_SCHEMA)
+            wd.write_parquet(tbl, "keys", part_name(p), shard_name(task.index) + ".parquet")
+    id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+    lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
+    wd.write_parquet(pa.table({C.ID: id_arr, C.LANG: lang_arr}), "docs", shard_name(task.index) + ".parquet")
+    info = {
+        "rows": row,
+        "langs": lang_counts,
+        "keys": int(len(d)),
+        "seconds": time.perf_counter() - t0,
+        "timing": timing,
+    }
+    wd.write_json(info, *marker)
+    return info
+
+
+@dataclass(frozen=True)
+class PartitionEdgesTask:
+    partition: int
+    shards: int
+    workdir: str
+
+
+def group_edges(k1: np.ndarray, k2: np.ndarray, doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Star edges (first doc of a key group -> each other doc), unique and without self loops."""
+    if len(doc) < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    order = np.lexsort((doc, k2, k1))
+    k1, k2, doc = k1[order], k2[order], doc[order]
+    new_group = np.ones(len(doc), dtype=bool)
+    new_group[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
+    group_first = np.flatnonzero(new_group)
+    first_of = group_first[np.cumsum(new_group) - 1]
+    member = ~new_group
+    src, dst = doc[first_of[member]], doc[member]
+    keep = src != dst
+    if not keep.all():
+        src, dst = src[keep], dst[keep]
+    if len(src) == 0:
+        return src, dst
+    pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
+    return pairs[:, 0].copy(), pairs[:, 1].copy()
+
+
+def partition_edges_task(task: PartitionEdgesTask) -> dict[str, Any]:
+    """Phase "edges" for one partition: read its keys from every shard, emit candidate edges."""
+    wd = Workdir(task.workdir)
+    marker = ("edges", part_name(task.partition) + ".done")
+    if wd.exists(*marker):
+        return wd.read_json(*marker)
+    t0 = time.perf_counter()
+    present = set(wd.listdir("keys", part_name(task.partition)))
+    tables = [
+        wd.read_parquet("keys", part_name(task.partition), name)
+        for name in (shard_name(i) + ".parquet" for i in range(task.shards))
+        if name in present
+    ]
+    if tables:
+        t = pa.concat_tables(tables)
+        src, dst = group_edges(
+            t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy()
+        )
+        n_keys = t.num_rows
+        del t, tables
+    else:
+        src = dst = np.empty(0, np.int64)
+        n_keys = 0
+    wd.write_parquet(
+        pa.table([src, dst], schema=EDGE_SCHEMA), "edges", part_name(task.partition) + ".parquet"
+    )
+    info = {"keys": n_keys, "edges": int(len(src)), "seconds": time.perf_counter() - t0}
+    wd.write_json(info, *marker)
+    return info

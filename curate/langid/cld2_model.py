@@ -1,0 +1,45 @@
+"""CLD2 (Chromium's Compact Language Detector 2, via ``pycld2``) as the ``langid`` block's second opinion.
+
+165 detected languages, quadgram tables compiled into the wheel (no model file, nothing to load). Called in its
+default mode (not ``bestEffort``): for text too short or too mixed it answers "unknown" or "not reliable", which
+we treat as no answer. See :mod:`curate.langid.second_opinion` for why CLD2 is the default.
+"""
+
+from __future__ import annotations
+
+import re
+
+from curate.langid.labels import UND, normalize_label
+from curate.langid.second_opinion import SecondOpinion, dominant_script
+
+# CLD2 raises "input contains invalid UTF-8" on C0/C1 controls (but tab/LF/CR), DEL, noncharacters, and Python
+# cannot even encode lone surrogates: replace them all with spaces first.
+_NONCHARS = "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
+_REJECTED = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARS}]")
+
+
+class Cld2Model(SecondOpinion):
+    """``predict(texts)`` -> ``(key, share of the text in that language)``, or ``("und", 0.0)`` when unreliable."""
+
+    name = "cld2"
+
+    def __init__(self) -> None:
+        import pycld2
+
+        self._detect = pycld2.detect
+        self._error = pycld2.error
+
+    def predict_one(self, text: str) -> tuple[str, float]:
+        clean = _REJECTED.sub(" ", text)
+        try:
+            reliable, _, details = self._detect(clean, isPlainText=True)
+        except (self._error, ValueError, UnicodeError):  # defensive: anything CLD2 still refuses is "no answer"
+            return UND, 0.0
+        if not reliable or not details:
+            return UND, 0.0
+        _, code, percent, _ = details[0]
+        key = normalize_label(code, dominant_script(clean))
+        return key, min(max(percent / 100.0, 0.0), 1.0)
+
+    def predict(self, texts: list[str]) -> list[tuple[str, float]]:
+        return [self.predict_one(text) for text in texts]
