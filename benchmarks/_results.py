@@ -57,10 +57,11 @@ def write_section(name: str, markdown: str) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-            if start in text and end in text.split(start, 1)[1]:
-                head, rest = text.split(start, 1)
-                tail = rest.split(end, 1)[1]
-                text = head + block + tail
+            head, found, rest = text.partition(start)
+            if found and end in rest:
+                text = head + block + rest.split(end, 1)[1]
+            elif found and start in rest:  # an older section closed by a second copy of the start marker
+                text = head + block + rest.split(start, 1)[1]
             else:
                 text = text.rstrip("\n") + "\n\n" + block + "\n"
             tmp = RESULTS.with_name(f".{RESULTS.name}.{os.getpid()}.tmp")

@@ -8,6 +8,8 @@ import sys
 
 from curate.cluster.cli_commands import register_cluster_commands
 from curate.config.yaml_source import PipelineConfigError
+from curate.langid.calibrate_command import register_calibrate_command
+from curate.quality.cli_commands import register_quality_commands
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", "-o", help="output folder or URL (default: the file's `output:`)")
     run.add_argument("--workers", "-w", type=int, help="parallel shard tasks (default: the file's, else CPUs)")
     run.add_argument("--executor", choices=["local", "ray"], help="override the file's executor.type")
-    run.add_argument("--overwrite", action="store_true", help="delete an output of a different config first")
+    run.add_argument("--overwrite", action="store_true", help="delete the output folder first and start over (without it, a rerun resumes)")
     run.set_defaults(func=_cmd_run)
 
     plan = sub.add_parser("plan", help="validate a pipeline and show stages, shards and settings; no work")
@@ -103,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     langs.set_defaults(func=_cmd_langs)
 
     register_cluster_commands(sub)  # submit, status, logs, stop (Ray Jobs API)
+    register_quality_commands(sub)  # train-quality, calibrate-perplexity
+    register_calibrate_command(sub)  # calibrate: thresholds for a new language from reference text
     return parser
 
 
@@ -126,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from curate.cluster.errors import ClusterError
     from curate.io.input_files import InputError
     from curate.langid.fasttext_model import ModelNotFoundError
-    from curate.cluster.errors import ClusterError
     from curate.pipeline.run_state import OutputInUseError
+    from curate.quality.errors import QualityError
 
-    return (InputError, ModelNotFoundError, OutputInUseError, ClusterError)
+    return (InputError, ModelNotFoundError, OutputInUseError, ClusterError, QualityError)
 
 
 if __name__ == "__main__":

@@ -286,6 +286,12 @@ def test_ccnet_normalisation():
     assert normalize("ＡＢＣ（１２）") == "ａｂｃ(00)"  # full-width letters stay; digits and brackets map
     assert normalize("Crème\nBrûlée") == "cremebrulee"  # control characters (newline too) are deleted
     assert normalize("") == "" and normalize("   ") == ""
+    # expected values computed with cc_net's own text_normalizer.normalize
+    assert normalize("١٢٣ １２") == "000 00"  # every Unicode decimal digit; "１" is a digit before it is punctuation
+    assert normalize("हिन्दी भाषा") == "हिनदी भाषा"  # non-spacing marks (virama) go, in every script
+    assert normalize("한국어") == "\u1112\u1161\u11ab\u1100\u116e\u11a8\u110b\u1165"  # NFD, not recomposed
+    assert normalize("Ça va? «Oui»！") == 'ca va? "oui"!'
+    assert normalize("x\u200by\u00a0z") == "x\u200by\u00a0z"  # only C0/C1 controls are deleted
 
 
 def test_arpa_model_loads_in_kenlm_and_both_backends_agree(english_lm):

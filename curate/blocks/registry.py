@@ -25,6 +25,8 @@ BUILTIN_BLOCKS: dict[str, str] = {
     "exact_dedup": "curate.dedup.exact_block:ExactDedup",
     "rehydrate": "curate.rehydrate.rehydrate_block:Rehydrate",
     "datatrove": "curate.interop.datatrove_block:DatatroveStep",
+    "fasttext_quality": "curate.quality.fasttext_quality:FastTextQualityFilter",
+    "kenlm_perplexity": "curate.quality.kenlm_perplexity:KenLMPerplexity",
 }
 
 

@@ -17,7 +17,7 @@ was sharded.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +29,8 @@ from curate.blocks import columns as C
 from curate.dedup.shuffle import ROW_BITS, ROW_MASK, part_name, shard_name
 from curate.dedup.workdir import Workdir
 
-KEEP_RULES = ("first_id", "first_index")
+KeepRule = Literal["first_id", "first_index"]
+KEEP_RULES: tuple[str, ...] = get_args(KeepRule)
 RESULT_SCHEMA = pa.schema(
     [
         ("row", pa.int64()),

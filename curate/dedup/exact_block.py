@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 import xxhash
 
+from curate.dedup.components import KeepRule
 from curate.dedup.normalize import normalize_text
 from curate.dedup.step import ClusterDedupStep
 
@@ -58,7 +59,7 @@ class ExactDedup(ClusterDedupStep):
         normalize: bool = False,
         per_language: bool = True,
         partitions: int | None = None,
-        keep: str = "first_id",
+        keep: KeepRule = "first_id",
         batch_size: int = 2048,
     ) -> None:
         super().__init__(partitions=partitions, keep=keep, batch_size=batch_size)

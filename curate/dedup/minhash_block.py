@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from curate.blocks import columns as C
+from curate.dedup.components import KeepRule
 from curate.dedup.lsh import BandHasher
 from curate.dedup.minhash import MinHasher
 from curate.dedup.normalize import normalize_text
@@ -102,7 +103,7 @@ class MinHashDedup(ClusterDedupStep):
         ngram: int = 5,
         seed: int = 1,
         partitions: int | None = None,
-        keep: str = "first_id",
+        keep: KeepRule = "first_id",
         tokenizer: str | Tokenize = "language",
         batch_size: int = 2048,
     ) -> None:
@@ -117,7 +118,9 @@ class MinHashDedup(ClusterDedupStep):
         self.ngram = ngram
         self.seed = seed
         self.tokenizer = tokenizer
-        self.keys_per_doc = bands  # type: ignore[misc]  # instance value for the partition estimate
+
+    def keys_per_document(self) -> int:
+        return self.bands
 
     def make_keyer(self, languages: Any = None) -> MinHashKeyer:
         return MinHashKeyer(

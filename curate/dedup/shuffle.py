@@ -60,6 +60,16 @@ class ShardKeysTask:
     batch_size: int = 2048
 
 
+def _shard_batches(path: str, batch_size: int) -> Any:
+    """Batches of id/text/lang; a shard whose earlier stage kept nothing has no file ("")."""
+    if not path:
+        return
+    with fsspec.open(path, "rb") as f:
+        pf = pq.ParquetFile(f)
+        cols = [c for c in (C.ID, C.TEXT, C.LANG) if c in pf.schema_arrow.names]
+        yield from pf.iter_batches(batch_size=batch_size, columns=cols)
+
+
 def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     """Phase "keys" for one shard; returns (and records in its marker) row and language counts."""
     wd = Workdir(task.workdir)
@@ -75,31 +85,28 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     lang_counts: dict[str, int] = {}
     row = 0
     base = task.index << ROW_BITS
-    with fsspec.open(task.path, "rb") as f:
-        pf = pq.ParquetFile(f)
-        cols = [c for c in (C.ID, C.TEXT, C.LANG) if c in pf.schema_arrow.names]
-        for batch in pf.iter_batches(batch_size=task.batch_size, columns=cols):
-            n = batch.num_rows
-            lang_col = (
-                pc.fill_null(batch.column(C.LANG), C.UNKNOWN_LANG)
-                if C.LANG in batch.schema.names
-                else pa.array([C.UNKNOWN_LANG] * n, pa.string())
-            )
-            texts = batch.column(C.TEXT).to_pylist()
-            lang_list = lang_col.to_pylist()
-            ids.append(batch.column(C.ID).cast(pa.string()))
-            langs.append(lang_col.cast(pa.string()))
-            by_lang: dict[str, list[int]] = {}
-            for i, lang in enumerate(lang_list):
-                by_lang.setdefault(lang, []).append(i)
-            for lang in sorted(by_lang):
-                pos = np.asarray(by_lang[lang], dtype=np.int64)
-                lang_counts[lang] = lang_counts.get(lang, 0) + len(pos)
-                which, k = task.keyer([texts[i] or "" for i in pos], lang, timing)
-                if len(which):
-                    keys.append(k)
-                    docs.append(base + row + pos[which])
-            row += n
+    for batch in _shard_batches(task.path, task.batch_size):
+        n = batch.num_rows
+        lang_col = (
+            pc.fill_null(batch.column(C.LANG), C.UNKNOWN_LANG)
+            if C.LANG in batch.schema.names
+            else pa.array([C.UNKNOWN_LANG] * n, pa.string())
+        )
+        texts = batch.column(C.TEXT).to_pylist()
+        lang_list = lang_col.to_pylist()
+        ids.append(batch.column(C.ID).cast(pa.string()))
+        langs.append(lang_col.cast(pa.string()))
+        by_lang: dict[str, list[int]] = {}
+        for i, lang in enumerate(lang_list):
+            by_lang.setdefault(lang, []).append(i)
+        for lang in sorted(by_lang):
+            pos = np.asarray(by_lang[lang], dtype=np.int64)
+            lang_counts[lang] = lang_counts.get(lang, 0) + len(pos)
+            which, k = task.keyer([texts[i] or "" for i in pos], lang, timing)
+            if len(which):
+                keys.append(k)
+                docs.append(base + row + pos[which])
+        row += n
     if row > ROW_MASK:
         raise ValueError(f"shard {task.path} has {row} rows; at most {ROW_MASK} are supported")
     k = np.concatenate(keys) if keys else np.empty((0, 2), dtype=np.uint64)

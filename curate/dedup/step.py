@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
-from curate.dedup.components import KEEP_RULES, build_clusters, summarize
+from curate.dedup.components import KEEP_RULES, KeepRule, build_clusters, summarize
 from curate.dedup.shuffle import (
     PartitionEdgesTask,
     ShardKeysTask,
@@ -54,7 +54,9 @@ class ClusterDedupStep(GlobalStep):
     # keys per partition when ``partitions`` is not set: ~24 B per key on disk, ~100 B in the edges task
     target_keys_per_partition: ClassVar[int] = 4_000_000
 
-    def __init__(self, partitions: int | None = None, keep: str = "first_id", batch_size: int = 2048) -> None:
+    def __init__(
+        self, partitions: int | None = None, keep: KeepRule = "first_id", batch_size: int = 2048
+    ) -> None:
         if keep not in KEEP_RULES:
             raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
         if partitions is not None and partitions < 1:
@@ -64,6 +66,10 @@ class ClusterDedupStep(GlobalStep):
         self.batch_size = batch_size
         self._workdir: str | None = None
         self._shards: dict[str, tuple[int, int]] = {}  # shard id -> (index, rows)
+
+    def keys_per_document(self) -> int:
+        """Keys each document emits (for the automatic partition count)."""
+        return self.keys_per_doc
 
     @property
     def per_language_scope(self) -> bool:
@@ -80,9 +86,11 @@ class ClusterDedupStep(GlobalStep):
             return self.partitions
         rows = 0
         for _, path in shards:  # footers only
+            if not path:  # the shard's earlier stage kept nothing
+                continue
             with fsspec.open(path, "rb") as f:
                 rows += pq.ParquetFile(f).metadata.num_rows
-        return max(1, math.ceil(rows * self.keys_per_doc / self.target_keys_per_partition))
+        return max(1, math.ceil(rows * self.keys_per_document() / self.target_keys_per_partition))
 
     def _manifest(self, shards: list[tuple[str, str]]) -> dict[str, Any]:
         return {

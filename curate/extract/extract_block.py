@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import HTML, TEXT
-from curate.extract.engines import ENGINES
+from curate.extract.engines import ENGINES, TAKES_BYTES
 from curate.extract.time_limit import ExtractionTimeout, time_limit
 
 
@@ -32,7 +32,8 @@ class Extract(Block):
 
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         extract = ENGINES[self.engine]
-        htmls = table.column(HTML).to_pylist()
+        column = table.column(HTML)
+        htmls = (column.cast(pa.binary()) if self.engine in TAKES_BYTES else column).to_pylist()
         texts = table.column(TEXT).to_pylist()
         n = len(htmls)
         keep = [True] * n

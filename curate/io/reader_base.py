@@ -29,9 +29,9 @@ class BatchBuilder:
 
     def __init__(self, batch_size: int) -> None:
         self.batch_size = batch_size
-        self.rows: dict[str, list[str | None]] = {name: [] for name in READER_SCHEMA.names}
+        self.rows: dict[str, list[str | bytes | None]] = {name: [] for name in READER_SCHEMA.names}
 
-    def add(self, **values: str | None) -> pa.Table | None:
+    def add(self, **values: str | bytes | None) -> pa.Table | None:
         for name in READER_SCHEMA.names:
             self.rows[name].append(values.get(name))
         if len(self.rows["id"]) >= self.batch_size:
@@ -41,6 +41,14 @@ class BatchBuilder:
     def flush(self) -> pa.Table | None:
         if not self.rows["id"]:
             return None
-        table = pa.table(self.rows, schema=READER_SCHEMA)
+        columns = []
+        for field in READER_SCHEMA:
+            values = self.rows[field.name]
+            if any(isinstance(v, bytes) for v in values):
+                # UTF-8 bytes (WARC bodies): Arrow copies and validates them, no str round trip
+                columns.append(pa.array(values, pa.binary()).cast(field.type))
+            else:
+                columns.append(pa.array(values, field.type))
+        table = pa.Table.from_arrays(columns, schema=READER_SCHEMA)
         self.rows = {name: [] for name in READER_SCHEMA.names}
         return table

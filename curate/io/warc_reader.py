@@ -21,6 +21,7 @@ from curate.io.http_payload import (
     HTML_MIME_TYPES,
     PayloadDecodeError,
     body_to_text,
+    body_to_utf8,
     decode_body,
     looks_like_html,
     mime_type,
@@ -164,4 +165,5 @@ class WarcReader(Reader):
             if not mime and not looks_like_html(body):
                 counts.skip("non_html:unknown")
                 return None
-        return {"id": rid, "url": url, "date": date, "source": path, "html": body_to_text(body, charset), "text": None}
+        return {"id": rid, "url": url, "date": date, "source": path, "html": body_to_utf8(body, charset),
+                "text": None}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from curate.langid.labels import UND, normalize_label
-from curate.langid.second_opinion import SecondOpinion, dominant_script
+from curate.langid.labels import UND
+from curate.langid.second_opinion import SecondOpinion, key_for
 
 # CLD2 raises "input contains invalid UTF-8" on C0/C1 controls (but tab/LF/CR), DEL, noncharacters, and Python
-# cannot even encode lone surrogates: replace them all with spaces first.
+# cannot even encode lone surrogates: on such an error, these are replaced with spaces and CLD2 asked again.
 _NONCHARS = "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
 _REJECTED = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARS}]")
 
@@ -30,16 +30,17 @@ class Cld2Model(SecondOpinion):
         self._error = pycld2.error
 
     def predict_one(self, text: str) -> tuple[str, float]:
-        clean = _REJECTED.sub(" ", text)
         try:
-            reliable, _, details = self._detect(clean, isPlainText=True)
-        except (self._error, ValueError, UnicodeError):  # defensive: anything CLD2 still refuses is "no answer"
-            return UND, 0.0
+            reliable, _, details = self._detect(text, isPlainText=True)
+        except (self._error, UnicodeError):  # rare: blank what CLD2 refuses and try once more
+            try:
+                reliable, _, details = self._detect(_REJECTED.sub(" ", text), isPlainText=True)
+            except (self._error, ValueError, UnicodeError):  # defensive: anything still refused is "no answer"
+                return UND, 0.0
         if not reliable or not details:
             return UND, 0.0
         _, code, percent, _ = details[0]
-        key = normalize_label(code, dominant_script(clean))
-        return key, min(max(percent / 100.0, 0.0), 1.0)
+        return key_for(code, text), min(max(percent / 100.0, 0.0), 1.0)
 
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
         return [self.predict_one(text) for text in texts]

@@ -8,8 +8,8 @@ document), not a curate dependency: ``pip install lingua-language-detector``. Se
 
 from __future__ import annotations
 
-from curate.langid.labels import UND, normalize_label
-from curate.langid.second_opinion import SecondOpinion, dominant_script
+from curate.langid.labels import UND
+from curate.langid.second_opinion import SecondOpinion, key_for
 
 
 class LinguaModel(SecondOpinion):
@@ -28,8 +28,7 @@ class LinguaModel(SecondOpinion):
         if not values or values[0].value <= 0.0:
             return UND, 0.0
         top = values[0]
-        key = normalize_label(top.language.iso_code_639_1.name.lower(), dominant_script(text))
-        return key, min(max(float(top.value), 0.0), 1.0)
+        return key_for(top.language.iso_code_639_1.name.lower(), text), min(max(float(top.value), 0.0), 1.0)
 
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
         return [self.predict_one(text) for text in texts]

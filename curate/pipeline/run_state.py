@@ -26,18 +26,16 @@ def config_hash(identity: dict[str, Any]) -> str:
 def claim_output(out_dir: str, digest: str, name: str, overwrite: bool) -> None:
     fs, root = fsspec.core.url_to_fs(out_dir)
     run_file = f"{root}/{RUN_FILE}"
+    if overwrite and fs.exists(root):  # start over, whichever config wrote it
+        fs.rm(root, recursive=True)
     if fs.exists(run_file):
         with fs.open(run_file, "r") as handle:
             previous = json.load(handle).get("config_hash")
         if previous != digest:
-            if not overwrite:
-                raise OutputInUseError(
-                    f"{out_dir} holds the output of a different pipeline configuration ({previous}, this one is "
-                    f"{digest}); choose another --output, or pass --overwrite to delete it and start again"
-                )
-            fs.rm(root, recursive=True)
-    elif fs.exists(root) and fs.ls(root) and overwrite:
-        fs.rm(root, recursive=True)
+            raise OutputInUseError(
+                f"{out_dir} holds the output of a different pipeline configuration ({previous}, this one is "
+                f"{digest}); choose another --output, or pass --overwrite to delete it and start again"
+            )
     fs.makedirs(root, exist_ok=True)
     with fs.open(run_file, "w") as handle:
         json.dump({"config_hash": digest, "pipeline": name, "curate": curate.__version__}, handle, sort_keys=True)

@@ -13,8 +13,11 @@ class QualityError(Exception):
     """Base class: a user-fixable problem with a quality model, its settings or its training data."""
 
 
-class QualityModelNotFoundError(QualityError, ModelNotFoundError):
-    """A configured quality model (fastText classifier, KenLM, SentencePiece) file does not exist."""
+class QualityModelNotFoundError(QualityError, ModelNotFoundError, ValueError):
+    """A configured quality model (fastText classifier, KenLM, SentencePiece) file does not exist.
+
+    Also a ValueError, so that pipeline validation (which instantiates blocks) reports it with file and line.
+    """
 
 
 class QualityConfigError(QualityError, ValueError):

@@ -1,0 +1,73 @@
+"""``curate calibrate``: register it on the CLI's subparsers.
+
+Wiring (``curate/cli.py``, inside ``build_parser``)::
+
+    from curate.langid.calibrate_command import register_calibrate_command
+    register_calibrate_command(sub)
+
+The command sets ``func`` (``args -> exit code``); bad input is printed as ``curate: ...`` and returns 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from curate.langid.calibrate import (
+        CalibrationError,
+        calibrate,
+        format_report,
+        format_yaml,
+        iter_reference_documents,
+    )
+    from curate.langid.labels import normalize_label
+    from curate.langid.table import load_language_table
+
+    try:
+        lang = normalize_label(args.lang)
+        docs = list(iter_reference_documents(args.reference, lang, args.text_field))
+        if args.max_docs:
+            docs = docs[: args.max_docs]
+        english = list(iter_reference_documents(args.english_reference, "eng_Latn", args.text_field)) \
+            if args.english_reference else None
+        result = calibrate(lang, docs, tokenizer=args.tokenizer, english=english, method=args.method,
+                           language_score=not args.no_language_score)
+    except (CalibrationError, ValueError) as exc:
+        print(f"curate: {exc}", file=sys.stderr)
+        return 1
+    report = format_report(result, args.tokenizer or load_language_table().get(lang).tokenizer)
+    text = format_yaml(result, report)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print("\n".join(report))
+        print(f"\nwrote {args.out} (paste under `overrides:` of a pipeline file)")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def register_calibrate_command(subparsers: Any) -> None:
+    """Add ``calibrate`` to an ``argparse`` subparsers object."""
+    cal = subparsers.add_parser(
+        "calibrate", help="derive per-language filter thresholds and stopwords from reference text",
+        description="Compute the FineWeb2 filter metrics on reference documents of one language (e.g. Wikipedia) "
+                    "and derive its thresholds relative to English (quantile matching, else scale transfer) and "
+                    "its stopwords. Prints a YAML `{lang: {field: value}}` for the pipeline's `overrides:`. "
+                    "Files: plain text (documents separated by blank lines), JSONL or Parquet with a text field; "
+                    ".gz/.zst allowed.")
+    cal.add_argument("--lang", required=True, help="language key, e.g. xxx_Latn (need not be in the table)")
+    cal.add_argument("--reference", nargs="+", required=True, metavar="FILE", help="clean text of the language")
+    cal.add_argument("--out", metavar="FILE", help="write the YAML here (the report goes to stdout)")
+    cal.add_argument("--method", choices=["quantile"], default="quantile")
+    cal.add_argument("--tokenizer", help="word tokenizer spec (default: the language table's)")
+    cal.add_argument("--english-reference", nargs="+", metavar="FILE",
+                     help="English text of the same kind, to measure the English anchor (default: built in)")
+    cal.add_argument("--text-field", default="text", help="JSONL field / Parquet column (default text)")
+    cal.add_argument("--max-docs", type=int, help="use at most this many reference documents")
+    cal.add_argument("--no-language-score", action="store_true",
+                     help="keep the table's language_score instead of deriving it with lid.176")
+    cal.set_defaults(func=_cmd_calibrate)
