@@ -41,7 +41,7 @@ def configurations() -> dict[str, dict[str, Any]]:
     """Block settings to evaluate: lid.176 alone, and the defaults when they differ from it."""
     if "second_opinion" not in inspect.signature(LanguageId).parameters:
         return {"lid.176": {}}
-    default = inspect.signature(LanguageId).parameters["second_opinion"].default
+    default = LanguageId().second_opinion  # resolved ("auto" -> the backend it picks)
     if default == "none":
         return {"lid.176 (default)": {}}
     below = inspect.signature(LanguageId).parameters["second_opinion_below"].default

@@ -109,6 +109,11 @@ def test_sigkill_mid_run_then_rerun_gives_identical_output(tmp_path: Path, share
     assert straight.returncode == 0, straight.stderr
     assert parquet_digests(tmp_path / "killed") == parquet_digests(tmp_path / "straight")
     assert not list((tmp_path / "killed").rglob("*.tmp"))
+    # the resumed run reports the whole run, not only the part it did after the kill
+    resumed_stats = json.loads((tmp_path / "killed" / "_stats" / "stats.json").read_text())
+    straight_stats = json.loads((tmp_path / "straight" / "_stats" / "stats.json").read_text())
+    assert resumed_stats["languages"] == straight_stats["languages"]
+    assert resumed_stats["read"] == straight_stats["read"]
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ SOURCE = "source"
 LANG = "lang"
 LANG_SCORE = "lang_score"
 LANG_TOPK = "lang_topk"
+LANG_MODEL = "lang_model"  # which model decided ``lang``: "fasttext" or the second opinion's name
 CLUSTER_SIZE = "minhash_cluster_size"
 CLUSTER_ID = "minhash_cluster_id"
 WEIGHT = "weight"

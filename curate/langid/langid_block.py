@@ -12,13 +12,12 @@ from typing import ClassVar, Literal
 import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
-from curate.blocks.columns import LANG, LANG_SCORE, LANG_TOPK, TEXT
+from curate.blocks.columns import LANG, LANG_MODEL, LANG_SCORE, LANG_TOPK, TEXT
 from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
 from curate.langid.labels import normalize_label
 from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_language
 
 TOPK_TYPE = pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float32())]))
-LANG_MODEL = "lang_model"  # which model decided ``lang``: "fasttext", or the second opinion's name ("cld2", ...)
 FASTTEXT = "fasttext"
 DEFAULT_SECOND_OPINION = "cld2"
 
@@ -86,8 +85,9 @@ class LanguageId(Block):
         unsure: list[int] = []  # rows with text whose fastText top score is below second_opinion_below
         unsure_lines: list[str] = []
         for i, text in enumerate(texts):
-            line = " ".join((text or "")[: self.max_chars].split())
-            preds = model.predict(line + "\n", self.top_k, 0.0, "replace") if line else []
+            # fastText splits on ASCII whitespace itself; only newlines end its line (as datatrove does)
+            line = (text or "")[: self.max_chars].replace("\n", " ")
+            preds = model.predict(line + "\n", self.top_k, 0.0, "replace") if line.strip() else []
             top = [{"lang": normalize_label(label), "score": min(float(prob), 1.0)} for prob, label in preds]
             if top:
                 langs.append(str(top[0]["lang"]))
@@ -96,7 +96,7 @@ class LanguageId(Block):
                 langs.append("und")
                 scores.append(0.0)
             topks.append(top)
-            if second is not None and line and scores[-1] < self.second_opinion_below:
+            if second is not None and preds and scores[-1] < self.second_opinion_below:
                 unsure.append(i)
                 unsure_lines.append(line)
         columns: list[tuple[str, list, pa.DataType]] = [
