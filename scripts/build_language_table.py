@@ -39,21 +39,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from curate.langid.table import THRESHOLD_FIELDS  # the fields a FineWeb2 config holds, defined once
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "curate" / "langid" / "data"
-
-THRESHOLD_FIELDS = (
-    "language_score",
-    "dup_line_frac",
-    "top_n_grams",
-    "dup_n_grams",
-    "line_punct_thr",
-    "new_line_ratio",
-    "min_avg_word_length",
-    "max_avg_word_length",
-    "max_non_alpha_words_ratio",
-    "stopwords",
-)
 
 TOP_N = (2, 3, 4)  # n of FineWeb2's top_n_grams (same in every config; checked)
 DUP_N = (5, 6, 7, 8, 9, 10)  # n of dup_n_grams
