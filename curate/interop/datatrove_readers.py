@@ -91,17 +91,21 @@ class _Settings:
                             for k, v in self.metadata_types.items()})
 
 
-class DatatroveJsonlReader(Reader):
-    """datatrove ``JsonlWriter`` output (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``); see the module docstring."""
-
-    name: ClassVar[str] = "datatrove_jsonl"
-    suffixes: ClassVar[tuple[str, ...]] = ()  # same file names as plain JSONL: chosen with input.format only
+class _DatatroveReader(Reader):
+    """Settings both datatrove readers take (see the module docstring)."""
 
     def __init__(self, batch_size: int = 256, text_key: str = "text", id_key: str = "id", url_key: str = "url",
                  date_key: str = "date", metadata: MetadataMode = "columns", lang_from_metadata: bool = True,
                  metadata_types: dict[str, str] | None = None) -> None:
         super().__init__(batch_size)
         self.settings = _Settings(text_key, id_key, url_key, date_key, metadata, lang_from_metadata, metadata_types)
+
+
+class DatatroveJsonlReader(_DatatroveReader):
+    """datatrove ``JsonlWriter`` output (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``); see the module docstring."""
+
+    name: ClassVar[str] = "datatrove_jsonl"
+    suffixes: ClassVar[tuple[str, ...]] = ()  # same file names as plain JSONL: chosen with input.format only
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         s = self.settings
@@ -195,17 +199,14 @@ class DatatroveJsonlReader(Reader):
         return table if table.num_rows else None
 
 
-class DatatroveParquetReader(Reader):
+class DatatroveParquetReader(_DatatroveReader):
     """datatrove ``ParquetWriter`` output (``.parquet``); see the module docstring."""
 
     name: ClassVar[str] = "datatrove_parquet"
     suffixes: ClassVar[tuple[str, ...]] = ()  # same file names as plain Parquet: chosen with input.format only
 
-    def __init__(self, batch_size: int = 1024, text_key: str = "text", id_key: str = "id", url_key: str = "url",
-                 date_key: str = "date", metadata: MetadataMode = "columns", lang_from_metadata: bool = True,
-                 metadata_types: dict[str, str] | None = None) -> None:
-        super().__init__(batch_size)
-        self.settings = _Settings(text_key, id_key, url_key, date_key, metadata, lang_from_metadata, metadata_types)
+    def __init__(self, batch_size: int = 1024, **settings: Any) -> None:
+        super().__init__(batch_size, **settings)
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         s = self.settings

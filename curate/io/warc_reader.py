@@ -64,14 +64,12 @@ class WarcReader(Reader):
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         builder = BatchBuilder(self.batch_size)
-        done = 0
         try:
             with fsspec.open(path, "rb") as raw:
-                done = yield from self._iterate(raw, path, counts, builder, skip=0, native=True)
+                yield from self._iterate(raw, path, counts, builder, skip=0, native=True)
         except _FallBackToPythonGzip as fallback:
             with fsspec.open(path, "rb") as raw, gzip.GzipFile(fileobj=raw) as unzipped:
                 yield from self._iterate(unzipped, path, counts, builder, skip=fallback.done, native=False)
-        del done
         last = builder.flush()
         if last is not None:
             yield last

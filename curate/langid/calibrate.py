@@ -167,21 +167,12 @@ def iter_reference_documents(paths: Iterable[str], lang: str | None = None, text
     are skipped) via :func:`curate.quality.text_sources.iter_documents`, anything else as plain text
     with blank-line-separated documents. ``.gz``/``.zst``/``.bz2``/``.xz`` are decompressed."""
     from curate.quality.errors import TrainingDataError
-    from curate.quality.text_sources import _base_name, iter_documents
+    from curate.quality.text_sources import iter_documents
 
-    for path in paths:
-        if _base_name(path).endswith((".parquet", ".jsonl", ".json", ".ndjson")):
-            try:
-                yield from iter_documents([path], text_field, lang)
-            except TrainingDataError as exc:
-                raise CalibrationError(str(exc)) from exc
-            continue
-        try:
-            yield from _plain_blocks(path)
-        except FileNotFoundError as exc:
-            raise CalibrationError(f"{path}: no such file") from exc
-        except UnicodeDecodeError as exc:
-            raise CalibrationError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    try:
+        yield from iter_documents(paths, text_field, lang, plain=_plain_blocks)
+    except TrainingDataError as exc:
+        raise CalibrationError(str(exc)) from exc
 
 
 def documents_from_sentences(sentences: Sequence[str], seed: int = 0, min_sentences: int = 10,

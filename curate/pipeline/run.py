@@ -70,27 +70,28 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
         next_inputs: dict[str, str | None] = {s.shard_id: None for s in shards}
         for stage in stages:
             final = stage.index == len(stages) - 1
-            stage_markers = [f"{marker_dir}/stage{stage.index}-{s.shard_id}.json" for s in shards]
-            stage_done = all(read_marker(m) is not None for m in stage_markers)
+            markers = {s.shard_id: f"{marker_dir}/stage{stage.index}-{s.shard_id}.json" for s in shards}
+            # completion markers, read once: they decide both the barrier skip and the tasks to run
+            results: dict[str, dict[str, Any]] = {}
+            for sid, marker in markers.items():
+                done = read_marker(marker)
+                if done is not None:
+                    results[sid] = done
+            skipped += len(results)
             if stage.barrier is not None:
                 previous = merge_stage_results(stage_results[-1]) if stage_results else {}
                 global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor, marker_dir,
-                                                     config.overrides, skip=stage_done, previous=previous))
-            tasks: list[ShardTask] = []
-            results: dict[str, dict[str, Any]] = {}
-            for shard in shards:
-                marker = f"{marker_dir}/stage{stage.index}-{shard.shard_id}.json"
-                done = read_marker(marker)
-                if done is not None:
-                    results[shard.shard_id] = done
-                    skipped += 1
-                    continue
-                tasks.append(ShardTask(
+                                                     config.overrides, skip=len(results) == len(shards),
+                                                     previous=previous))
+            tasks = [
+                ShardTask(
                     shard=shard, stage=stage.index, blocks=stage.blocks, step_names=names,
                     input_path=next_inputs[shard.shard_id], reader_settings=config.input.model_dump(),
-                    out_dir=out_dir, final=final, marker=marker, overrides=config.overrides,
+                    out_dir=out_dir, final=final, marker=markers[shard.shard_id], overrides=config.overrides,
                     writer=config.writer.model_dump(),
-                ))
+                )
+                for shard in shards if shard.shard_id not in results
+            ]
             for result in executor.map(run_shard_task, tasks, desc=f"stage {stage.index}"):
                 results[result["shard"]] = result
                 ran += 1

@@ -11,7 +11,7 @@ and a record has a ``lang`` field (curate's output does), only records of that l
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from curate.langid.labels import normalize_label
 from curate.quality.errors import TrainingDataError
@@ -80,8 +80,10 @@ def _plain(path: str) -> Iterator[str]:
                 yield line
 
 
-def iter_documents(paths: Iterable[str], text_field: str = "text", lang: str | None = None) -> Iterator[str]:
-    """Every non-empty document of ``paths``, in order."""
+def iter_documents(paths: Iterable[str], text_field: str = "text", lang: str | None = None,
+                   plain: Callable[[str], Iterator[str]] | None = None) -> Iterator[str]:
+    """Every non-empty document of ``paths``, in order. Plain text is one document per line, or
+    whatever ``plain(path)`` yields (``curate calibrate`` splits on blank lines)."""
     for path in paths:
         base = _base_name(path)
         try:
@@ -90,7 +92,7 @@ def iter_documents(paths: Iterable[str], text_field: str = "text", lang: str | N
             elif base.endswith((".jsonl", ".json", ".ndjson")):
                 yield from _jsonl(path, text_field, lang)
             else:
-                yield from _plain(path)
+                yield from (plain or _plain)(path)
         except FileNotFoundError as exc:
             raise TrainingDataError(f"{path}: no such file") from exc
         except UnicodeDecodeError as exc:
