@@ -8,6 +8,7 @@ import sys
 
 from curate.cluster.cli_commands import register_cluster_commands
 from curate.config.yaml_source import PipelineConfigError
+from curate.errors import CurateError
 from curate.langid.calibrate_command import register_calibrate_command
 from curate.quality.cli_commands import register_quality_commands
 
@@ -130,13 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from curate.cluster.errors import ClusterError
-    from curate.io.input_files import InputError
-    from curate.langid.fasttext_model import ModelNotFoundError
-    from curate.pipeline.run_state import OutputInUseError
-    from curate.quality.errors import QualityError
-
-    return (InputError, ModelNotFoundError, OutputInUseError, ClusterError, QualityError)
+    return (CurateError,)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,11 @@ class Block:
         ``{lang: {metric: count}}``; summed over batches, shards and resumed runs."""
         return {}
 
+    def preflight(self) -> None:
+        """Check, on the machine this runs on, that everything the block needs is there (model and
+        data files, optional packages). Runs before any work, on the driver and on every node of a
+        cluster; raise a :class:`curate.errors.CurateError` whose message says how to get what is missing."""
+
     def describe(self) -> dict[str, Any]:
         """Settings shown by ``curate plan``."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}

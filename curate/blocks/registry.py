@@ -7,6 +7,7 @@ import inspect
 from typing import Any
 
 from curate.blocks.base import Block
+from curate.errors import CurateError
 
 # name -> "module:Class"; imported only when a pipeline uses the block
 BUILTIN_BLOCKS: dict[str, str] = {
@@ -30,7 +31,7 @@ BUILTIN_BLOCKS: dict[str, str] = {
 }
 
 
-class UnknownBlockError(LookupError):
+class UnknownBlockError(CurateError, LookupError):
     """A pipeline names a block that is neither built in nor importable."""
 
 

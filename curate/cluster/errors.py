@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from curate.errors import CurateError
 
-class ClusterError(RuntimeError):
+
+class ClusterError(CurateError, RuntimeError):
     """Base of every Ray cluster problem a user can act on (the CLI prints it without a traceback)."""
 
 

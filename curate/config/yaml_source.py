@@ -10,8 +10,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from curate.errors import CurateError
 
-class PipelineConfigError(ValueError):
+
+class PipelineConfigError(CurateError, ValueError):
     """The pipeline file is invalid: the message names the file, line, key and what is allowed."""
 
 

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from curate.errors import CurateError
 
-class ExtractionTimeout(Exception):
+
+class ExtractionTimeout(CurateError):
     """A document took longer than ``timeout`` seconds to extract."""
 
 

@@ -65,6 +65,7 @@ import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockOutput
 from curate.blocks.columns import HTML, ID, LANG, LANG_SCORE, TEXT, UNKNOWN_LANG
+from curate.errors import CurateError
 from curate.interop._columns import ColumnTypes, misfit_message, parse_type
 from curate.langid.language_config import LanguageConfig
 
@@ -76,11 +77,11 @@ LANGUAGE, LANGUAGE_SCORE = "language", "language_score"  # datatrove's metadata 
 _LANGUAGE_FIELDS = frozenset(f.name for f in dataclasses.fields(LanguageConfig)) | {DATATROVE_LANGUAGE}
 
 
-class DatatroveMissingError(ImportError):
+class DatatroveMissingError(CurateError, ImportError):
     """datatrove is not installed."""
 
 
-class DatatroveStepError(ValueError):
+class DatatroveStepError(CurateError, ValueError):
     """The block's settings name no usable datatrove step, or arguments it does not take."""
 
 

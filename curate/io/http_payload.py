@@ -13,10 +13,12 @@ import zlib
 from fastwarc.stream_io import BrotliReader, ChunkedReader
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
+from curate.errors import CurateError
+
 HTML_MIME_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml+xhtml"})
 
 
-class PayloadDecodeError(ValueError):
+class PayloadDecodeError(CurateError, ValueError):
     """The body could not be decoded (e.g. gzip-encoded but corrupt)."""
 
 

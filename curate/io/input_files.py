@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fsspec.core import url_to_fs
 
+from curate.errors import CurateError
 from curate.interop.datatrove_readers import DatatroveJsonlReader, DatatroveParquetReader
 from curate.io.jsonl_reader import JsonlReader
 from curate.io.parquet_reader import ParquetReader
@@ -17,7 +18,7 @@ READERS: dict[str, type[Reader]] = {
 }
 
 
-class InputError(ValueError):
+class InputError(CurateError, ValueError):
     """An input path matched nothing, or its format cannot be told from its name."""
 
 

@@ -11,12 +11,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks.columns import READER_SCHEMA
+from curate.errors import CurateError
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import Reader
 from curate.io.warc_reader import record_id_for
 
 
-class MissingColumnError(ValueError):
+class MissingColumnError(CurateError, ValueError):
     """The Parquet file has no column of the configured name."""
 
 

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from curate.errors import CurateError
 from curate.langid.calibrate_stats import DUP_NS, METRICS, TOP_NS, document_metrics
 from curate.langid.labels import lid176_labels, normalize_label
 from curate.langid.language_config import LanguageConfig
@@ -61,7 +62,7 @@ STOPWORDS_MIN, STOPWORDS_MAX = 8, 63
 LID_MIN_DOCUMENTS = 20
 
 
-class CalibrationError(ValueError):
+class CalibrationError(CurateError, ValueError):
     """Unusable reference input (too few documents, unknown method, ...)."""
 
 

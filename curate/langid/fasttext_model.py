@@ -12,8 +12,10 @@ import os
 from functools import lru_cache
 from typing import Any
 
+from curate.errors import CurateError
 
-class ModelNotFoundError(FileNotFoundError):
+
+class ModelNotFoundError(CurateError, FileNotFoundError):
     """A configured language-ID model file does not exist."""
 
 

@@ -40,6 +40,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
+from curate.errors import CurateError
 from curate.langid.labels import UND, normalize_label, split_key
 from curate.langid.language_config import LanguageConfig
 
@@ -65,7 +66,7 @@ _CSV = "fineweb2:tokenizer_assignment.csv"
 _DIST = "fineweb2:language-distribution.csv"
 
 
-class LanguageTableError(ValueError):
+class LanguageTableError(CurateError, ValueError):
     """A bad language-table request, e.g. an override with a wrong field name or value."""
 
 

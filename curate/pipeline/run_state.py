@@ -10,11 +10,12 @@ from typing import Any
 import fsspec
 
 import curate
+from curate.errors import CurateError
 
 RUN_FILE = "_run.json"
 
 
-class OutputInUseError(RuntimeError):
+class OutputInUseError(CurateError, RuntimeError):
     """The output folder holds a run of a different pipeline configuration."""
 
 

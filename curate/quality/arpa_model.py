@@ -16,13 +16,15 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 
+from curate.errors import CurateError
+
 UNK = "<unk>"
 BOS = "<s>"
 EOS = "</s>"
 UNK_LOG10 = -100.0  # what KenLM substitutes when an ARPA file has no <unk>
 
 
-class ArpaFormatError(ValueError):
+class ArpaFormatError(CurateError, ValueError):
     """The file is not a valid ARPA back-off model."""
 
 

@@ -6,10 +6,11 @@ All derive from :class:`QualityError`; the ones about missing model files also d
 
 from __future__ import annotations
 
+from curate.errors import CurateError
 from curate.langid.fasttext_model import ModelNotFoundError
 
 
-class QualityError(Exception):
+class QualityError(CurateError):
     """Base class: a user-fixable problem with a quality model, its settings or its training data."""
 
 

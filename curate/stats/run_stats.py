@@ -12,10 +12,11 @@ from typing import Any
 import fsspec
 import pyarrow as pa
 
+from curate.errors import CurateError
 from curate.pipeline.step_counts import merge_step_dicts
 
 
-class AccountingError(AssertionError):
+class AccountingError(CurateError, AssertionError):
     """A step's counts do not add up: documents in != out + removed + errored (a bug: report it)."""
 
 
