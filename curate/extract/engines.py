@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from curate.extract.edge_trim import EdgeTrim
+
 # trafilatura logs every unparsable page at ERROR; the extract block counts them instead
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
@@ -32,5 +34,17 @@ def resiliparse_text(html: str | bytes) -> str:
     )
 
 
-ENGINES: dict[str, Callable[[str], str]] = {"trafilatura": trafilatura_text, "resiliparse": resiliparse_text}
-TAKES_BYTES = frozenset({"resiliparse"})
+_EDGE_TRIM = EdgeTrim()
+
+
+def precise_text(html: str | bytes) -> str:
+    """Resiliparse's main content, then jusText-style trimming of the short lines around and between it
+    (:class:`~curate.extract.edge_trim.EdgeTrim`): trafilatura's token precision on the extraction gold at
+    a fraction of its cost (benchmarks/RESULTS.md, "extraction_quality")."""
+    return _EDGE_TRIM(resiliparse_text(html))
+
+
+ENGINES: dict[str, Callable[[str], str]] = {
+    "trafilatura": trafilatura_text, "resiliparse": resiliparse_text, "precise": precise_text,
+}
+TAKES_BYTES = frozenset({"resiliparse", "precise"})
