@@ -95,7 +95,8 @@ def test_shingles_are_word_5grams():
     assert len(sh2("abcdefg")) == 3
 
 
-def test_minhash_is_exact_modular_arithmetic():
+def test_minhash_is_fineweb2s_permutation_family():
+    """((a*x + b) mod 2**64) mod p with datatrove's parameters, checked in Python integers on edge values."""
     m = MinHasher(num_perm=112, seed=1)
     rng = np.random.default_rng(0)
     edge = np.array([0, 1, MERSENNE_61 - 1, MERSENNE_61, MERSENNE_61 + 1, 2**64 - 1], dtype=np.uint64)
@@ -109,10 +110,26 @@ def test_minhash_is_exact_modular_arithmetic():
             continue
         for j in (0, 55, 111):
             a, b = int(m.a[j]), int(m.b[j])
-            assert int(row[j]) == min((a * (int(x) % MERSENNE_61) + b) % MERSENNE_61 for x in d.tolist())
+            assert int(row[j]) == min(((a * int(x) + b) % 2**64) % MERSENNE_61 for x in d.tolist())
     # batching across documents changes nothing
     assert (np.stack([m.signature(d) for d in docs]) == sig).all()
     assert (MinHasher(seed=1).a == m.a).all() and not (MinHasher(seed=2).a == m.a).all()
+
+
+def test_minhash_signatures_equal_datatroves(tmp_path, shared_data):
+    """Same shingle hashes -> the same 112 values as datatrove's MinhashDedupSignature (FineWeb2 settings)."""
+    pytest.importorskip("datatrove")
+    from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
+    from datatrove.utils.hashing import HashConfig
+
+    reference = MinhashDedupSignature(str(tmp_path), config=MinhashConfig(hash_config=HashConfig(precision=64)))
+    shingle = Shingler()
+    texts = [a["articleBody"] for a in articles(shared_data)[:40]]
+    hashes = [shingle(t) for t in texts]
+    sig = MinHasher(num_perm=112, seed=1).signatures(hashes)
+    for h, row in zip(hashes, sig, strict=True):
+        want = np.array(reference.get_signature(h.reshape(-1, 1)), dtype=np.uint64).reshape(-1)
+        assert (want == row).all()
 
 
 def test_band_keys_depend_on_language_and_band():
