@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import platform
 import statistics
@@ -40,6 +41,11 @@ def machine_line() -> str:
     """One line naming the machine the numbers come from."""
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}")
+
+
+def figures_comment(figures: dict[str, object]) -> str:
+    """The headline figures of a section as one HTML comment line, read back by readme_table.py."""
+    return f"<!-- figures {json.dumps(figures, sort_keys=True)} -->"
 
 
 def write_section(name: str, markdown: str) -> None:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
-from _results import machine_line, md_table, median, require_shared, write_section
+from _results import figures_comment, machine_line, md_table, median, require_shared, write_section
 from trafilatura.meta import reset_caches
 
 from curate.extract.engines import precise_text, resiliparse_text, trafilatura_text
@@ -172,6 +172,7 @@ def main() -> None:
             preds, secs = timed(engine, [html for html, _ in pairs], args.repeats)
             outputs[engine_name][ds_name], seconds[engine_name][ds_name] = preds, secs
     ref = outputs[REFERENCE]
+    figures: dict[str, dict[str, float]] = {}
     ref_ms = sum(seconds[REFERENCE][d] for d in datasets) / sum(len(p) for p in datasets.values()) * 1e3
     for engine_name in ENGINES:
         all_pages = Score()
@@ -189,6 +190,9 @@ def main() -> None:
         n_all = sum(len(p) for p in datasets.values())
         ms_all = sum(seconds[engine_name][d] for d in datasets) / n_all * 1e3
         rows.append(_row(engine_name, "**both**", n_all, all_pages, ms_all, same_all / n_all, ref_ms / ms_all))
+        figures[engine_name] = {"precision": round(sum(all_pages.p) / n_all, 3),
+                                "recall": round(sum(all_pages.r) / n_all, 3), "speed": round(ref_ms / ms_all, 1),
+                                "same_text": round(same_all / n_all, 3)}
     crawl_rows: list[list[object]] = []
     for engine_name in ENGINES:
         if engine_name == REFERENCE:
@@ -241,6 +245,8 @@ def main() -> None:
         f"single-threaded, so CPU time does not stretch when other work shares the machine), median of "
         f"{args.repeats} passes; *speed vs trafilatura* = trafilatura's CPU time / the engine's, same pages, "
         "same run.",
+        "",
+        figures_comment(figures),
     ]))
 
 

@@ -7,7 +7,8 @@
 A benchmark script is any ``benchmarks/*.py`` whose name does not start with ``_``, other than this file, that
 runs something when executed (has an ``if __name__ == "__main__":`` block; shared helper modules do not).
 The reference environment (datatrove in ``benchmarks/.venv-datatrove``) is created first with
-``setup_reference_env.sh`` when it is missing, unless ``--no-setup``. Exits non-zero if any script failed.
+``setup_reference_env.sh`` when it is missing, unless ``--no-setup``. ``readme_table.py`` runs last, after the
+others (it regenerates README.md's performance table from RESULTS.md). Exits non-zero if any script failed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+LAST = "readme_table"  # reads what the others wrote
 
 
 def benchmark_scripts() -> list[Path]:
@@ -30,7 +32,7 @@ def benchmark_scripts() -> list[Path]:
         if '__name__ == "__main__"' not in path.read_text(encoding="utf-8"):
             continue  # a helper module, not a benchmark
         scripts.append(path)
-    return scripts
+    return sorted(scripts, key=lambda p: p.stem == LAST)  # stable: the rest stay in name order
 
 
 def main() -> int:
