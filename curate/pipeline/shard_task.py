@@ -74,11 +74,11 @@ def _read(task: ShardTask, counts: ReadCounts) -> Iterator[pa.Table]:
             yield pa.Table.from_batches([batch])
 
 
-def _with_drop_columns(table: pa.Table, stage: str, reasons: list[str]) -> pa.Table:
+def _with_drop_columns(table: pa.Table, stage: str, reasons: pa.Array) -> pa.Table:
     if LANG not in table.column_names:  # removed before language ID: say so in the row too
-        table = table.append_column(LANG, pa.array([UNKNOWN_LANG] * table.num_rows, pa.string()))
-    table = table.append_column(DROP_STAGE, pa.array([stage] * table.num_rows, pa.string()))
-    return table.append_column(DROP_REASON, pa.array(reasons, pa.string()))
+        table = table.append_column(LANG, pa.repeat(pa.scalar(UNKNOWN_LANG), table.num_rows))
+    table = table.append_column(DROP_STAGE, pa.repeat(pa.scalar(stage), table.num_rows))
+    return table.append_column(DROP_REASON, reasons)
 
 
 class ClusterSizeCounts:
@@ -104,11 +104,48 @@ class ClusterSizeCounts:
                 for lang, c in sorted(self.counts.items())}
 
 
-def _text_bytes(table: pa.Table) -> list[int]:
+def _text_bytes(table: pa.Table) -> np.ndarray:
     if TEXT not in table.column_names:
-        return [0] * table.num_rows
+        return np.zeros(table.num_rows, dtype=np.int64)
     lengths = pc.binary_length(table.column(TEXT).cast(pa.binary()))
-    return pc.fill_null(lengths, 0).to_pylist()
+    return pc.fill_null(lengths, 0).to_numpy().astype(np.int64, copy=False)
+
+
+def _lang_array(table: pa.Table) -> pa.Array:
+    """The language of every row as counted (``lang_values``), as one Arrow array."""
+    if LANG not in table.column_names:
+        return pa.repeat(pa.scalar(UNKNOWN_LANG), table.num_rows)
+    col = table.column(LANG).combine_chunks().cast(pa.string())
+    return pc.fill_null(pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col), UNKNOWN_LANG)
+
+
+def _flags(values: list[str | None] | None, m: int) -> np.ndarray:
+    """Rows whose entry is set; no per-row work when the block gave no list."""
+    if values is None:
+        return np.zeros(m, dtype=bool)
+    return np.fromiter((v is not None for v in values), dtype=bool, count=m)
+
+
+def _drop_outcomes(name: str, result: BlockOutput, errored: np.ndarray, at: np.ndarray,
+                   texts: bool) -> tuple[list[tuple[str, str]], list[str]]:
+    """For the dropped rows ``at``: the counter outcome of each, ("errored", kind) or ("removed", rule), and
+    (when ``texts``) the row's ``drop_reason``, "<step>:error:<message>" or "<step>:<reason>"."""
+    outcomes: list[tuple[str, str]] = []
+    reason_texts: list[str] = []
+    errors, reasons = result.errors, result.reasons
+    for i, bad in zip(at.tolist(), errored[at].tolist(), strict=True):
+        if bad:
+            msg = errors[i]  # type: ignore[index]
+            outcomes.append(("errored", error_kind(msg)))
+            if texts:
+                reason_texts.append(f"{name}:error:{msg}")
+        else:
+            reason = (reasons[i] if reasons is not None else None) or "removed"
+            # "rule:detail" (e.g. duplicate_of:<id>): the row keeps the detail, counters the rule
+            outcomes.append(("removed", reason.split(":", 1)[0]))
+            if texts:
+                reason_texts.append(f"{name}:{reason}")
+    return outcomes, reason_texts
 
 
 def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: StepCounts,
@@ -131,47 +168,34 @@ def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: 
     elif m != n:
         raise ValueError(f"block {name} returned {m} rows for {n}; set BlockOutput.origin to emit copies")
     keep = np.ones(m, dtype=bool) if result.keep is None else np.asarray(result.keep, dtype=bool).copy()
-    errors = result.errors or [None] * m
-    reasons = result.reasons or [None] * m
-    outcome: list[tuple[str, str | None]] = []
-    drop_reasons: list[str | None] = []
-    for i in range(m):
-        if not first[i]:
-            if errors[i] is not None or not keep[i]:
-                raise ValueError(f"block {name}: an extra copy (BlockOutput.origin) must be kept")
-            drop_reasons.append(None)
-        elif errors[i] is not None:
-            keep[i] = False
-            outcome.append(("errored", error_kind(errors[i])))
-            drop_reasons.append(f"{name}:error:{errors[i]}")
-        elif not keep[i]:
-            reason = reasons[i] or "removed"
-            # "rule:detail" (e.g. duplicate_of:<id>): the row keeps the detail, counters the rule
-            outcome.append(("removed", reason.split(":", 1)[0]))
-            drop_reasons.append(f"{name}:{reason}")
-        else:
-            outcome.append(("out", None))
-            drop_reasons.append(None)
+    errored = _flags(result.errors, m)
+    if not first.all() and (errored[~first].any() or not keep[~first].all()):
+        raise ValueError(f"block {name}: an extra copy (BlockOutput.origin) must be kept")
+    keep &= ~errored
+    langs = _lang_array(out)
+    nbytes = _text_bytes(out)
+    dropped_at = np.flatnonzero(~keep)
+    outcomes, drop_reasons = _drop_outcomes(name, result, errored, dropped_at, removed is not None)
     if first.all():
-        counts.add(lang_values(out), outcome, _text_bytes(out))
+        counts.add_rows(langs, nbytes, dropped_at, outcomes)
     else:  # copies: counted apart, so that in = out + removed + errored stays about documents
-        own = out.filter(pa.array(first))
-        counts.add(lang_values(own), outcome, _text_bytes(own))
+        position = np.cumsum(first) - 1  # an own row's index among the own rows (copies are never dropped)
+        counts.add_rows(langs.filter(pa.array(first)), nbytes[first], position[dropped_at], outcomes)
         copies: dict[str, dict[str, int]] = {}
-        for lang in lang_values(out.filter(pa.array(~first))):
+        for lang in langs.filter(pa.array(~first)).to_pylist():
             copies.setdefault(lang, {"copies": 0})["copies"] += 1
         counts.add_extra(copies)
     extra = block.batch_stats(out)
     if extra:
         counts.add_extra(extra)
-    if keep.all():
+    if not len(dropped_at):
         return out
     mask = pa.array(keep)
     dropped = out.filter(pc.invert(mask))
     if not isinstance(block, GlobalStep):
         sizes.add(dropped, "removed")
     if removed is not None:
-        removed.add(_with_drop_columns(dropped, name, [r for r in drop_reasons if r is not None]))
+        removed.add(_with_drop_columns(dropped, name, pa.array(drop_reasons, pa.string())))
     return out.filter(mask)
 
 
