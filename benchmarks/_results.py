@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ REPO = BENCH.parent
 RESULTS = BENCH / "RESULTS.md"
 SHARED = Path(os.environ.get("CURATE_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
 WORK = BENCH / "_work"  # scratch outputs (gitignored)
+DT_PYTHON = BENCH / ".venv-datatrove" / "bin" / "python"
 
 
 def require_shared(*parts: str) -> Path:
@@ -41,6 +43,38 @@ def machine_line() -> str:
     """One line naming the machine the numbers come from."""
     return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}")
+
+
+def package_versions(python: str | Path, packages: Sequence[str]) -> str:
+    """``name version`` of each installed package in the venv of ``python`` ("missing" when absent)."""
+    code = ("import importlib.metadata as m, sys\n"
+            "def v(p):\n    try:\n        return m.version(p)\n    except m.PackageNotFoundError:\n"
+            "        return 'missing'\n"
+            "print(', '.join(f'{p} {v(p)}' for p in sys.argv[1:]))")
+    proc = subprocess.run([str(python), "-c", code, *packages], capture_output=True, text=True)
+    return proc.stdout.strip() or f"(could not run {python})"
+
+
+class RunInfo:
+    """The load average from the start of a benchmark to its end, and the versions it ran with, as one line.
+
+    ``curate`` packages are looked up in this venv, ``reference`` ones in benchmarks/.venv-datatrove.
+    """
+
+    def __init__(self, curate: Sequence[str], reference: Sequence[str] = ()) -> None:
+        self.curate, self.reference = list(curate), list(reference)
+        self.loads = [os.getloadavg()[0]]
+
+    def sample(self) -> None:
+        self.loads.append(os.getloadavg()[0])
+
+    def line(self) -> str:
+        self.sample()
+        parts = [f"Versions: curate venv: {package_versions(sys.executable, self.curate)}"]
+        if self.reference:
+            parts.append(f"datatrove venv: {package_versions(DT_PYTHON, self.reference)}")
+        return ("; ".join(parts) + f". 1-min load average {min(self.loads):.2f}–{max(self.loads):.2f} during the "
+                f"run (the machine may be shared: CPU times stretch far less than wall times); {machine_line()}.")
 
 
 def figures_comment(figures: dict[str, object]) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 from _dedup_common import gold_articles, lingua_sentences, rate_for_jaccard, write_section
+from _results import RunInfo
 from dedup_harness import decisions, run_step, split_table, write_shards
 
 from curate.dedup import MinHashDedup, MinHashKeyer, merge_probability
@@ -60,6 +61,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args()
+    info = RunInfo(["numpy", "xxhash", "pyarrow"])
     t0 = time.time()
     tbl, pairs = build(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,6 +130,7 @@ def main() -> None:
     lines.append(
         f"Reproduce: `.venv/bin/python benchmarks/dedup_quality.py --seed {args.seed}` (total {time.time() - t0:.0f} s)."
     )
+    lines += ["", info.line()]
     body = "## Dedup quality (MinHash, planted near-duplicates)\n\n" + "\n".join(lines)
     print(body)
     summary = stats["minhash_summary"]["timing"]

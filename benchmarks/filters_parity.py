@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import yaml
-from _results import BENCH, WORK, machine_line, md_table, require_shared, write_section
+from _results import BENCH, WORK, RunInfo, md_table, require_shared, write_section
 
 from curate.blocks.base import BlockContext
 from curate.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
@@ -263,6 +263,7 @@ def main() -> None:
     ap.add_argument("--setup", action="store_true", help="create/complete benchmarks/.venv-datatrove first")
     ap.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md alone")
     args = ap.parse_args()
+    info = RunInfo(["spacy", "numpy", "pyarrow"], ["datatrove", "spacy", "numpy"])
     if args.setup:
         setup_reference()
     if not DT_PY.exists():
@@ -412,7 +413,7 @@ def main() -> None:
         f"- Timing: CPU time of the filtering process (the machine is shared), best of {args.repeats} runs per side, "
         "alternating; one language batch at a time; models loaded on a one-line warm-up text first, curate's "
         "chunk memo emptied before timing. "
-        f"Machine: {machine_line()}.",
+        + info.line(),
     ]
     if table_diffs:
         lines.append(f"- Language-table values differing from the FineWeb2 yml: {table_diffs}")

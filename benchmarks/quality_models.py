@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
-from _results import machine_line, md_table, median, require_shared, write_section
+from _results import RunInfo, md_table, median, require_shared, write_section
 
 from curate.blocks.base import BlockContext
 from curate.quality.arpa_builder import build_arpa
@@ -165,6 +165,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--docs", type=int, default=2000, help="documents per throughput run (the 362 repeated)")
     args = parser.parse_args()
+    info = RunInfo(["fasttext-numpy2-wheel", "fasttext-predict", "kenlm", "numpy", "pyarrow"])
 
     pos, neg = article_pairs()
     base = pos + neg
@@ -173,7 +174,7 @@ def main() -> None:
     words = statistics.median(len(t.split()) for t in base)
     build = fasttext_build()
     parts = [
-        f"Machine: {machine_line()}; load average at start {os.getloadavg()[0]:.1f}. fastText: {build} build "
+        f"{info.line()} fastText: {build} build "
         f"({', '.join(f'{k} {v}' for k, v in installed_fasttext_distributions().items())}); kenlm "
         f"{'installed' if kenlm_available() else 'not installed'}. Documents: {len(pos)} articles + {len(neg)} "
         f"boilerplate pages (median {words:.0f} words), {len(texts)} per throughput run, one process.",

@@ -6,8 +6,8 @@ Apache-2.0) compute the repetition table for M = 3..10 and compare it with the p
 window stays unsmoothed) and ``fineweb2_short_series=True`` (replays FineWeb2's np.convolve artefact).
 Also rebuilds each language's counts and checks that the counts path gives the distribution back.
 
-Prints a table and writes it into benchmarks/RESULTS.md between ``<!-- rehydration_parity -->``
-markers (only that section is replaced). Usage: ``.venv/bin/python benchmarks/rehydration_parity.py``
+Prints a table and writes it into the ``rehydration_parity`` section of benchmarks/RESULTS.md
+(``_results.write_section``: only that section is replaced). Usage: ``.venv/bin/python benchmarks/rehydration_parity.py``
 (data folder from ``CURATE_SHARED_DATA``, default ``../shared/data`` beside the repo).
 """
 
@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import RunInfo, write_section
 
 from curate.rehydrate import removal_distribution
 from curate.rehydrate.parity import (
@@ -33,7 +34,6 @@ from curate.rehydrate.parity import (
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
-MARKER = "<!-- rehydration_parity -->"
 REASONS = {
     SHORT_SERIES: "fewer bins than the 5-wide window: we keep them unsmoothed, FineWeb2's "
     'np.convolve(mode="same") shifted values (run with fineweb2_short_series=True to replay it)',
@@ -103,20 +103,9 @@ def run() -> str:
     return "\n".join(out)
 
 
-def write_section(text: str, path: Path = RESULTS) -> None:
-    """Replace the text between the two markers (or append the section) and leave the rest alone."""
-    block = f"{MARKER}\n{text}\n{MARKER}"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    parts = current.split(MARKER)
-    if len(parts) >= 3:
-        new = parts[0] + block + MARKER.join(parts[2:])
-    else:
-        new = current.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(new, encoding="utf-8")
-
-
 if __name__ == "__main__":
-    report = run()
+    info = RunInfo(["numpy"])
+    report = run() + "\n- " + info.line()
     print(report)
-    write_section(report)
+    write_section("rehydration_parity", report)
     print(f"\nwritten to {RESULTS.relative_to(REPO_ROOT)}")
