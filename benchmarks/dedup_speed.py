@@ -324,7 +324,7 @@ def report(runs: dict[str, list[dict]], bd: dict, meta: dict, planted: list[dict
         f"tools: JSONL for datatrove, Parquet for curate, {SHARD_DOCS:,} per file. 14 bands x 8 rows, word "
         "5-grams, 64-bit hashes, seed 1. datatrove: `LocalPipelineExecutor(workers=1)`, tasks=1 per stage "
         "except buckets (tasks=14, it requires one per bucket; run serially). curate: `prepare` with a serial "
-        "map, then `process` per shard. Median of "
+        f"map, then `process` on each shard's {RUNNER_BATCH}-row batches. Median of "
         f"{len(dt)} runs; CPU s = user+sys of the stage (all threads); docs/s/core = documents / CPU s.",
     ]
     speedups: dict[str, dict[str, float]] = {}
