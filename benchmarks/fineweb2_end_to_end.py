@@ -245,6 +245,11 @@ def report(runs: dict[str, list[dict[str, Any]]], files: list[Path], dt_v: dict[
         "its *extract* is that child's CPU. *runner* = the rest of the pipeline call: curate's row loop, "
         "counters, stage hand-over and markers; datatrove's executor, step plumbing and the pipe to the "
         "sandbox. datatrove's *minhash* is its four stages per language, executor start-up included.",
+        "- Corpus size matters for *minhash*: datatrove runs its four MinHash stages per language, each a "
+        "LocalPipelineExecutor start (the buckets stage as 14 tasks), so on this small corpus most of its "
+        "MinHash cost is fixed per language and stage and would amortise over a real crawl's shards; the "
+        "dedup_speed section compares the MinHash stages on 30k documents of one language. The filters' cost "
+        "per document does not depend on the corpus size (filters_parity measures them apart, per language).",
         "- The word tokenizers of the languages present are loaded before the timed run on both sides "
         "(last row); datatrove's MinHash signature stages load their own again inside the stage (LocalPipelineExecutor "
         "deep-copies each stage's steps, and a loaded jieba tokenizer cannot be copied), as fineweb-2's "
