@@ -1,0 +1,30 @@
+"""One web-archive record, whichever parser (FastWARC, warcio) and format (WARC, ARC) it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ArchiveRecord:
+    """What the reader needs of a record; ``block`` is ``None`` when the record was too large to read.
+
+    ``position`` is the record's number in its file (1 = first), ``offset`` the byte where it
+    starts (in the compressed file for per-record gzip, in the decompressed stream for whole-file
+    gzip), ``declared_length`` its Content-Length (WARC) or archive-length (ARC).
+    """
+
+    path: str
+    position: int
+    offset: int
+    rtype: str
+    url: str | None
+    date: str | None
+    record_id: str | None
+    content_type: str | None
+    declared_length: int
+    block: bytes | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}: record {self.position} at byte {self.offset}"

@@ -1,0 +1,141 @@
+"""The careful way through a damaged or old web archive: warcio, record by record, with resync.
+
+FastWARC (the fast path in :class:`~curate.io.warc_reader.WarcReader`) reads modern, whole WARC
+files; this reads everything else and whatever follows the first anomaly there: ARC v1 (with or
+without the ``filedesc://`` version block), WARC/0.17 and 0.18, empty or garbage gzip members,
+Content-Lengths that lie. warcio (Webrecorder) parses the records; damage is handled here:
+
+* a record whose block is shorter than its declared length, or whose declared extent contains the
+  start of another record, is one counted error and reading resumes at the next record start;
+* a stretch warcio cannot parse is one counted error; the next gzip member / ``WARC/`` / ARC header
+  line after it (:class:`~curate.io.sync_scanner.SyncScanner`) is where reading goes on.
+
+A record is handed out only once the record after it parsed (or the file ended cleanly), so a
+record that swallowed its neighbours through a lying Content-Length is never emitted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+
+from curate.io.archive_record import ArchiveRecord
+from curate.io.record_outcome import RecordOutcome
+from curate.io.sync_scanner import SyncScanner
+
+
+class CarefulArchive:
+    """Iterates ``(record, None)`` for whole records and ``(None, error)`` for each loss."""
+
+    def __init__(self, stream: BinaryIO, path: str, gzip_members: bool, max_bytes: int,
+                 verify_tail: bool = True) -> None:
+        self.stream = stream
+        self.path = path
+        self.gzip_members = gzip_members
+        self.max_bytes = max_bytes
+        self.verify_tail = verify_tail  # False where seeking back is costly (whole-file gzip)
+        self.scanner = SyncScanner(stream, gzip_members)
+        self.position = 0
+
+    def records(self, start: int, position: int) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
+        """From byte ``start``; ``position`` records of the file came before it."""
+        self.position = position
+        resume: int | None = start
+        while resume is not None:
+            resume = yield from self._session(resume)
+
+    def _session(self, start: int) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
+        """Read from ``start`` until EOF (``None``) or damage (the offset to resume at)."""
+        self.stream.seek(start)
+        pending: tuple[ArchiveRecord, int] | None = None  # a record and where it ends
+        with contextlib.redirect_stderr(io.StringIO()):  # warcio prints warnings on stderr
+            archive = ArchiveIterator(self.stream, no_record_parse=True, arc2warc=True)
+            iterator = iter(archive)
+            while True:
+                try:
+                    raw = next(iterator)
+                    rec = self._record(raw, archive)
+                    end = rec.offset + archive.get_record_length()
+                except StopIteration:
+                    if pending is not None:
+                        yield from self._settle(*pending, failed=False)
+                    return None
+                except Exception as exc:  # noqa: BLE001 - any parse failure is damage to resync past
+                    if pending is not None:
+                        return (yield from self._settle(*pending, failed=True))
+                    self.position += 1
+                    nxt = self.scanner.next_start(start)
+                    yield None, RecordOutcome(
+                        error="unreadable_record",
+                        message=f"{self.path}: record {self.position} at byte {start}: {type(exc).__name__}: "
+                        f"{str(exc)[:200]}; skipped to the next record "
+                        + (f"at byte {nxt}" if nxt is not None else "(none: the rest of the file is lost)"))
+                    return nxt
+                if pending is not None:
+                    yield pending[0], None
+                if rec.block is not None and len(rec.block) < rec.declared_length:
+                    return (yield from self._short(rec))
+                pending = rec, end
+
+    def _record(self, raw: Any, archive: ArchiveIterator) -> ArchiveRecord:
+        headers = raw.rec_headers
+        length = int(raw.length or 0)
+        block = None if length > self.max_bytes else raw.raw_stream.read()
+        offset = archive.get_record_offset()  # absolute; asking reads the record to its end, so after the block
+        arc = raw.format != "warc"
+        self.position += 1  # only once the record parsed: a failure is numbered where it is counted
+        return ArchiveRecord(
+            path=self.path, position=self.position, offset=offset,
+            rtype="response" if arc and raw.rec_type == "response" else raw.rec_type,
+            url=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date"),
+            # warcio makes up a random id for ARC records: ours is stable (source + position)
+            record_id=None if arc else headers.get_header("WARC-Record-ID"),
+            content_type=headers.get_header("Content-Type"), declared_length=length, block=block,
+        )
+
+    def _short(self, rec: ArchiveRecord) -> Iterator[tuple[None, RecordOutcome]]:
+        nxt = self.scanner.next_start(rec.offset)
+        reason = "truncated_record" if nxt is None else "bad_content_length"
+        advice = ("the file ends inside this record (truncated download?); re-download the file to recover it"
+                  if nxt is None else f"its Content-Length is wrong; reading goes on at byte {nxt}")
+        yield None, RecordOutcome(error=reason, message=f"{rec.where} ({rec.record_id or rec.url}): "
+                                  f"{len(rec.block or b'')} of {rec.declared_length} bytes; {advice}")
+        return nxt
+
+    def _settle(self, rec: ArchiveRecord, end: int,
+                failed: bool) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
+        """The last record of a session: whole, or one whose declared length runs over other records.
+
+        Returns where to read on: after a failure, right where this record ends, so the next
+        session meets the damage first and counts it.
+        """
+        if (self.gzip_members or not self.verify_tail) and not failed:
+            yield rec, None  # members bound each record: a lying length shows as a short block
+            return None
+        nxt = None if self.gzip_members else self.scanner.next_start(rec.offset)
+        if nxt is not None and nxt < end:
+            yield None, RecordOutcome(
+                error="bad_content_length",
+                message=f"{rec.where} ({rec.record_id or rec.url}): declares {rec.declared_length} bytes, "
+                f"running over the next record at byte {nxt}; skipped, reading goes on there")
+            return nxt
+        yield rec, None
+        if not failed:
+            return None if nxt is None else nxt  # warcio stopped before a later record start
+        return self._skip_blank(end)
+
+    def _skip_blank(self, pos: int) -> int | None:
+        """The first byte at or after ``pos`` that is not a line end, ``None`` at EOF."""
+        while True:
+            self.stream.seek(pos)
+            chunk = self.stream.read(4096)
+            if not chunk:
+                return None
+            stripped = chunk.lstrip(b"\r\n")
+            if stripped:
+                return pos + len(chunk) - len(stripped)
+            pos += len(chunk)

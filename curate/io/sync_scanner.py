@@ -1,0 +1,68 @@
+"""Find where the next whole record starts after damage, so reading goes on from there.
+
+Per-record gzip (WARC and ARC as crawlers write them): the next gzip member whose first bytes
+decompress to a ``WARC/`` or ARC header line. Plain files: the next line that is a ``WARC/x.y``
+version line or an ARC v1 header line (``URL IP yyyymmddhhmmss mime length``).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import BinaryIO
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+WARC_LINE = re.compile(rb"WARC/\d+\.\d+\r?\n")
+# ARC v1 header line (Internet Archive ARC file format, 1996): the length is its last field
+ARC_LINE = re.compile(rb"[a-zA-Z][a-zA-Z0-9+.\-]*:[^ \n]* [^ \n]+ \d{14} [^ \n]* ?(\d+)\r?\n")
+_PLAIN_START = re.compile(rb"\n(?=WARC/\d+\.\d+\r?\n|[a-zA-Z][a-zA-Z0-9+.\-]*:[^ \n]* [^ \n]+ \d{14} [^ \n]* ?\d+\r?\n)")
+_CHUNK = 1 << 20
+
+
+def starts_record(head: bytes) -> bool:
+    """Whether decompressed bytes begin with a WARC or an ARC record header line."""
+    return WARC_LINE.match(head) is not None or ARC_LINE.match(head) is not None
+
+
+def member_head(data: bytes) -> bytes:
+    """The first decompressed bytes of the gzip member at the start of ``data`` (``b""`` if none)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        return inflater.decompress(data, 256)
+    except zlib.error:
+        return b""
+
+
+class SyncScanner:
+    """Scans a seekable stream forward from an offset, in bounded chunks."""
+
+    def __init__(self, stream: BinaryIO, gzip_members: bool) -> None:
+        self.stream = stream
+        self.gzip_members = gzip_members
+
+    def next_start(self, after: int) -> int | None:
+        """The offset of the first record start strictly after ``after``, or ``None`` at EOF."""
+        pos = after + 1
+        overlap = 4096  # a header line or member head cut by a chunk border is found in the next one
+        while True:
+            self.stream.seek(pos)
+            chunk = self.stream.read(_CHUNK + overlap)
+            if not chunk:
+                return None
+            found = self._find(chunk, pos)
+            if found is not None:
+                return found
+            if len(chunk) <= overlap:
+                return None
+            pos += len(chunk) - overlap
+
+    def _find(self, chunk: bytes, base: int) -> int | None:
+        if self.gzip_members:
+            i = chunk.find(GZIP_MAGIC)
+            while i >= 0:
+                if starts_record(member_head(chunk[i:i + 65_536])):
+                    return base + i
+                i = chunk.find(GZIP_MAGIC, i + 1)
+            return None
+        match = _PLAIN_START.search(chunk)
+        return None if match is None else base + match.start() + 1
