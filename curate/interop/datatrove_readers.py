@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from curate.blocks.columns import DATE, HTML, ID, LANG, LANG_SCORE, READER_SCHEMA, SOURCE, TEXT, URL
 from curate.interop._columns import ColumnTypes, misfit_message, parse_type
+from curate.io.parquet_reader import MissingColumnError
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import Reader
 from curate.io.warc_reader import record_id_for
@@ -215,7 +216,7 @@ class DatatroveParquetReader(_DatatroveReader):
             pfile = pq.ParquetFile(handle)
             names = pfile.schema_arrow.names
             if s.text_key not in names:
-                raise ValueError(f"{path}: no column {s.text_key!r} (columns: {sorted(names)}); "
+                raise MissingColumnError(f"{path}: no column {s.text_key!r} (columns: {sorted(names)}); "
                                  "is this a datatrove ParquetWriter output? set input.options.text_key")
             wanted = [c for c in names if c != "media"]  # media bytes are not text data
             offset = 0

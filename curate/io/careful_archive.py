@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.timeutils import timestamp_to_iso_date
 
 from curate.io.archive_record import ArchiveRecord
 from curate.io.record_outcome import RecordOutcome
@@ -53,7 +54,7 @@ class CarefulArchive:
         self.stream.seek(start)
         pending: tuple[ArchiveRecord, int] | None = None  # a record and where it ends
         with contextlib.redirect_stderr(io.StringIO()):  # warcio prints warnings on stderr
-            archive = ArchiveIterator(self.stream, no_record_parse=True, arc2warc=True)
+            archive = ArchiveIterator(self.stream, no_record_parse=True, arc2warc=False)
             iterator = iter(archive)
             while True:
                 try:
@@ -86,15 +87,20 @@ class CarefulArchive:
         length = int(raw.length or 0)
         block = None if length > self.max_bytes else raw.raw_stream.read()
         offset = archive.get_record_offset()  # absolute; asking reads the record to its end, so after the block
-        arc = raw.format != "warc"
         self.position += 1  # only once the record parsed: a failure is numbered where it is counted
-        return ArchiveRecord(
+        if raw.format == "warc":
+            return ArchiveRecord(
+                path=self.path, position=self.position, offset=offset, rtype=raw.rec_type,
+                url=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date"),
+                record_id=headers.get_header("WARC-Record-ID"), content_type=headers.get_header("Content-Type"),
+                declared_length=length, block=block,
+            )
+        date = headers.get_header("archive-date")
+        return ArchiveRecord(  # ARC: no record id (ours is stable: source + position)
             path=self.path, position=self.position, offset=offset,
-            rtype="response" if arc and raw.rec_type == "response" else raw.rec_type,
-            url=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date"),
-            # warcio makes up a random id for ARC records: ours is stable (source + position)
-            record_id=None if arc else headers.get_header("WARC-Record-ID"),
-            content_type=headers.get_header("Content-Type"), declared_length=length, block=block,
+            rtype="filedesc" if raw.rec_type == "arc_header" else raw.rec_type,
+            url=headers.get_header("uri"), date=timestamp_to_iso_date(date) if date else None, record_id=None,
+            content_type=headers.get_header("content-type"), declared_length=length, block=block,
         )
 
     def _short(self, rec: ArchiveRecord) -> Iterator[tuple[None, RecordOutcome]]:

@@ -11,14 +11,15 @@ import pyarrow as pa
 
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import BatchBuilder, Reader
-from curate.io.warc_reader import record_id_for
+from curate.io.record_converter import record_id_for
 
 
 class JsonlReader(Reader):
     """Reads ``{"text": ..., "id": ..., "url": ...}`` lines; field names are settings.
 
-    A line that is not JSON, or has no text, is counted (``errored:bad_json`` /
-    ``skipped:empty``) with the file and line number, and reading goes on.
+    A line that is not JSON, is not valid UTF-8, or has no text, is counted (``errored:bad_json``,
+    ``errored:invalid_utf8``, ``skipped:empty``) with the file and line number, and reading goes
+    on. Invalid UTF-8 is never replaced behind the user's back: the line is an error to fix.
     """
 
     name: ClassVar[str] = "jsonl"
@@ -33,11 +34,17 @@ class JsonlReader(Reader):
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         builder = BatchBuilder(self.batch_size)
-        with fsspec.open(path, "rt", encoding="utf-8", errors="replace", compression="infer") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
+        with fsspec.open(path, "rb", compression="infer") as handle:
+            for line_no, raw in enumerate(handle, start=1):
+                if not raw.strip():
                     continue
                 counts.records += 1
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    counts.error("invalid_utf8", f"{path}:{line_no}: not valid UTF-8 at byte {exc.start} of the "
+                                 "line; the line was skipped (re-encode the file as UTF-8)")
+                    continue
                 try:
                     obj = json.loads(line)
                     if not isinstance(obj, dict):

@@ -25,8 +25,8 @@ class ReadCounts:
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
 
-    def error(self, reason: str, message: str) -> None:
-        self.errored[reason] += 1
+    def error(self, reason: str, message: str, amount: int = 1) -> None:
+        self.errored[reason] += amount
         if len(self.messages) < MAX_MESSAGES:
             self.messages.append(message)
 

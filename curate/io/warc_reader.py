@@ -28,7 +28,7 @@ from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import BatchBuilder, Reader
 from curate.io.record_converter import RecordConverter, record_id_for
 from curate.io.record_outcome import RecordOutcome
-from curate.io.sync_scanner import GZIP_MAGIC, WARC_LINE
+from curate.io.sync_scanner import ARC_LINE, GZIP_MAGIC, WARC_LINE
 
 __all__ = ["WarcReader", "record_id_for"]
 
@@ -36,6 +36,21 @@ __all__ = ["WarcReader", "record_id_for"]
 def _type_name(record_type: Any) -> str:
     # WarcRecordType is not hashable in FastWARC 2; its str() is "WarcRecordType.response"
     return str(record_type).rsplit(".", 1)[-1]
+
+
+def _first_record_end(head: bytes) -> int | None:
+    """Where the first record ends by its declared length (WARC or ARC header), if the head says."""
+    arc = ARC_LINE.match(head)
+    if arc is not None:
+        return arc.end() + int(arc.group(1)) + 1
+    if WARC_LINE.match(head) is None:
+        return None
+    end = head.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    length = next((int(line.split(b":", 1)[1]) for line in head[:end].split(b"\r\n")
+                   if line.lower().startswith(b"content-length:") and line.split(b":", 1)[1].strip().isdigit()), 0)
+    return end + 4 + length + 4
 
 
 def _whole_file_gzip(raw: BinaryIO) -> bool:
@@ -53,19 +68,15 @@ def _whole_file_gzip(raw: BinaryIO) -> bool:
         if not chunk:
             return False
         try:
-            out += inflater.decompress(chunk, 0 if need is None else need + 65_536 - len(out))
+            out += inflater.decompress(chunk)
         except zlib.error:
             return False
         if need is None:
-            end = out.find(b"\r\n\r\n") if WARC_LINE.match(out) else -1
-            if end >= 0:
-                length = next((int(line.split(b":", 1)[1]) for line in out[:end].split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
-                need = end + 4 + length + 4
+            need = _first_record_end(out)
         if need is not None and len(out) > need + 64:
             return True
         if need is None and len(out) > 1 << 20:
-            return False  # no WARC header in the first MB: leave it to the careful path
+            return False  # no record header in the first MB: leave it to the careful path
     return False
 
 
