@@ -24,6 +24,7 @@ class ArchiveRecord:
     content_type: str | None
     declared_length: int
     block: bytes | None
+    notes: tuple[str, ...] = ()  # counters the reader adds (e.g. a Content-Length it corrected)
 
     @property
     def where(self) -> str:

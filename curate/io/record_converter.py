@@ -49,6 +49,12 @@ class RecordConverter:
                                  f"{type(exc).__name__}: {exc}; the record was skipped")
 
     def _convert(self, rec: ArchiveRecord) -> RecordOutcome:
+        outcome = self._outcome(rec)
+        if rec.notes:
+            outcome.counters = rec.notes + outcome.counters
+        return outcome
+
+    def _outcome(self, rec: ArchiveRecord) -> RecordOutcome:
         if rec.rtype not in _KEPT_TYPES:
             return RecordOutcome(skip=f"record_type:{rec.rtype}")
         if rec.block is None or rec.declared_length > self.max_bytes:
