@@ -88,6 +88,8 @@ class CarefulArchive:
         length = int(raw.length or 0)
         block = None if length > self.max_bytes else raw.raw_stream.read()
         offset = archive.get_record_offset()  # absolute; asking reads the record to its end, so after the block
+        if raw.format != "warc":
+            _check_arc_header(headers.get_header("uri"), headers.get_header("archive-date"))
         self.position += 1  # only once the record parsed: a failure is numbered where it is counted
         if raw.format == "warc":
             return ArchiveRecord(
@@ -178,3 +180,9 @@ def _without_separator(block: bytes) -> bytes:
         if block.endswith(sep):
             return block[: -len(sep)]
     return block
+
+
+def _check_arc_header(uri: str | None, date: str | None) -> None:
+    """warcio takes any line of five or more words for an ARC header: garbage must not be a record."""
+    if not uri or ":" not in uri or not date or not date.isdigit() or len(date) < 12:
+        raise ValueError(f"not an ARC header line (URL {uri!r}, date {date!r})")
