@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 import fsspec
 import pyarrow as pa
@@ -35,7 +35,7 @@ class JsonlReader(Reader):
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         builder = BatchBuilder(self.batch_size)
         with fsspec.open(path, "rb", compression="infer") as handle:
-            for line_no, raw in enumerate(handle, start=1):
+            for line_no, raw in enumerate(_lines(handle), start=1):
                 if not raw.strip():
                     continue
                 counts.records += 1
@@ -72,6 +72,17 @@ class JsonlReader(Reader):
         last = builder.flush()
         if last is not None:
             yield last
+
+
+def _lines(handle: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Byte lines of any fsspec stream (zstd readers have no ``readline``)."""
+    rest = b""
+    while chunk := handle.read(chunk_size):
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    if rest:
+        yield rest
 
 
 def _str(value: object) -> str | None:
