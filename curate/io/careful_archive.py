@@ -40,7 +40,7 @@ class CarefulArchive:
         self.gzip_members = gzip_members
         self.max_bytes = max_bytes
         self.verify_tail = verify_tail  # False where seeking back is costly (whole-file gzip)
-        self.scanner = SyncScanner(stream, gzip_members)
+        self.scanner = SyncScanner(stream)
         self.position = 0
 
     def records(self, start: int, position: int) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
@@ -141,7 +141,7 @@ class CarefulArchive:
         yield rec, None
         if not failed:
             return nxt  # None at a clean end; else warcio stopped before a later record start
-        return self._skip_blank(end)
+        return self._skip_blank(max(end, rec.offset + 1))  # always forward, whatever the length said
 
     def _cut(self, rec: ArchiveRecord, nxt: int) -> bytes | None:
         """The block up to the next record start, read again from the (plain) stream.

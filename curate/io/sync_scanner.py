@@ -1,8 +1,8 @@
 """Find where the next whole record starts after damage, so reading goes on from there.
 
-Per-record gzip (WARC and ARC as crawlers write them): the next gzip member whose first bytes
-decompress to a ``WARC/`` or ARC header line. Plain files: the next line that is a ``WARC/x.y``
-version line or an ARC v1 header line (``URL IP yyyymmddhhmmss mime length``).
+The first of: a gzip member whose first bytes decompress to a ``WARC/`` or ARC header line
+(per-record gzip, as crawlers write WARC and ARC), a ``WARC/x.y`` version line, or a line that is
+an ARC v1 header (``URL IP yyyymmddhhmmss mime length``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_LINE = re.compile(rb"WARC/\d+\.\d+\r?\n")
 # ARC v1 header line (Internet Archive ARC file format, 1996): the length is its last field
 ARC_LINE = re.compile(rb"[a-zA-Z][a-zA-Z0-9+.\-]*:[^ \n]* [^ \n]+ \d{14} [^ \n]* ?(\d+)\r?\n")
-_PLAIN_START = re.compile(rb"\n(?=WARC/\d+\.\d+\r?\n|[a-zA-Z][a-zA-Z0-9+.\-]*:[^ \n]* [^ \n]+ \d{14} [^ \n]* ?\d+\r?\n)")
+# a WARC version line anywhere (damage may run into it), an ARC header line at a line start
+_PLAIN_START = re.compile(rb"WARC/\d+\.\d+\r?\n|(?<=\n)[a-zA-Z][a-zA-Z0-9+.\-]*:[^ \n]* [^ \n]+ \d{14} [^ \n]* ?\d+\r?\n")
 _CHUNK = 1 << 20
 
 
@@ -36,9 +37,8 @@ def member_head(data: bytes) -> bytes:
 class SyncScanner:
     """Scans a seekable stream forward from an offset, in bounded chunks."""
 
-    def __init__(self, stream: BinaryIO, gzip_members: bool) -> None:
+    def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
-        self.gzip_members = gzip_members
 
     def next_start(self, after: int) -> int | None:
         """The offset of the first record start strictly after ``after``, or ``None`` at EOF."""
@@ -57,12 +57,20 @@ class SyncScanner:
             pos += len(chunk) - overlap
 
     def _find(self, chunk: bytes, base: int) -> int | None:
-        if self.gzip_members:
-            i = chunk.find(GZIP_MAGIC)
-            while i >= 0:
-                if starts_record(member_head(chunk[i:i + 65_536])):
-                    return base + i
-                i = chunk.find(GZIP_MAGIC, i + 1)
-            return None
+        # both kinds in either file: damage may have hit the first bytes that told the kind
+        found = [pos for pos in (self._member(chunk), self._line(chunk)) if pos is not None]
+        return base + min(found) if found else None
+
+    @staticmethod
+    def _member(chunk: bytes) -> int | None:
+        i = chunk.find(GZIP_MAGIC)
+        while i >= 0:
+            if starts_record(member_head(chunk[i:i + 65_536])):
+                return i
+            i = chunk.find(GZIP_MAGIC, i + 1)
+        return None
+
+    @staticmethod
+    def _line(chunk: bytes) -> int | None:
         match = _PLAIN_START.search(chunk)
-        return None if match is None else base + match.start() + 1
+        return None if match is None else match.start()

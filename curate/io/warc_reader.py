@@ -32,6 +32,8 @@ from curate.io.sync_scanner import ARC_LINE, GZIP_MAGIC, WARC_LINE
 
 __all__ = ["WarcReader", "record_id_for"]
 
+UNREADABLE_REST = "unreadable_rest"  # the careful path itself failed: a reader bug, never expected
+
 
 def _type_name(record_type: Any) -> str:
     # WarcRecordType is not hashable in FastWARC 2; its str() is "WarcRecordType.response"
@@ -71,6 +73,8 @@ def _whole_file_gzip(raw: BinaryIO) -> bool:
             out += inflater.decompress(chunk)
         except zlib.error:
             return False
+        if inflater.eof:
+            return False  # the member ended: one record per member (or a short file)
         if need is None:
             need = _first_record_end(out)
         if need is not None and len(out) > need + 64:
@@ -126,13 +130,18 @@ class WarcReader(Reader):
             if fast.clean_end and not native:
                 return  # whole-file gzip: seeking back means inflating the file again
         careful = CarefulArchive(stream, path, gzip_members, self.max_bytes, verify_tail=native)
-        for rec, loss in careful.records(start, position):
-            outcome = loss if rec is None else self.converter.convert(rec)
-            if outcome is None:
-                continue
-            table = outcome.apply(counts, builder)
-            if table is not None:
-                yield table
+        try:
+            for rec, loss in careful.records(start, position):
+                outcome = loss if rec is None else self.converter.convert(rec)
+                if outcome is None:
+                    continue
+                table = outcome.apply(counts, builder)
+                if table is not None:
+                    yield table
+        except Exception as exc:  # noqa: BLE001 - last resort: the shard goes on with what was read
+            counts.records += 1
+            counts.error(UNREADABLE_REST, f"{path}: after record {careful.position}: {type(exc).__name__}: {exc}; "
+                         "the rest of the file was not read (please report this file)")
 
 
 class _FastPass:
