@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from curate.io.http_response import HttpResponse
+
 
 @dataclass(frozen=True)
 class ArchiveRecord:
@@ -11,7 +13,8 @@ class ArchiveRecord:
 
     ``position`` is the record's number in its file (1 = first), ``offset`` the byte where it
     starts (in the compressed file for per-record gzip, in the decompressed stream for whole-file
-    gzip), ``declared_length`` its Content-Length (WARC) or archive-length (ARC).
+    gzip), ``declared_length`` its Content-Length (WARC) or archive-length (ARC); with ``http``
+    set, ``block`` and ``declared_length`` are the HTTP body's.
     """
 
     path: str
@@ -25,6 +28,7 @@ class ArchiveRecord:
     declared_length: int
     block: bytes | None
     notes: tuple[str, ...] = ()  # counters the reader adds (e.g. a Content-Length it corrected)
+    http: HttpResponse | None = None  # already parsed (FastWARC's fast path); else parsed from ``block``
 
     @property
     def where(self) -> str:

@@ -7,6 +7,7 @@ folded or duplicated headers. The first of ``\\r\\n\\r\\n`` / ``\\n\\n`` ends th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 MAX_HEADER_BYTES = 65_536  # past this the "headers" are a body without any: keep it all as body
@@ -14,23 +15,14 @@ MAX_HEADER_BYTES = 65_536  # past this the "headers" are a body without any: kee
 
 @dataclass(frozen=True)
 class HttpResponse:
-    """Status, the three headers the reader needs (last occurrence wins) and the body."""
+    """Status, the headers the reader needs (last occurrence wins), the charset and the body."""
 
     status: int | None
     content_type: str | None
+    charset: str | None
     transfer_encoding: str | None
     content_encoding: str | None
     body: bytes
-
-    @property
-    def charset(self) -> str | None:
-        if not self.content_type:
-            return None
-        for param in self.content_type.split(";")[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "charset":
-                return value.strip().strip("\"'") or None
-        return None
 
     @classmethod
     def parse(cls, block: bytes) -> HttpResponse | None:
@@ -42,28 +34,43 @@ class HttpResponse:
             head, body = block, b""
         else:
             head, body = block[:head_end], block[head_end + sep:]
-        lines = head.split(b"\n")
-        parts = lines[0].split(None, 2)
+        status_line = head[: head.find(b"\n")] if b"\n" in head else head
+        parts = status_line.split(None, 2)
         status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        found: dict[bytes, bytes] = {}
-        for line in lines[1:]:
-            name, colon, value = line.partition(b":")
-            if colon:
-                found[name.strip().lower()] = value.strip()
+        found = {name.lower(): value for name, value in _WANTED.findall(head)}  # the last one wins
+        content_type = _text(found.get(b"content-type"))
         return cls(
             status=status,
-            content_type=_text(found.get(b"content-type")),
+            content_type=content_type,
+            charset=_charset(content_type),
             transfer_encoding=_text(found.get(b"transfer-encoding")),
             content_encoding=_text(found.get(b"content-encoding")),
             body=body,
         )
 
 
+# only the three headers the reader uses: one regex pass instead of splitting every line
+_WANTED = re.compile(rb"(?im)^[ \t]*(content-type|transfer-encoding|content-encoding)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$")
+
+
 def _header_end(block: bytes) -> tuple[int, int]:
-    window = block[:MAX_HEADER_BYTES]
     # the earliest blank line ends the headers, whichever line ends it uses
-    found = [(pos, len(sep)) for sep in (b"\r\n\r\n", b"\n\n", b"\n\r\n") if (pos := window.find(sep)) >= 0]
+    crlf = block.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES)
+    limit = MAX_HEADER_BYTES if crlf < 0 else crlf
+    found = [(pos, len(sep)) for sep in (b"\n\n", b"\n\r\n") if (pos := block.find(sep, 0, limit)) >= 0]
+    if crlf >= 0:
+        found.append((crlf, 4))
     return min(found) if found else (-1, 0)
+
+
+def _charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip("\"'") or None
+    return None
 
 
 def _text(value: bytes | None) -> str | None:

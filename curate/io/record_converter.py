@@ -21,7 +21,7 @@ from curate.io.http_payload import (
 from curate.io.http_response import HttpResponse
 from curate.io.record_outcome import RecordOutcome
 
-_KEPT_TYPES = frozenset({"response", "resource", "conversion"})
+KEPT_TYPES = frozenset({"response", "resource", "conversion"})
 # a body that starts like this is an HTML page whatever its Content-Type says
 _HTML_STARTS = (b"<!doctype html", b"<html")
 
@@ -55,7 +55,7 @@ class RecordConverter:
         return outcome
 
     def _outcome(self, rec: ArchiveRecord) -> RecordOutcome:
-        if rec.rtype not in _KEPT_TYPES:
+        if rec.rtype not in KEPT_TYPES:
             return RecordOutcome(skip=f"record_type:{rec.rtype}")
         if rec.block is None or rec.declared_length > self.max_bytes:
             return RecordOutcome(skip="too_large")
@@ -69,7 +69,7 @@ class RecordConverter:
                 return RecordOutcome(skip="empty")
             row["text"] = text
             return RecordOutcome(row=row)
-        http = HttpResponse.parse(rec.block) if rec.rtype == "response" else None
+        http = rec.http or (HttpResponse.parse(rec.block) if rec.rtype == "response" else None)
         if http is not None:
             if http.status is not None and not 200 <= http.status < 300:
                 return RecordOutcome(skip=f"http_status:{http.status}")

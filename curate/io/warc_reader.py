@@ -24,9 +24,10 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from curate.io.archive_record import ArchiveRecord
 from curate.io.careful_archive import CarefulArchive
+from curate.io.http_response import HttpResponse
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import BatchBuilder, Reader
-from curate.io.record_converter import RecordConverter, record_id_for
+from curate.io.record_converter import KEPT_TYPES, RecordConverter, record_id_for
 from curate.io.record_outcome import RecordOutcome
 from curate.io.sync_scanner import ARC_LINE, GZIP_MAGIC, WARC_LINE
 
@@ -84,6 +85,40 @@ def _whole_file_gzip(raw: BinaryIO) -> bool:
     return False
 
 
+def _ends_cleanly(stream: BinaryIO, offset: int, gzip_members: bool) -> bool:
+    """Whether the record at ``offset`` is the file's last and ends where its length says.
+
+    FastWARC ends silently at an empty gzip member or at bytes it cannot parse; this cheap check
+    (one member inflated, or one header read) spares clean files the careful path.
+    """
+    stream.seek(offset)
+    if gzip_members:
+        data = stream.read(_TAIL_LIMIT + 1)
+        if len(data) > _TAIL_LIMIT:
+            return False
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            record = inflater.decompress(data)
+        except zlib.error:
+            return False
+        if not inflater.eof or inflater.unused_data:
+            return False
+        end = _first_record_end(record)
+        return end is not None and not record[end - 4:].strip()
+    end = _first_record_end(stream.read(65_536))
+    if end is None:
+        return False
+    size = stream.seek(0, 2)
+    if offset + end - 4 > size:
+        return False  # a length past the end of the file
+    stream.seek(offset + end - 4)
+    rest = stream.read(4096)
+    return len(rest) < 4096 and not rest.strip()
+
+
+_TAIL_LIMIT = 16 << 20  # a last member larger than this goes to the careful path
+
+
 class WarcReader(Reader):
     """Reads WARC and WET files (``.warc``, ``.warc.gz``, ``.wet.gz``), local or fsspec URLs.
 
@@ -129,6 +164,11 @@ class WarcReader(Reader):
             start, position = fast.resume_offset, fast.position
             if fast.clean_end and not native:
                 return  # whole-file gzip: seeking back means inflating the file again
+            if fast.clean_end and fast.pending is not None and _ends_cleanly(stream, start, gzip_members):
+                table = fast.pending.apply(counts, builder)  # the last record, and nothing after it
+                if table is not None:
+                    yield table
+                return
         careful = CarefulArchive(stream, path, gzip_members, self.max_bytes, verify_tail=native)
         try:
             for rec, loss in careful.records(start, position):
@@ -153,9 +193,10 @@ class _FastPass:
         self.resume_offset = 0
         self.position = 0  # records counted
         self.clean_end = False
+        self.pending: RecordOutcome | None = None
 
     def outcomes(self, stream: BinaryIO, native: bool) -> Iterator[RecordOutcome]:
-        iterator = ArchiveIterator(stream, record_types=WarcRecordType.any_type, parse_http=False,
+        iterator = ArchiveIterator(stream, record_types=WarcRecordType.any_type, parse_http=True,
                                    auto_decode="none", stream_detect=native, fsspec_args=False)
         pending: RecordOutcome | None = None
         while True:
@@ -167,6 +208,8 @@ class _FastPass:
                     # whole-file gzip: FastWARC's end is trusted (going back would inflate it all again)
                     self.position += 1
                     yield pending
+                else:
+                    self.pending = pending  # counted by the caller once the file's end is checked
                 return
             except Exception:  # noqa: BLE001 - the careful path reads from the last uncounted record
                 return
@@ -185,13 +228,31 @@ class _FastPass:
             pending = self.converter.convert(rec)
 
     def _record(self, record: Any, offset: int) -> ArchiveRecord | None:
+        """``None`` hands the record to the careful path: a short body, or HTTP headers FastWARC
+        could not split (LF-only line ends)."""
+        rtype = _type_name(record.record_type)
+        http = None
+        if rtype == "response" and record.is_http:
+            parsed = record.http_headers
+            if parsed is None:
+                return None
+            http = parsed
         length = record.content_length
-        block = None if length > self.converter.max_bytes else record.reader.read()
+        # requests, metadata, revisits are skipped unread, as FastWARC skips their bytes
+        wanted = rtype in KEPT_TYPES and length <= self.converter.max_bytes
+        block = record.reader.read() if wanted else None
         if block is not None and len(block) < length:
             return None
         headers = record.headers
+        response = None
+        if http is not None and block is not None:
+            status = http.status_code
+            response = HttpResponse(
+                status=None if status is None else int(status), content_type=record.http_content_type,
+                charset=record.http_charset, transfer_encoding=http.get("Transfer-Encoding"),
+                content_encoding=http.get("Content-Encoding"), body=block)
         return ArchiveRecord(
-            path=self.path, position=self.position + 1, offset=offset, rtype=_type_name(record.record_type),
+            path=self.path, position=self.position + 1, offset=offset, rtype=rtype,
             url=headers.get("WARC-Target-URI"), date=headers.get("WARC-Date"), record_id=record.record_id,
-            content_type=headers.get("Content-Type"), declared_length=length, block=block,
+            content_type=headers.get("Content-Type"), declared_length=length, block=block, http=response,
         )
