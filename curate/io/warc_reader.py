@@ -234,8 +234,9 @@ class _FastPass:
         http = None
         if rtype == "response" and record.is_http:
             parsed = record.http_headers
-            if parsed is None:
-                return None
+            # LF-only headers: FastWARC finds no end of the status line and takes the whole block for it
+            if parsed is None or parsed.status_code is None or "\n" in parsed.status_line:
+                return None  # warcio and curate's own HTTP parser read it (the careful path)
             http = parsed
         length = record.content_length
         # requests, metadata, revisits are skipped unread, as FastWARC skips their bytes
