@@ -8,7 +8,7 @@ from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import BatchBuilder
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordOutcome:
     """Applied to the counts only once the record is known to be whole (see ``WarcReader``)."""
 

@@ -194,6 +194,7 @@ class _FastPass:
         self.position = 0  # records counted
         self.clean_end = False
         self.pending: RecordOutcome | None = None
+        self._skips: dict[str, RecordOutcome] = {}  # one shared outcome per skipped record type
 
     def outcomes(self, stream: BinaryIO, native: bool) -> Iterator[RecordOutcome]:
         iterator = ArchiveIterator(stream, record_types=WarcRecordType.any_type, parse_http=True,
@@ -219,6 +220,11 @@ class _FastPass:
                 self.position += 1
             pending = None
             self.resume_offset = offset
+            rtype = _type_name(record.record_type)
+            if rtype not in KEPT_TYPES:  # requests, metadata, revisits: skipped unread (most records of a CC WARC)
+                pending = self._skips.get(rtype) or self._skips.setdefault(rtype, RecordOutcome(
+                    skip=f"record_type:{rtype}"))
+                continue
             try:
                 rec = self._record(record, offset)
             except Exception:  # noqa: BLE001 - short or unreadable body: the careful path decides
