@@ -226,17 +226,16 @@ class _FastPass:
                     skip=f"record_type:{rtype}"))
                 continue
             try:
-                rec = self._record(record, offset)
+                rec = self._record(record, offset, rtype)
             except Exception:  # noqa: BLE001 - short or unreadable body: the careful path decides
                 return
             if rec is None:
                 return
             pending = self.converter.convert(rec)
 
-    def _record(self, record: Any, offset: int) -> ArchiveRecord | None:
+    def _record(self, record: Any, offset: int, rtype: str) -> ArchiveRecord | None:
         """``None`` hands the record to the careful path: a short body, or HTTP headers FastWARC
         could not split (LF-only line ends)."""
-        rtype = _type_name(record.record_type)
         http = None
         if rtype == "response" and record.is_http:
             parsed = record.http_headers
@@ -261,5 +260,6 @@ class _FastPass:
         return ArchiveRecord(
             path=self.path, position=self.position + 1, offset=offset, rtype=rtype,
             url=headers.get("WARC-Target-URI"), date=headers.get("WARC-Date"), record_id=record.record_id,
-            content_type=headers.get("Content-Type"), declared_length=length, block=block, http=response,
+            content_type=None if response is not None else headers.get("Content-Type"), declared_length=length,
+            block=block, http=response,
         )
