@@ -22,10 +22,13 @@ from archive_builders import (
     warc_record,
     warcio_warc,
 )
+from pipeline_helpers import write_pipeline
 
+from curate.config.pipeline_config import load_pipeline
 from curate.io.format_sniffer import UnknownFormatError
 from curate.io.input_files import READERS, reader_for_path
 from curate.io.read_counts import ReadCounts
+from curate.pipeline.run import run_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +168,20 @@ def test_lf_only_http_headers_of_small_pages(pages, tmp_path: Path) -> None:
         assert counts.emitted == len(small), counts.to_dict()
         got = sorted(zip(table.column("url").to_pylist(), table.column("html").to_pylist(), strict=True))
         assert got == sorted((p.url, p.html.decode("utf-8")) for p in small)
+
+
+def test_pipeline_reads_arc_and_damaged_warc_and_its_stats_add_up(pages, tmp_path: Path) -> None:
+    """End to end on the local executor: a folder of ARC and a WARC with an empty and a garbage member."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.arc.gz").write_bytes(members([arc_filedesc("a.arc")] + [arc_record(p) for p in pages[:3]]))
+    blobs = [gzip.compress(warc_record(p), mtime=0) for p in pages[3:]]
+    (inputs / "b.warc.gz").write_bytes(blobs[0] + gzip.compress(b"") + b"\x1f\x8b\x08\x00junk" + b"".join(blobs[1:]))
+    cfg = write_pipeline(tmp_path / "p.yaml", [str(inputs)], tmp_path / "out", [{"extract": {"engine": "resiliparse"}}],
+                         executor={"type": "local", "workers": 1})
+    result = run_pipeline(load_pipeline(str(cfg)))
+    read = result.stats["read"]
+    assert read["records"] == read["emitted"] + sum(read["skipped"].values()) + sum(read["errored"].values())
+    assert read["emitted"] == len(pages) and read["errored"] == {"unreadable_record": 1}
+    assert read["skipped"] == {"record_type:filedesc": 1}
+    assert [s["path"].rsplit("/", 1)[1] for s in result.stats["shards"]] == ["a.arc.gz", "b.warc.gz"]
