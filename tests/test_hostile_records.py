@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from real_records import gzip_members, join_record, plain_records, split_record
 
+from curate.interop.datatrove_readers import DatatroveParquetReader
 from curate.io.jsonl_reader import JsonlReader
 from curate.io.parquet_reader import ParquetReader
 from curate.io.read_counts import ReadCounts
@@ -156,3 +157,11 @@ def test_jsonl_invalid_utf8_is_counted_not_replaced(tmp_path: Path) -> None:
     ids, counts = read(path, JsonlReader())
     assert ids == ["d0", "d1", "d2"] and counts.errored == {"invalid_utf8": 1}
     assert f"{path}:3" in counts.messages[0]
+
+
+def test_datatrove_parquet_invalid_utf8_rows_are_counted_errors(tmp_path: Path) -> None:
+    path = tmp_path / "dt.parquet"
+    texts = pa.array([b"fine text", b"broken \xff text"], pa.binary()).view(pa.string())
+    pq.write_table(pa.table({"text": texts, "id": ["a", "b"], "metadata": [{"url": "u1"}, {"url": "u2"}]}), path)
+    ids, counts = read(path, DatatroveParquetReader())
+    assert ids == ["a"] and counts.errored == {"invalid_utf8": 1} and "row 1" in counts.messages[0]
