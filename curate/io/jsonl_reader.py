@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
@@ -58,20 +59,37 @@ class JsonlReader(Reader):
                     continue
                 meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
                 raw_id = obj.get(self.id_key)
+                row = {
+                    "id": str(raw_id) if raw_id is not None else record_id_for(None, path, line_no),
+                    "url": _str(obj.get(self.url_key) or meta.get(self.url_key)),
+                    "date": _str(obj.get(self.date_key) or meta.get(self.date_key)),
+                    "source": path, "html": None, "text": text,
+                }
+                if _SURROGATE_ESCAPE.search(raw) and not _encodable(row):
+                    counts.error("invalid_utf8", f"{path}:{line_no}: a \\u escape stands for half a UTF-16 pair "
+                                 "(no character); the line was skipped (fix the writer's escaping)")
+                    continue
                 counts.emitted += 1
-                table = builder.add(
-                    id=str(raw_id) if raw_id is not None else record_id_for(None, path, line_no),
-                    url=_str(obj.get(self.url_key) or meta.get(self.url_key)),
-                    date=_str(obj.get(self.date_key) or meta.get(self.date_key)),
-                    source=path,
-                    html=None,
-                    text=text,
-                )
+                table = builder.add(**row)
                 if table is not None:
                     yield table
         last = builder.flush()
         if last is not None:
             yield last
+
+
+# JSON may escape a lone UTF-16 surrogate ("\ud800"): a str Arrow cannot store
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _encodable(row: dict[str, str | None]) -> bool:
+    try:
+        for value in row.values():
+            if value is not None:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _lines(handle: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[bytes]:
