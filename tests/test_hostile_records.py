@@ -158,6 +158,7 @@ def test_jsonl_invalid_utf8_is_counted_not_replaced(tmp_path: Path) -> None:
     assert ids == ["d0", "d1", "d2"] and counts.errored == {"invalid_utf8": 1}
     assert f"{path}:3" in counts.messages[0]
     # a lone UTF-16 surrogate escape is valid JSON but no character: counted, and the pair form still reads
+    path = tmp_path / "surrogates.jsonl"
     path.write_bytes(b'{"id": "lone", "text": "half \\ud800 pair"}\n{"id": "pair", "text": "emoji \\ud83d\\ude00"}\n')
     ids, counts = read(path, JsonlReader())
     assert ids == ["pair"] and counts.errored == {"invalid_utf8": 1}
