@@ -45,8 +45,12 @@ class SyncScanner:
         pos = after + 1
         overlap = 4096  # a header line or member head cut by a chunk border is found in the next one
         while True:
-            self.stream.seek(pos)
-            chunk = self.stream.read(_CHUNK + overlap)
+            try:
+                self.stream.seek(pos)
+                chunk = self.stream.read(_CHUNK + overlap)
+            except (OSError, EOFError, zlib.error):
+                return None  # inside one damaged gzip member (whole-file gzip): nothing more to find
+
             if not chunk:
                 return None
             found = self._find(chunk, pos)
