@@ -10,7 +10,9 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+import zstandard
 from archive_builders import (
     WARC_DATE,
     Page,
@@ -155,6 +157,10 @@ def test_unknown_content_names_what_was_found(tmp_path: Path) -> None:
         reader_for_path(str(path))
     path.write_bytes(gzip.compress(b'{"text": "a document"}\n'))
     assert reader_for_path(str(path)) == "jsonl"
+    path.write_bytes(zstandard.ZstdCompressor().compress(b'{"text": "a document"}\n'))
+    assert reader_for_path(str(path)) == "jsonl"
+    pq.write_table(pa.table({"text": ["a document"]}), path)
+    assert reader_for_path(str(path)) == "parquet"
 
 
 def test_lf_only_http_headers_of_small_pages(pages, tmp_path: Path) -> None:
