@@ -6,9 +6,10 @@ extraction needed), WARC/0.17 to 1.1 and any fsspec URL. Every record is account
 skipped by reason, or errored with the file, record number and byte offset named.
 
 FastWARC reads until it stops (end of file, an empty gzip member, a parse error, a short body);
-a record is counted only once the record after it parsed. From the first record not yet counted,
-:class:`~curate.io.careful_archive.CarefulArchive` takes over: it reads the rest with warcio and
-resyncs past damage, so a clean file costs one extra parse of its last record.
+a record is counted only once the record after it parsed. A cheap check that nothing follows the
+last record (one gzip member inflated, or one header read) closes a clean file; otherwise, from the
+first record not yet counted, :class:`~curate.io.careful_archive.CarefulArchive` reads the rest
+with warcio and resyncs past damage.
 """
 
 from __future__ import annotations
@@ -16,29 +17,21 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Iterator
-from typing import Any, BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar
 
 import fsspec
 import pyarrow as pa
-from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from curate.io.archive_record import ArchiveRecord
 from curate.io.careful_archive import CarefulArchive
-from curate.io.http_response import HttpResponse
+from curate.io.fast_warc_pass import FastWarcPass
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import BatchBuilder, Reader
-from curate.io.record_converter import KEPT_TYPES, RecordConverter, record_id_for
-from curate.io.record_outcome import RecordOutcome
+from curate.io.record_converter import RecordConverter, record_id_for
 from curate.io.sync_scanner import ARC_LINE, GZIP_MAGIC, WARC_LINE
 
 __all__ = ["WarcReader", "record_id_for"]
 
 UNREADABLE_REST = "unreadable_rest"  # the careful path itself failed: a reader bug, never expected
-
-
-def _type_name(record_type: Any) -> str:
-    # WarcRecordType is not hashable in FastWARC 2; its str() is "WarcRecordType.response"
-    return str(record_type).rsplit(".", 1)[-1]
 
 
 def _first_record_end(head: bytes) -> int | None:
@@ -156,7 +149,7 @@ class WarcReader(Reader):
                      gzip_members: bool, native: bool) -> Iterator[pa.Table]:
         start, position = 0, 0
         if self.fast_path:
-            fast = _FastPass(self.converter, path)
+            fast = FastWarcPass(self.converter, path)
             for outcome in fast.outcomes(stream, native):
                 table = outcome.apply(counts, builder)
                 if table is not None:
@@ -182,84 +175,3 @@ class WarcReader(Reader):
             counts.records += 1
             counts.error(UNREADABLE_REST, f"{path}: after record {careful.position}: {type(exc).__name__}: {exc}; "
                          "the rest of the file was not read (please report this file)")
-
-
-class _FastPass:
-    """FastWARC over the stream until it stops; remembers where the first uncounted record starts."""
-
-    def __init__(self, converter: RecordConverter, path: str) -> None:
-        self.converter = converter
-        self.path = path
-        self.resume_offset = 0
-        self.position = 0  # records counted
-        self.clean_end = False
-        self.pending: RecordOutcome | None = None
-        self._skips: dict[str, RecordOutcome] = {}  # one shared outcome per skipped record type
-
-    def outcomes(self, stream: BinaryIO, native: bool) -> Iterator[RecordOutcome]:
-        iterator = ArchiveIterator(stream, record_types=WarcRecordType.any_type, parse_http=True,
-                                   auto_decode="none", stream_detect=native, fsspec_args=False)
-        pending: RecordOutcome | None = None
-        while True:
-            try:
-                record = next(iterator)
-            except StopIteration:
-                self.clean_end = True
-                if pending is not None and not native:
-                    # whole-file gzip: FastWARC's end is trusted (going back would inflate it all again)
-                    self.position += 1
-                    yield pending
-                else:
-                    self.pending = pending  # counted by the caller once the file's end is checked
-                return
-            except Exception:  # noqa: BLE001 - the careful path reads from the last uncounted record
-                return
-            offset = record.stream_pos
-            if pending is not None:
-                yield pending  # the record after it parsed: it is whole
-                self.position += 1
-            pending = None
-            self.resume_offset = offset
-            rtype = _type_name(record.record_type)
-            if rtype not in KEPT_TYPES:  # requests, metadata, revisits: skipped unread (most records of a CC WARC)
-                pending = self._skips.get(rtype) or self._skips.setdefault(rtype, RecordOutcome(
-                    skip=f"record_type:{rtype}"))
-                continue
-            try:
-                rec = self._record(record, offset, rtype)
-            except Exception:  # noqa: BLE001 - short or unreadable body: the careful path decides
-                return
-            if rec is None:
-                return
-            pending = self.converter.convert(rec)
-
-    def _record(self, record: Any, offset: int, rtype: str) -> ArchiveRecord | None:
-        """``None`` hands the record to the careful path: a short body, or HTTP headers FastWARC
-        could not split (LF-only line ends)."""
-        http = None
-        if rtype == "response" and record.is_http:
-            parsed = record.http_headers
-            # LF-only headers: FastWARC finds no end of the status line and takes the whole block for it
-            if parsed is None or parsed.status_code is None or "\n" in parsed.status_line:
-                return None  # warcio and curate's own HTTP parser read it (the careful path)
-            http = parsed
-        length = record.content_length
-        # requests, metadata, revisits are skipped unread, as FastWARC skips their bytes
-        wanted = rtype in KEPT_TYPES and length <= self.converter.max_bytes
-        block = record.reader.read() if wanted else None
-        if block is not None and len(block) < length:
-            return None
-        headers = record.headers
-        response = None
-        if http is not None and block is not None:
-            status = http.status_code
-            response = HttpResponse(
-                status=None if status is None else int(status), content_type=record.http_content_type,
-                charset=record.http_charset, transfer_encoding=http.get("Transfer-Encoding"),
-                content_encoding=http.get("Content-Encoding"), body=block)
-        return ArchiveRecord(
-            path=self.path, position=self.position + 1, offset=offset, rtype=rtype,
-            url=headers.get("WARC-Target-URI"), date=headers.get("WARC-Date"), record_id=record.record_id,
-            content_type=None if response is not None else headers.get("Content-Type"), declared_length=length,
-            block=block, http=response,
-        )
