@@ -77,11 +77,59 @@ class CarefulArchive:
                         f"{str(exc)[:120]!r}; skipped to the next record "
                         + (f"at byte {nxt}" if nxt is not None else "(none: the rest of the file is lost)"))
                     return nxt
-                if pending is not None:
+                expected = start if pending is None else pending[1]
+                if rec.offset > expected + 8 and self._junk(expected, rec.offset):
+                    # warcio skipped bytes it could not parse, silently: count them, and read again
+                    # any record start it skipped with them
+                    resume = yield from self._gap(pending, rec, start, expected)
+                    if resume is not None:
+                        return resume
+                elif pending is not None:
                     yield pending[0], None
                 if rec.block is not None and len(rec.block) < rec.declared_length:
                     return (yield from self._short(rec))
                 pending = rec, end
+
+    def _junk(self, begin: int, end: int) -> bool:
+        """Whether ``[begin, end)`` holds more than line ends; the stream is left where it was."""
+        saved = self.stream.tell()
+        try:
+            self.stream.seek(begin)
+            gap = self.stream.read(min(end - begin, 65_536))
+            return end - begin > 65_536 or bool(gap.strip(b"\r\n\t "))
+        finally:
+            self.stream.seek(saved)
+
+    def _gap(self, pending: tuple[ArchiveRecord, int] | None, rec: ArchiveRecord, start: int,
+             expected: int) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
+        """Unparsed bytes before ``rec``. Returns where a new session starts, or ``None`` to go on with ``rec``."""
+        saved = self.stream.tell()
+        nxt = self.scanner.next_start(pending[0].offset if pending is not None else start - 1)
+        if pending is not None and nxt is not None and nxt < pending[1]:
+            prev = pending[0]  # it ran over a record start: it ends there
+            block = self._cut(prev, nxt)
+            yield replace(prev, block=block, declared_length=len(block or b""),
+                          notes=("content_length_too_long",)), None
+            self.position -= 1  # rec is read again from nxt
+            return nxt
+        if pending is not None:
+            yield pending[0], None
+        skipped_start = nxt is not None and nxt < rec.offset
+        stop = nxt if skipped_start and nxt is not None else rec.offset
+        if skipped_start:
+            self.position -= 1  # rec is read again in the next session
+        if stop > expected + 8 and self._junk(expected, stop):
+            self.position += 1
+            yield None, RecordOutcome(
+                error="unreadable_record",
+                message=f"{self.path}: record {self.position} at byte {expected}: {stop - expected} bytes that "
+                f"are no record; skipped to the next record at byte {stop}")
+            if not skipped_start:
+                rec.position += 1
+        if skipped_start:
+            return nxt
+        self.stream.seek(saved)
+        return None
 
     def _record(self, raw: Any, archive: ArchiveIterator) -> ArchiveRecord:
         headers = raw.rec_headers
@@ -90,6 +138,9 @@ class CarefulArchive:
         offset = archive.get_record_offset()  # absolute; asking reads the record to its end, so after the block
         if raw.format != "warc":
             _check_arc_header(headers.get_header("uri"), headers.get_header("archive-date"))
+        elif sum(1 for name, _ in headers.headers if name.lower() == "warc-type") > 1:
+            # a header cut short ran into the next record's: that record starts at its WARC/ line
+            raise ValueError("two records' WARC headers run together (a record cut short)")
         self.position += 1  # only once the record parsed: a failure is numbered where it is counted
         if raw.format == "warc":
             return ArchiveRecord(

@@ -149,7 +149,7 @@ class WarcReader(Reader):
                      gzip_members: bool, native: bool) -> Iterator[pa.Table]:
         start, position = 0, 0
         if self.fast_path:
-            fast = FastWarcPass(self.converter, path)
+            fast = FastWarcPass(self.converter, path, check_merged=not gzip_members)
             for outcome in fast.outcomes(stream, native):
                 table = outcome.apply(counts, builder)
                 if table is not None:
