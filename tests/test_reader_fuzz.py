@@ -10,7 +10,8 @@ A fixed seed makes every run the same cases; the whole test takes well under a m
 
 Known limit: a complete gzip member holding a record cut inside its WARC header (no blank line after)
 reads as one record with the next member's; cut downloads (a member cut short) and plain files are
-handled.
+handled. In a plain ARC file, a record cut inside its body and followed at once (no newline) by the
+next header line gives that next record a URL prefixed with the cut body's last word.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 from real_records import gzip_members, join_record, split_record
 
+from curate.io.arc_reader import ArcReader
 from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import UNREADABLE_REST, WarcReader
 
@@ -190,3 +192,65 @@ def _index_of(record_id: str, window: list[bytes]) -> int:
         if record_id.encode() in rec[: rec.find(b"\r\n\r\n")]:
             return i
     return -1
+
+
+ARC_CASES = 1_000
+
+
+def _arc_records(records: list[bytes]) -> list[bytes]:
+    """The real HTTP responses as ARC v1 records (URL IP date mime length, block, newline)."""
+    out = []
+    for rec in records:
+        head, block = split_record(rec)
+        url = re.search(rb"WARC-Target-URI: <?([^\r\n>]+)", head)
+        if b"WARC-Type: response" not in head or url is None or not block.startswith(b"HTTP/"):
+            continue
+        out.append(url.group(1) + b" 10.0.0.1 20200803101010 text/html %d\n" % len(block) + block + b"\n")
+    return out
+
+
+def _arc_mutation(rec: bytes, rng: random.Random) -> tuple[bytes, str]:
+    line_end = rec.index(b"\n")
+    kind = rng.choice(["flip_line", "flip_body", "truncate", "length"])
+    if kind == "flip_line":
+        return _flip(rec, rng, 0, line_end), kind
+    if kind == "flip_body":
+        return _flip(rec, rng, line_end + 1, len(rec)), kind
+    if kind == "truncate":
+        # the next header line stays at a line start: run into a cut body, its URL would take the
+        # body's last word as a prefix (the record is still read; see the module docstring)
+        return rec[: rng.randrange(len(rec))] + b"\n", kind
+    fields = rec[:line_end].rsplit(b" ", 1)
+    length = int(fields[1])
+    wrong = rng.choice([0, length // 2, length + rng.randint(1, 3000), 10 ** 12])
+    return fields[0] + b" %d" % wrong + rec[line_end:], kind
+
+
+@pytest.mark.timeout(300)
+def test_a_thousand_mutations_of_arc_records(shared_data: Path, tmp_path: Path) -> None:
+    arc = _arc_records([gzip.decompress(m) for m in gzip_members(shared_data / "warc" / SOURCES[0])])
+    assert len(arc) >= 10
+    rng = random.Random(SEED + 1)
+    path = tmp_path / "case.arc.gz"
+    reader = ArcReader()
+    for case in range(ARC_CASES):
+        k = rng.randint(2, 5)
+        first = rng.randrange(len(arc) - k)
+        window = arc[first:first + k]
+        gz = rng.random() < 0.5
+        target = rng.randrange(k)
+        mutated, kind = _arc_mutation(window[target], rng)
+        parts = container(window[:target] + [mutated] + window[target + 1:], gz)
+        if rng.random() < 0.2:
+            parts.insert(rng.randrange(k + 1), gzip.compress(b"") if gz else b"\x00junk\n")
+        path.write_bytes(b"".join(parts))
+        counts = ReadCounts()
+        try:
+            urls = [u for t in reader.read(str(path), counts) for u in t.column("url").to_pylist()]
+        except Exception as exc:  # the property under test: nothing escapes
+            pytest.fail(f"ARC case {case} ({kind} on record {target}, gz={gz}): {type(exc).__name__}: {exc}")
+        where = f"ARC case {case} ({kind} on record {target}, gz={gz}): {counts.to_dict()}"
+        assert counts.records == counts.emitted + sum(counts.skipped.values()) + sum(counts.errored.values()), where
+        assert len(urls) == counts.emitted and UNREADABLE_REST not in counts.errored, where
+        others = [w[: w.index(b" ")].decode("latin-1") for i, w in enumerate(window) if i != target]
+        assert set(others) <= set(urls), where

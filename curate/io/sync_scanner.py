@@ -15,8 +15,14 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_LINE = re.compile(rb"WARC/\d+\.\d+\r?\n")
 # ARC v1 header line (Internet Archive ARC file format, 1996): the length is its last field
 ARC_LINE = re.compile(rb"[a-zA-Z][a-zA-Z0-9+.\-]*:[^ \n]* [^ \n]+ \d{14} [^ \n]* ?(\d+)\r?\n")
-# a WARC version line anywhere (damage may run into it), an ARC header line at a line start
-_PLAIN_START = re.compile(rb"WARC/\d+\.\d+\r?\n|(?<=\n)[a-zA-Z][a-zA-Z0-9+.\-]*:[^ \n]* [^ \n]+ \d{14} [^ \n]* ?\d+\r?\n")
+# a WARC version line anywhere (damage may run into it); an ARC header line at a line start, or
+# anywhere when its URL has a crawler's usual scheme (a record cut short runs into the next line)
+_ARC_TAIL = rb" [^ \n]+ \d{14} [^ \n]* ?\d+\r?\n"
+_PLAIN_START = re.compile(
+    rb"WARC/\d+\.\d+\r?\n"
+    rb"|(?<=\n)[a-zA-Z][a-zA-Z0-9+.\-]*:[^ \n]*" + _ARC_TAIL
+    + rb"|(?:https?|ftp|dns|filedesc):[^ \n]*" + _ARC_TAIL
+)
 _CHUNK = 1 << 20
 
 
