@@ -5,19 +5,21 @@ files; this reads everything else and whatever follows the first anomaly there: 
 without the ``filedesc://`` version block), WARC/0.17 and 0.18, empty or garbage gzip members,
 Content-Lengths that lie. warcio (Webrecorder) parses the records; damage is handled here:
 
-* a record whose block is shorter than its declared length, or whose declared extent contains the
-  start of another record, is one counted error and reading resumes at the next record start;
-* a stretch warcio cannot parse is one counted error; the next gzip member / ``WARC/`` / ARC header
-  line after it (:class:`~curate.io.sync_scanner.SyncScanner`) is where reading goes on.
+* a record whose declared length runs over the start of the next record is cut there and kept
+  (counted: ``content_length_too_long``; ClueWeb09 counted its lengths before its CRs were
+  stripped); one whose file ends inside it is ``truncated_record``;
+* a stretch warcio cannot parse, or skips silently, is one counted ``unreadable_record``; the
+  next gzip member / ``WARC/`` / ARC header line after it
+  (:class:`~curate.io.sync_scanner.SyncScanner`) is where reading goes on.
 
 A record is handed out only once the record after it parsed (or the file ended cleanly), so a
-record that swallowed its neighbours through a lying Content-Length is never emitted.
+record that swallowed its neighbours through a lying Content-Length is never emitted whole.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, BinaryIO
@@ -54,7 +56,8 @@ class CarefulArchive:
         """Read from ``start`` until EOF (``None``) or damage (the offset to resume at)."""
         self.stream.seek(start)
         pending: tuple[ArchiveRecord, int] | None = None  # a record and where it ends
-        with contextlib.redirect_stderr(io.StringIO()):  # warcio prints warnings on stderr
+        # warcio prints a warning per odd record on stderr: dropped, the counts say it
+        with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
             archive = ArchiveIterator(self.stream, no_record_parse=True, arc2warc=False)
             iterator = iter(archive)
             while True:
