@@ -52,29 +52,32 @@ def _first_record_end(head: bytes) -> int | None:
 def _whole_file_gzip(raw: BinaryIO) -> bool:
     """Whether the first gzip member holds more than its first record (one member per file).
 
-    Inflates the first member only until its first record's declared end; per-record gzip
-    ends the member there.
+    Inflates the first member only until its first record's declared end (keeping its head only);
+    per-record gzip ends the member there.
     """
     raw.seek(0)
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = b""
+    head = b""
+    total = 0
     need: int | None = None
     while not inflater.eof:
         chunk = raw.read(65_536)
         if not chunk:
             return False
         try:
-            out += inflater.decompress(chunk)
+            out = inflater.decompress(chunk)
         except zlib.error:
             return False
+        total += len(out)
         if inflater.eof:
             return False  # the member ended: one record per member (or a short file)
         if need is None:
-            need = _first_record_end(out)
-        if need is not None and len(out) > need + 64:
+            head = (head + out)[: 1 << 20]
+            need = _first_record_end(head)
+            if need is None and total >= 1 << 20:
+                return False  # no record header in the first MB: leave it to the careful path
+        if need is not None and total > need + 64:
             return True
-        if need is None and len(out) > 1 << 20:
-            return False  # no record header in the first MB: leave it to the careful path
     return False
 
 
@@ -90,14 +93,20 @@ def _ends_cleanly(stream: BinaryIO, offset: int, gzip_members: bool) -> bool:
         if len(data) > _TAIL_LIMIT:
             return False
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        head, total, end = b"", 0, None
         try:
-            record = inflater.decompress(data)
+            while data and not inflater.eof:  # in 1 MB steps: memory stays bounded whatever the record
+                out = inflater.decompress(data, 1 << 20)
+                data = inflater.unconsumed_tail
+                if end is None:
+                    head = (head + out)[: 1 << 20]
+                    end = _first_record_end(head)
+                if end is not None and total + len(out) > end - 4 and out[max(0, end - 4 - total):].strip():
+                    return False  # bytes after the record's declared end
+                total += len(out)
         except zlib.error:
             return False
-        if not inflater.eof or inflater.unused_data:
-            return False
-        end = _first_record_end(record)
-        return end is not None and not record[end - 4:].strip()
+        return inflater.eof and not inflater.unused_data and end is not None and total >= end - 4
     end = _first_record_end(stream.read(65_536))
     if end is None:
         return False
