@@ -170,3 +170,19 @@ def test_datatrove_parquet_invalid_utf8_rows_are_counted_errors(tmp_path: Path) 
     pq.write_table(pa.table({"text": texts, "id": ["a", "b"], "metadata": [{"url": "u1"}, {"url": "u2"}]}), path)
     ids, counts = read(path, DatatroveParquetReader())
     assert ids == ["a"] and counts.errored == {"invalid_utf8": 1} and "row 1" in counts.messages[0]
+
+
+def test_damaged_parquet_is_counted_not_raised(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.parquet"
+    pq.write_table(pa.table({"text": [f"document {i} " * 50 for i in range(2000)]}), path, row_group_size=500,
+                   compression="none")
+    data = bytearray(path.read_bytes())
+    middle = len(data) * 3 // 4  # inside a later row group's pages
+    data[middle:middle + 4000] = b"\xff" * 4000
+    path.write_bytes(bytes(data))
+    ids, counts = read(path, ParquetReader())
+    assert counts.records == 2000 and sum(counts.errored.values()) > 0
+    assert len(ids) == counts.emitted < 2000
+    path.write_bytes(b"PAR1 this is not parquet at all")
+    ids, counts = read(path, ParquetReader())
+    assert ids == [] and counts.errored == {"unreadable_file": 1} and str(path) in counts.messages[0]

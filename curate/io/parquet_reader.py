@@ -40,7 +40,13 @@ class ParquetReader(Reader):
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         with fsspec.open(path, "rb") as handle:
-            pfile = pq.ParquetFile(handle)
+            try:
+                pfile = pq.ParquetFile(handle)
+            except (pa.ArrowException, OSError) as exc:
+                counts.records += 1  # its rows cannot be counted: the file is one error
+                counts.error("unreadable_file", f"{path}: not a readable Parquet file ({exc}); re-create or "
+                             "re-download it, or set input.format if it is another format")
+                return
             names = set(pfile.schema_arrow.names)
             if self.keys["text"] not in names:
                 rows = pfile.metadata.num_rows
@@ -51,7 +57,18 @@ class ParquetReader(Reader):
                 return
             wanted = [c for c in self.keys.values() if c in names]
             offset = 0
-            for batch in pfile.iter_batches(batch_size=self.batch_size, columns=wanted):
+            batches = pfile.iter_batches(batch_size=self.batch_size, columns=wanted)
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    return
+                except (pa.ArrowException, OSError) as exc:  # a damaged page: the rest of the file is lost
+                    rest = pfile.metadata.num_rows - offset
+                    counts.records += rest
+                    counts.error("unreadable_rows", f"{path}: rows {offset} to {offset + rest - 1} cannot be "
+                                 f"read ({exc}); re-create or re-download the file", rest)
+                    return
                 table = self._table(batch, names, path, offset, counts)
                 offset += batch.num_rows
                 if table.num_rows:
