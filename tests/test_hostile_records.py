@@ -186,3 +186,14 @@ def test_damaged_parquet_is_counted_not_raised(tmp_path: Path) -> None:
     path.write_bytes(b"PAR1 this is not parquet at all")
     ids, counts = read(path, ParquetReader())
     assert ids == [] and counts.errored == {"unreadable_file": 1} and str(path) in counts.messages[0]
+
+
+def test_damaged_compressed_jsonl_keeps_what_came_before(tmp_path: Path) -> None:
+    lines = b"".join(json.dumps({"id": f"d{i}", "text": f"document {i} " * 30}).encode() + b"\n" for i in range(3000))
+    data = bytearray(gzip.compress(lines))
+    data[len(data) // 2: len(data) // 2 + 64] = b"\x00" * 64
+    path = tmp_path / "damaged.jsonl.gz"
+    path.write_bytes(bytes(data))
+    ids, counts = read(path, JsonlReader())
+    assert 0 < len(ids) < 3000 and counts.errored.get("unreadable_rest") == 1
+    assert ids == [f"d{i}" for i in range(len(ids))]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
 import fsspec
 import pyarrow as pa
+import zstandard
 
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import BatchBuilder, Reader
@@ -35,8 +37,22 @@ class JsonlReader(Reader):
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         builder = BatchBuilder(self.batch_size)
+        state = {"line": 0}
+        try:
+            yield from self._read(path, counts, builder, state)
+        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:  # damaged compression
+            counts.records += 1  # the lines after it cannot be counted: one error
+            counts.error("unreadable_rest", f"{path}: after line {state['line']}: {exc}; the rest of the file "
+                         "cannot be decompressed (re-download or re-create it)")
+        last = builder.flush()
+        if last is not None:
+            yield last
+
+    def _read(self, path: str, counts: ReadCounts, builder: BatchBuilder, state: dict[str, int]
+              ) -> Iterator[pa.Table]:
         with fsspec.open(path, "rb", compression="infer") as handle:
             for line_no, raw in enumerate(_lines(handle), start=1):
+                state["line"] = line_no
                 if not raw.strip():
                     continue
                 counts.records += 1
@@ -73,9 +89,6 @@ class JsonlReader(Reader):
                 table = builder.add(**row)
                 if table is not None:
                     yield table
-        last = builder.flush()
-        if last is not None:
-            yield last
 
 
 # JSON may escape a lone UTF-16 surrogate ("\ud800"): a str Arrow cannot store
