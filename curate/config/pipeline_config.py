@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from curate.blocks.base import Block
 from curate.blocks.registry import BUILTIN_BLOCKS, UnknownBlockError, resolve_block
+from curate.config.key_check import check_keys
 from curate.config.yaml_source import PipelineConfigError, YamlSource, load_yaml, parse_yaml
 
 
@@ -101,13 +102,41 @@ def _settings_model(cls: type[Block]) -> type[BaseModel]:
     return create_model(f"{cls.__name__}Settings", __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def _check_block_keys(src: YamlSource, loc: tuple[str | int, ...], cls: type[Block], settings: dict[str, Any],
+                      label: str) -> None:
+    params = [p for p in inspect.signature(cls).parameters.values() if p.name != "self"]
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return  # a block taking **kwargs (a wrapped datatrove step) checks its own settings
+    named = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    required = [p.name for p in named if p.default is inspect.Parameter.empty]
+    check_keys(src, loc, settings, [p.name for p in named], required, label, _allowed(cls), noun="setting")
+
+
 def _allowed(cls: type[Block]) -> str:
     names = [p for p in inspect.signature(cls).parameters if p != "self"]
     return ", ".join(names) if names else "(no settings)"
 
 
+_SECTIONS: dict[str, type[BaseModel]] = {"input": InputConfig, "executor": ExecutorConfig, "writer": WriterConfig}
+
+
+def _model_keys(model: type[BaseModel]) -> tuple[list[str], list[str]]:
+    fields = {k: f for k, f in model.model_fields.items() if k != "source_path"}
+    return list(fields), [k for k, f in fields.items() if f.is_required()]
+
+
+def _check_section_keys(src: YamlSource, data: dict[str, Any]) -> None:
+    allowed, required = _model_keys(PipelineConfig)
+    check_keys(src, (), data, allowed, required, "")
+    for section, model in _SECTIONS.items():
+        if isinstance(data.get(section), dict):
+            allowed, required = _model_keys(model)
+            check_keys(src, (section,), data[section], allowed, required, f"{section}: ")
+
+
 def validate_source(src: YamlSource) -> PipelineConfig:
     data = dict(src.data)
+    _check_section_keys(src, data)
     try:
         config = PipelineConfig(**data, source_path=src.path)
     except ValidationError as exc:
@@ -139,6 +168,7 @@ def validate_source(src: YamlSource) -> PipelineConfig:
             raise PipelineConfigError(
                 f"{src.where(loc + (name,))}: pipeline[{i}].{name}: settings must be a mapping; got {settings!r}"
             )
+        _check_block_keys(src, loc + (name,), cls, settings or {}, f"pipeline[{i}].{name}: ")
         try:
             _settings_model(cls)(**(settings or {}))
             cls(**(settings or {}))  # the block's own checks (e.g. a wrapped datatrove step's args)

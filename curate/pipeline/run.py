@@ -19,7 +19,7 @@ from curate.pipeline.run_state import claim_output, config_hash, remove_partial_
 from curate.pipeline.shard_task import ShardTask, languages_for, read_marker, run_shard_task, write_marker
 from curate.pipeline.stages import Stage, split_stages
 from curate.stats.html_report import write_html_report
-from curate.stats.run_stats import merge_run_stats, merge_stage_results, write_run_stats
+from curate.stats.run_stats import merge_run_stats, merge_stage_results, split_timing, write_run_stats
 
 
 @dataclass
@@ -105,9 +105,12 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
     finally:
         if own_executor:
             executor.close()
+    global_stats, global_timing = split_timing(global_stats, "global")
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
-    write_run_stats(out_dir, stats, timing={"seconds": round(time.time() - started, 3), "ran_tasks": ran,
-                                            "skipped_tasks": skipped})
+    timing = {"seconds": round(time.time() - started, 3), "ran_tasks": ran, "skipped_tasks": skipped,
+              "shard_seconds": {f"stage{i}": {r["shard"]: r.get("seconds") for r in results}
+                                for i, results in enumerate(stage_results)}, **global_timing}
+    write_run_stats(out_dir, stats, timing=timing)
     write_html_report(out_dir, stats)
     _remove_intermediate(out_dir)
     return RunResult(out_dir, digest, stats, skipped, ran, time.time() - started)
