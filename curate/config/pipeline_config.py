@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 from typing import Any, Literal
 
@@ -184,7 +185,10 @@ def validate_source(src: YamlSource) -> PipelineConfig:
                 f"{where}: pipeline[{i}].{name}.{key}: {err['msg']} (got {err.get('input')!r})"
             ) from None
         except (ValueError, TypeError, ImportError, LookupError) as exc:
-            raise PipelineConfigError(f"{src.where(loc + (name,))}: pipeline[{i}].{name}: {exc}") from None
+            # the block's own check: point at the setting its message names, if any
+            named = [k for k in (settings or {}) if re.search(rf"\b{re.escape(str(k))}\b", str(exc))]
+            where = src.where(loc + (name,) + tuple(named[:1]))
+            raise PipelineConfigError(f"{where}: pipeline[{i}].{name}: {exc}") from None
     _validate_overrides(config, src)
     return config
 
