@@ -46,11 +46,11 @@ def merge_cluster_sizes(results: list[dict[str, Any]]) -> dict[str, dict[str, di
 
 
 def is_timing_key(key: str) -> bool:
-    return key == "seconds" or key.endswith("_seconds")
+    return key in ("seconds", "timing") or key.endswith("_seconds")
 
 
 def split_timing(value: Any, path: str = "") -> tuple[Any, dict[str, Any]]:
-    """``value`` without its wall-clock entries (keys ``seconds`` / ``*_seconds`` at any depth),
+    """``value`` without its wall-clock entries (keys ``seconds``, ``*_seconds`` and ``timing`` at any depth),
     and those entries by dotted path: ``stats.json`` must be the same bytes for the same input and
     config, so timings go to ``timing.json`` only."""
     if not isinstance(value, dict):
