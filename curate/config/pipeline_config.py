@@ -24,6 +24,10 @@ class InputConfig(_Strict):
     format: Literal["auto", "warc", "jsonl", "parquet", "datatrove_jsonl", "datatrove_parquet"] = "auto"
     batch_size: int = Field(256, ge=1)
     options: dict[str, Any] = Field(default_factory=dict, description="reader settings, e.g. text_key, max_bytes")
+    # Gopher quality removes documents over 100,000 words (Rae et al. 2021, appendix A, table A1);
+    # 5 MB is many times that in any script, and the byte check costs nothing next to tokenizing
+    max_text_bytes: int | None = Field(5_000_000, ge=1, description="documents with more text are skipped "
+                                       "(counted as read skipped:text_too_large) before any step; null: no limit")
 
 
 class ExecutorConfig(_Strict):
@@ -36,7 +40,9 @@ class ExecutorConfig(_Strict):
 class WriterConfig(_Strict):
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
     compression_level: int | None = 3
-    row_group_rows: int = Field(20_000, ge=1)
+    row_group_rows: int = Field(20_000, ge=1, description="rows per Parquet row group, at most")
+    row_group_bytes: int = Field(64 * 2**20, ge=1, description="text bytes per row group, at most (a row group "
+                                 "is what a worker holds in memory per output file)")
     write_removed: bool = True
     tokenizer: str | None = Field(None, description="tokenizer.json (Hugging Face tokenizers) to count output tokens")
 
