@@ -41,7 +41,7 @@ class WriterConfig(_Strict):
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
     compression_level: int | None = 3
     row_group_rows: int = Field(20_000, ge=1, description="rows per Parquet row group, at most")
-    row_group_bytes: int = Field(64 * 2**20, ge=1, description="text bytes per row group, at most (a row group "
+    row_group_bytes: int = Field(8 * 2**20, ge=1, description="text bytes per row group, at most (a row group "
                                  "is what a worker holds in memory per output file)")
     write_removed: bool = True
     tokenizer: str | None = Field(None, description="tokenizer.json (Hugging Face tokenizers) to count output tokens")

@@ -65,7 +65,7 @@ class ParquetOutput:
 
     def __init__(self, root: str, name: str, partition_by_lang: bool, compression: str = "zstd",
                  compression_level: int | None = 3, row_group_rows: int = 20_000,
-                 row_group_bytes: int = 64 * 2**20, tokenizer: str | None = None) -> None:
+                 row_group_bytes: int = 8 * 2**20, tokenizer: str | None = None) -> None:
         self.root = root
         self.tokenizer = tokenizer
         self.name = name

@@ -51,7 +51,7 @@ class RowGroupWriter:
     """``add`` tables, ``close`` to get the final file; nothing is visible under ``path`` before."""
 
     def __init__(self, path: str, compression: str | None = "zstd", compression_level: int | None = 3,
-                 row_group_rows: int = 20_000, row_group_bytes: int = 64 * 2**20) -> None:
+                 row_group_rows: int = 20_000, row_group_bytes: int = 8 * 2**20) -> None:
         self.path = path
         self.fs, self.fs_path = fsspec.core.url_to_fs(path)
         self.options: dict[str, Any] = {"compression": compression, "compression_level": compression_level,

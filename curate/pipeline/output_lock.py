@@ -69,12 +69,27 @@ class OutputLock:
         return json.dumps({**self.owner, "heartbeat": _now()}, sort_keys=True).encode()
 
     def _create(self) -> bool:
+        payload = self._payload()
         try:
             with self.fs.open(self.path, "xb") as handle:
-                handle.write(self._payload())
+                handle.write(payload)
             return True
         except FileExistsError:
             return False
+        except (ValueError, NotImplementedError):
+            # a filesystem without exclusive create: write, then read back whose token is there
+            if self.fs.exists(self.path):
+                return False
+            with self.fs.open(self.path, "wb") as handle:
+                handle.write(payload)
+            other = self._read()
+            return other is not None and other.get("token") == self.owner["token"]
+        except OSError:
+            # S3-compatible stores other than AWS refuse If-None-Match with a 412 that s3fs reports as
+            # EINVAL, not FileExistsError: the object being there says which it was
+            if self.fs.exists(self.path):
+                return False
+            raise
 
     def _read(self) -> dict[str, Any] | None:
         try:
