@@ -128,6 +128,11 @@ class ExtractionProcess:
         self._proc, self._conn = proc, parent
         return parent
 
+    def start(self) -> None:
+        """Start the child now (it starts on first use otherwise)."""
+        if self._conn is None:
+            self._start()
+
     def _stop(self) -> None:
         if self._proc is not None:
             if self._proc.is_alive():
