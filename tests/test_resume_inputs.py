@@ -90,3 +90,7 @@ def test_a_changed_input_set_recomputes_dedup(tmp_path: Path, shared_data: Path)
     removed_by = {k: v for e in second.stats["languages"].values() for k, v in e["removed_by"].items()}
     assert sum(v for k, v in removed_by.items() if k.startswith("exact_dedup")) > dedup_removed
     _same_as_fresh(tmp_path, inputs, tmp_path / "out", DEDUP_STEPS, "fresh")
+    # the dedup step's seconds went to timing.json, so that stats.json is the same bytes run after run
+    timing = json.loads((tmp_path / "out" / "_stats" / "timing.json").read_text())
+    assert any(k.startswith("global.2:exact_dedup") and k.endswith("seconds") for k in timing)
+    assert "seconds" not in _stats_bytes(tmp_path / "out").decode()
