@@ -12,11 +12,12 @@ only its page, the same way. There is no process round trip per page, only one p
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
+import pickle
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from typing import Any
 
 from curate.errors import CurateError
@@ -63,7 +64,33 @@ def cpu_limit_available() -> bool:
     return hasattr(signal, "ITIMER_PROF") and hasattr(signal, "SIGPROF")
 
 
-def _serve(conn: Connection, engine: str, budget: float, parent_pid: int) -> None:
+class _Channel:
+    """Pickled messages over a pair of pipes (the child is a plain ``python -m`` process, so it never
+    re-imports the parent's ``__main__`` as ``multiprocessing``'s spawn does)."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._in = os.fdopen(read_fd, "rb")
+        self._out = os.fdopen(write_fd, "wb")
+
+    def send(self, message: Any) -> None:
+        pickle.dump(message, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+        self._out.flush()
+
+    def recv(self) -> Any:
+        try:
+            return pickle.load(self._in)
+        except (pickle.UnpicklingError, ValueError) as exc:  # cut off mid-message: the other side died
+            raise EOFError(str(exc)) from exc
+
+    def close(self) -> None:
+        for handle in (self._out, self._in):
+            try:
+                handle.close()
+            except OSError:
+                pass
+
+
+def _serve(channel: _Channel, engine: str, budget: float, parent_pid: int) -> None:
     """The child's loop: batches of (index, html) in, one (index, ok, text) answer per page."""
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
@@ -74,10 +101,10 @@ def _serve(conn: Connection, engine: str, budget: float, parent_pid: int) -> Non
     warm_up = "<html><body><p>warm up</p></body></html>"
     extract(warm_up.encode() if engine in TAKES_BYTES else warm_up)
     scoped.enter("warm-up")
-    conn.send(("ready", os.getpid()))
+    channel.send(("ready", os.getpid()))
     while True:
         try:
-            message = conn.recv()
+            message = channel.recv()
         except EOFError:
             return
         if message is None:
@@ -91,7 +118,7 @@ def _serve(conn: Connection, engine: str, budget: float, parent_pid: int) -> Non
             except Exception as exc:  # any engine failure is this page's error
                 answer = (index, False, f"{type(exc).__name__}: {exc}"[:300])
             signal.setitimer(signal.ITIMER_PROF, 0)  # sending the answer is not the page's time
-            conn.send(answer)
+            channel.send(answer)
 
 
 class ExtractionProcess:
@@ -103,51 +130,54 @@ class ExtractionProcess:
         self.engine = engine
         self.budget = budget
         self.restarts = 0
-        self._proc: multiprocessing.process.BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._channel: _Channel | None = None
 
-    @property
-    def takes_bytes(self) -> bool:
-        return self.engine in TAKES_BYTES
-
-    def _start(self) -> Connection:
-        ctx = multiprocessing.get_context("spawn")  # no fork: Arrow's threads do not survive one
-        parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_serve, args=(child, self.engine, self.budget, os.getpid()),
-                           name=f"curate-extract-{self.engine}", daemon=True)
-        proc.start()
-        child.close()
+    def _start(self) -> _Channel:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        # the child finds curate (and user engines' modules) where this process does
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", __name__, self.engine, repr(self.budget), str(os.getpid()),
+             str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, env=env,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        channel = _Channel(from_child_r, to_child_w)
         try:
-            parent.recv()  # "ready": the engine imported
+            channel.recv()  # "ready": the engine imported and warmed up
         except EOFError:
-            proc.join()
+            channel.close()
+            code = proc.wait()
             raise ExtractionProcessError(
-                f"the {self.engine} extraction process exited at start (exit code {proc.exitcode}); "
+                f"the {self.engine} extraction process exited at start (exit code {code}); "
                 f"check that `python -c 'import curate.extract.engines'` works in this environment"
             ) from None
-        self._proc, self._conn = proc, parent
-        return parent
+        self._proc, self._channel = proc, channel
+        return channel
 
     def start(self) -> None:
         """Start the child now (it starts on first use otherwise)."""
-        if self._conn is None:
+        if self._channel is None:
             self._start()
 
     def _stop(self) -> None:
         if self._proc is not None:
-            if self._proc.is_alive():
+            if self._proc.poll() is None:
                 self._proc.kill()
-            self._proc.join()
-        if self._conn is not None:
-            self._conn.close()
-        self._proc = self._conn = None
+            self._proc.wait()
+        if self._channel is not None:
+            self._channel.close()
+        self._proc = self._channel = None
 
     def close(self) -> None:
-        if self._conn is not None and self._proc is not None and self._proc.is_alive():
+        if self._channel is not None and self._proc is not None and self._proc.poll() is None:
             try:
-                self._conn.send(None)
-                self._proc.join(timeout=5)
-            except (OSError, ValueError):
+                self._channel.send(None)
+                self._proc.wait(timeout=5)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
                 pass
         self._stop()
 
@@ -157,11 +187,15 @@ class ExtractionProcess:
         results: dict[int, Outcome] = {}
         pending = list(items)
         while pending:
-            conn = self._conn or self._start()
-            conn.send((scope, pending))
+            channel = self._channel or self._start()
+            try:
+                channel.send((scope, pending))
+            except OSError:  # died between batches: start again
+                self._stop()
+                continue
             for index, _html in pending:
                 try:
-                    got, ok, text = conn.recv()
+                    got, ok, text = channel.recv()
                 except (EOFError, OSError):  # the child died on this page
                     results[index] = (False, self._death_message())
                     self._stop()
@@ -173,8 +207,7 @@ class ExtractionProcess:
 
     def _death_message(self) -> str:
         assert self._proc is not None
-        self._proc.join()
-        code = self._proc.exitcode
+        code = self._proc.wait()
         if code == -signal.SIGPROF:
             return (f"timeout: extraction used over {self.budget:g}s of CPU time "
                     f"(raise extract.timeout to allow more)")
@@ -198,3 +231,8 @@ def _close_all() -> None:
     for proc in _PROCESSES.values():
         proc.close()
     _PROCESSES.clear()
+
+
+if __name__ == "__main__":  # the child: python -m curate.extract.extraction_process ENGINE BUDGET PARENT IN OUT
+    _engine, _budget, _parent, _in, _out = sys.argv[1:6]
+    _serve(_Channel(int(_in), int(_out)), _engine, float(_budget), int(_parent))
