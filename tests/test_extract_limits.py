@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +19,7 @@ from curate.blocks.base import BlockContext
 from curate.blocks.columns import READER_SCHEMA
 from curate.config.pipeline_config import load_pipeline
 from curate.extract.extract_block import Extract
-from curate.extract.extraction_process import extraction_process
+from curate.extract.extraction_process import ExtractionProcess, extraction_process
 from curate.extract.html_limits import nesting_depth
 from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
@@ -94,3 +98,34 @@ def test_run_beside_cpu_bound_processes_equals_a_quiet_run(tmp_path: Path, share
     quiet_stats = (tmp_path / "quiet" / "_stats" / "stats.json").read_bytes()
     assert quiet_stats == (tmp_path / "loaded" / "_stats" / "stats.json").read_bytes()
     assert json.loads(quiet_stats)["languages"]["eng_Latn"]["errored"] == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="watches the extraction process through /proc")
+def test_a_parser_crash_costs_only_its_page(shared_data: Path) -> None:
+    real = _real_pages(shared_data, 2)
+    process = ExtractionProcess("resiliparse", 60.0)
+    process.start()
+    pid = process.pid
+    assert pid is not None
+
+    def cpu_ticks() -> int:  # utime + stime of the extraction process
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    started = cpu_ticks()  # start-up and warm-up done
+
+    def crash_when_busy() -> None:  # a segfault in the parser, mid-page: the runaway nested page
+        while cpu_ticks() < started + 30:  # real pages take milliseconds; the nested one minutes
+            time.sleep(0.01)
+        os.kill(pid, signal.SIGSEGV)
+
+    watcher = threading.Thread(target=crash_when_busy)
+    watcher.start()
+    try:
+        results = process.run([(0, real[0]), (1, NESTED), (2, real[1])], scope="crash-test")
+    finally:
+        watcher.join()
+        process.close()
+    assert results[0][0] and results[2][0] and results[2][1]
+    assert results[1] == (False, "crash: the resiliparse extraction process died (signal SIGSEGV) on this page")
+    assert process.restarts == 1

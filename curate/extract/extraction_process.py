@@ -158,6 +158,10 @@ class ExtractionProcess:
         self._proc, self._channel = proc, channel
         return channel
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def start(self) -> None:
         """Start the child now (it starts on first use otherwise)."""
         if self._channel is None:
