@@ -6,7 +6,8 @@ Pipeline (FineWeb2's order): WARC reader -> extract -> langid (lid.176.ftz) -> l
 -> fineweb_quality -> gopher_quality -> minhash -> Parquet per language; ``workers=1`` (everything in this
 process), removed rows not written (datatrove's pipeline does not write them either).
 
-Per-step CPU: ``time.process_time`` inside the reader, each block's ``process``, the MinHash step's
+Per-step CPU: ``time.process_time`` inside the reader, each block's ``process`` (for extract, plus the CPU of
+curate's extraction child process, counted when it is stopped at the end), the MinHash step's
 ``prepare`` and ``process``, and the Parquet writer; *runner* is the rest of the pipeline call (the row loop,
 counters, stage hand-over, markers). The word tokenizers of ``--warm-langs`` are loaded before the timed run
 (as on datatrove's side). Prints one JSON line, then the kept ids per language go to
@@ -31,6 +32,7 @@ from curate.config.pipeline_config import parse_pipeline
 from curate.dedup.step import ClusterDedupStep
 from curate.dedup.tokenize import language_tokenizer
 from curate.extract.extract_block import Extract
+from curate.extract.extraction_process import extraction_process
 from curate.filters.fineweb_quality import FineWebQualityFilter
 from curate.filters.gopher_quality import GopherQualityFilter
 from curate.filters.gopher_repetition import GopherRepetitionFilter
@@ -47,6 +49,11 @@ STEPS = ["extract", "langid", "language_score", "gopher_repetition", "fineweb_qu
 def cpu_seconds() -> float:
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _children_cpu() -> float:
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
 
 
 def _timed(phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -130,8 +137,12 @@ pipeline:
   - minhash: {{}}
 """)
     load = [os.getloadavg()[0]]
-    c0, t0 = cpu_seconds(), time.perf_counter()
+    c0, t0, kids0 = cpu_seconds(), time.perf_counter(), _children_cpu()
     result = run_pipeline(config, output=args.output_dir, workers=1, overwrite=True)
+    # extraction runs in a persistent child process (curate.extract.extraction_process): stop it now, so that
+    # its CPU time is counted (a child's rusage reaches its parent when it is reaped)
+    extraction_process(args.engine, args.timeout).close()
+    PHASES_CPU["extract"] += _children_cpu() - kids0
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     load.append(os.getloadavg()[0])
     stats = result.stats
@@ -143,7 +154,8 @@ pipeline:
     print(json.dumps({
         "trafilatura": trafilatura.__version__, "trafilatura_path": os.path.dirname(trafilatura.__file__),
         "wall_s": wall, "cpu_s": cpu, "warm_cpu_s": warm_s, "phases_cpu": phases, "load1": load,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024,
         "docs_in": steps["extract"]["in"], "steps": steps,
         "langs": sorted(next(s for s in stats["steps"] if s["name"] == "langid")["langs"]),
         "written": sum(v["documents"] for v in stats["output"].values()),

@@ -241,8 +241,9 @@ def report(runs: dict[str, list[dict[str, Any]]], files: list[Path], dt_v: dict[
         f"{machine_line()}.",
         "- Per-step CPU: `time.process_time` inside each step (curate: the reader, each block's `process`, the "
         "MinHash step's `prepare`/`process`, the Parquet writer; datatrove: subclasses of its reader, "
-        "LanguageFilter and writers, and around each filter call). datatrove extracts in a sandbox subprocess: "
-        "its *extract* is that child's CPU. *runner* = the rest of the pipeline call: curate's row loop, "
+        "LanguageFilter and writers, and around each filter call). Both extract in a child process (datatrove's "
+        "sandbox, curate's CPU-limited extraction process): *extract* includes that child's CPU, its start-up "
+        "included. *runner* = the rest of the pipeline call: curate's row loop, "
         "counters, stage hand-over and markers; datatrove's executor, step plumbing and the pipe to the "
         "sandbox. datatrove's *minhash* is its four stages per language, executor start-up included.",
         "- Corpus size matters for *minhash*: datatrove runs its four MinHash stages per language, each a "
@@ -250,6 +251,8 @@ def report(runs: dict[str, list[dict[str, Any]]], files: list[Path], dt_v: dict[
         "MinHash cost is fixed per language and stage and would amortise over a real crawl's shards; the "
         "dedup_speed section compares the MinHash stages on 30k documents of one language. The filters' cost "
         "per document does not depend on the corpus size (filters_parity measures them apart, per language).",
+        "- *peak RSS*: the larger of the tool's process and its largest child (`ru_maxrss`); curate's figure "
+        "includes the word tokenizers of all languages present (loaded up front on both sides).",
         "- The word tokenizers of the languages present are loaded before the timed run on both sides "
         "(last row); datatrove's MinHash signature stages load their own again inside the stage (LocalPipelineExecutor "
         "deep-copies each stage's steps, and a loaded jieba tokenizer cannot be copied), as fineweb-2's "

@@ -25,6 +25,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if executor is not None:
         executor.close()
     print(format_report(result.stats))
+    changes = result.input_changes
+    if changes.get("previous_run") and (changes["added"] or changes["changed"] or changes["removed"]):
+        print(f"\ninput since the last run: {changes['added']} added, {changes['changed']} changed, "
+              f"{changes['removed']} removed, {changes['unchanged']} unchanged file(s)")
     done = "resumed: " if result.skipped_tasks else ""
     print(f"\n{done}{result.ran_tasks} shard tasks run, {result.skipped_tasks} already done; "
           f"{result.seconds:.1f}s; output in {result.out_dir}")
@@ -81,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", "-o", help="output folder or URL (default: the file's `output:`)")
     run.add_argument("--workers", "-w", type=int, help="parallel shard tasks (default: the file's, else CPUs)")
     run.add_argument("--executor", choices=["local", "ray"], help="override the file's executor.type")
-    run.add_argument("--overwrite", action="store_true", help="delete the output folder first and start over (without it, a rerun resumes)")
+    run.add_argument("--overwrite", action="store_true", help="delete the output folder first and start over (only a curate output, one with _run.json); "
+                     "without it, a rerun resumes and processes only input files added or changed")
     run.set_defaults(func=_cmd_run)
 
     plan = sub.add_parser("plan", help="validate a pipeline and show stages, shards and settings; no work")

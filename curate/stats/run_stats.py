@@ -21,16 +21,19 @@ class AccountingError(CurateError, AssertionError):
 
 
 def _merge_read(results: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"records": 0, "emitted": 0, "skipped": Counter(), "errored": Counter(), "messages": []}
+    out: dict[str, Any] = {"records": 0, "emitted": 0, "skipped": Counter(), "errored": Counter(), "messages": [],
+                           "counters": Counter()}
     for r in results:
         read = r["read"]
         out["records"] += read["records"]
         out["emitted"] += read["emitted"]
         out["skipped"].update(read["skipped"])
         out["errored"].update(read["errored"])
+        out["counters"].update(read.get("counters", {}))  # reader notes (charset fallbacks, resyncs)
         out["messages"].extend(read["messages"][: max(0, 100 - len(out["messages"]))])
     out["skipped"] = dict(sorted(out["skipped"].items()))
     out["errored"] = dict(sorted(out["errored"].items()))
+    out["counters"] = dict(sorted(out["counters"].items()))
     return out
 
 
@@ -43,6 +46,28 @@ def merge_cluster_sizes(results: list[dict[str, Any]]) -> dict[str, dict[str, di
                 entry[what].update(c.get(what, {}))
     return {lang: {what: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for what, v in c.items()}
             for lang, c in sorted(merged.items())}
+
+
+def is_timing_key(key: str) -> bool:
+    return key in ("seconds", "timing") or key.endswith("_seconds")
+
+
+def split_timing(value: Any, path: str = "") -> tuple[Any, dict[str, Any]]:
+    """``value`` without its wall-clock entries (keys ``seconds``, ``*_seconds`` and ``timing`` at any depth),
+    and those entries by dotted path: ``stats.json`` must be the same bytes for the same input and
+    config, so timings go to ``timing.json`` only."""
+    if not isinstance(value, dict):
+        return value, {}
+    clean: dict[str, Any] = {}
+    timing: dict[str, Any] = {}
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else str(key)
+        if is_timing_key(str(key)):
+            timing[where] = item
+            continue
+        clean[key], inner = split_timing(item, where)
+        timing.update(inner)
+    return clean, timing
 
 
 def merge_stage_results(results: list[dict[str, Any]]) -> dict[str, Any]:
