@@ -51,7 +51,7 @@ def e2e_rows(body: str | None) -> list[Row]:
     return [
         ["FineWeb2 recipe end to end (WARC → filters → MinHash → Parquet), docs/s per CPU core",
          f"{same['vs_datatrove']:.2f}x ({same['docs_per_cpu_s']} vs {dt['docs_per_cpu_s']})",
-         f"curate vs datatrove, both with trafilatura {dt['trafilatura']}; extraction is most of both",
+         f"curate vs datatrove, both with trafilatura {dt['trafilatura']}",
          "fineweb2_end_to_end"],
         ["… everything outside extraction, CPU per document",
          f"{same['outside_extraction_vs_datatrove']:.1f}x less", "same run, same trafilatura",
