@@ -12,6 +12,21 @@ Accepted forms (the ``__label__`` prefix of fastText models is optional, case do
   (regions are ignored; Hans/Hant fold into Hani, Hira/Kana/Hrkt into Jpan, Kore into Hang, as in FineWeb2,
   when FineWeb2 has no row for the exact pair).
 
+Script from the text. A label that names no script (lid.176's ``sr``, CLD2's ``uz``) leaves it open; the
+``script`` hint (the text's dominant script, :func:`curate.langid.script.dominant_script`) then decides it:
+
+* the labels in :data:`SCRIPT_CHOICES` (Serbian, Serbo-Croatian, Uzbek, Azerbaijani, Kurdish, Punjabi,
+  Sindhi, Mongolian, Tajik, Malay, ...) map each script to a key chosen per label, documented there; a
+  script can also change the language where the script is what tells two ISO 639-3 languages apart
+  (Kurdish in Arabic script is Sorani ``ckb_Arab``, Punjabi in Arabic script is Western Punjabi
+  ``pnb_Arab``, Azerbaijani in Arabic script is South Azerbaijani ``azb_Arab``);
+* every other label whose language FineWeb2 has in several scripts gets the text's script when FineWeb2
+  has that pair (``hi`` on Latin text -> ``hin_Latn``, ``tt`` -> ``tat_Latn``), else its default script;
+* a label that names its script (GlotLID's ``srp_Latn``, BCP-47 ``sr-Latn``) is trusted: the hint is ignored.
+
+:func:`script_is_open` says whether a label is of the first two kinds, so callers compute the text's script
+only for those.
+
 A bare code is read as a lid.176 label first: ``als`` is Alemannic there (Wikipedia's code), so write
 ``als_Latn`` for Tosk Albanian. Fallback, never an exception: a label that cannot be resolved becomes ``und``,
 or ``und_<Script>`` when a script is known (from the label or the ``script`` hint); an unknown but well-formed
@@ -32,6 +47,49 @@ from functools import lru_cache
 from importlib.resources import files
 
 UND = "und"
+
+# Labels that name no script, per script of the text -> key. Scripts not listed fall back to the label's
+# default key. Each entry is a deliberate choice:
+SCRIPT_CHOICES: dict[str, dict[str, str]] = {
+    # Serbian: official Cyrillic, Latin as common on the web; both FineWeb2 keys exist
+    "sr": {"Cyrl": "srp_Cyrl", "Latn": "srp_Latn"},
+    # Serbo-Croatian macrolanguage (sh.wikipedia): Latin mostly, Cyrillic for Serbian-leaning text
+    "sh": {"Latn": "hbs_Latn", "Cyrl": "hbs_Cyrl"},
+    # Uzbek: Northern Uzbek in Latin (official since 1992) or Cyrillic; in Arabic script it is
+    # Southern (Afghan) Uzbek, uzs_Arab
+    "uz": {"Latn": "uzn_Latn", "Cyrl": "uzn_Cyrl", "Arab": "uzs_Arab"},
+    # Azerbaijani: North Azerbaijani in Latin (or Soviet-era Cyrillic); in Arabic script South Azerbaijani
+    # (Iran), which lid.176 also has as azb
+    "az": {"Latn": "azj_Latn", "Cyrl": "azj_Cyrl", "Arab": "azb_Arab"},
+    "azb": {"Arab": "azb_Arab", "Latn": "azj_Latn", "Cyrl": "azj_Cyrl"},
+    # Kurdish: Kurmanji in Latin (Turkey, Syria) or Cyrillic (former USSR); in Arabic script it is Sorani
+    # (Iraq, Iran), ckb_Arab, which lid.176 also labels ckb
+    "ku": {"Latn": "kmr_Latn", "Cyrl": "kmr_Cyrl", "Arab": "ckb_Arab"},
+    "ckb": {"Arab": "ckb_Arab", "Latn": "kmr_Latn", "Cyrl": "kmr_Cyrl"},
+    # Punjabi: Gurmukhi (India) is pan_Guru; Shahmukhi, the Arabic script of Pakistan, is Western Punjabi
+    # pnb_Arab (lid.176's pnb); romanised Punjabi pan_Latn
+    "pa": {"Guru": "pan_Guru", "Arab": "pnb_Arab", "Latn": "pan_Latn"},
+    "pnb": {"Arab": "pnb_Arab", "Guru": "pan_Guru", "Latn": "pan_Latn"},
+    # Sindhi: Arabic (Pakistan), Devanagari (India), Latin; all three FineWeb2 keys exist
+    "sd": {"Arab": "snd_Arab", "Deva": "snd_Deva", "Latn": "snd_Latn"},
+    # Mongolian: Khalkha in Cyrillic; in the traditional Mongolian script (Inner Mongolia) khk_Mong, a key
+    # FineWeb2 has no row for (it gets the Mong script default)
+    "mn": {"Cyrl": "khk_Cyrl", "Mong": "khk_Mong"},
+    # Tajik: Cyrillic; Perso-Arabic or Latin Tajik keep the language (tgk_Arab / tgk_Latn, no FineWeb2 row)
+    "tg": {"Cyrl": "tgk_Cyrl", "Arab": "tgk_Arab", "Latn": "tgk_Latn"},
+    # Malay: Rumi (Latin) or Jawi (Arabic); both FineWeb2 keys exist
+    "ms": {"Latn": "zsm_Latn", "Arab": "zsm_Arab"},
+    # Kazakh and Kyrgyz: Cyrillic, Latin (Kazakhstan's new alphabet) or Arabic (China); no FineWeb2 row
+    # but Cyrillic, so the others get their script's default
+    "kk": {"Cyrl": "kaz_Cyrl", "Latn": "kaz_Latn", "Arab": "kaz_Arab"},
+    "ky": {"Cyrl": "kir_Cyrl", "Latn": "kir_Latn", "Arab": "kir_Arab"},
+    # Uyghur: Arabic, Cyrillic or Latin; all FineWeb2 keys
+    "ug": {"Arab": "uig_Arab", "Cyrl": "uig_Cyrl", "Latn": "uig_Latn"},
+    # Turkmen: Latin, Cyrillic, Arabic; all FineWeb2 keys
+    "tk": {"Latn": "tuk_Latn", "Cyrl": "tuk_Cyrl", "Arab": "tuk_Arab"},
+    # Konkani: Devanagari (official) or Latin (Goa's Romi Konkani)
+    "gom": {"Deva": "gom_Deva", "Latn": "gom_Latn"},
+}
 
 _KEY_RE = re.compile(r"^([a-z]{3})_([A-Z][a-z]{3})$")
 _PREFIX = "__label__"
@@ -95,6 +153,26 @@ def _with_script(key: str, script: str) -> str:
     return f"{code}_{known}" if known else key
 
 
+def script_is_open(raw: str) -> bool:
+    """Whether ``raw`` names no script while its language is written in several: then the text's script
+    decides the key (pass it as ``normalize_label(raw, script)``)."""
+    return _script_is_open(raw) if isinstance(raw, str) else False
+
+
+@lru_cache(maxsize=16384)
+def _script_is_open(raw: str) -> bool:
+    text = raw.strip()
+    if text[: len(_PREFIX)].lower() == _PREFIX:
+        text = text[len(_PREFIX):]
+    parts = text.replace("-", "_").split("_")
+    if any(_norm_script(p) for p in parts[1:]):
+        return False  # the label names its script: trusted
+    if parts[0].lower() in SCRIPT_CHOICES:
+        return True
+    code, _ = split_key(_normalize(raw, None))
+    return len(label_maps().codes.get(code, ())) > 1
+
+
 def normalize_label(raw: str, script: str | None = None) -> str:
     """Turn a language-ID label into an ``xxx_Scrp`` key; see the module docstring. Never raises.
 
@@ -128,6 +206,8 @@ def _normalize(raw: str, script: str | None) -> str:
         # (cmn_Hans -> cmn_Hani) only when the exact pair is unknown, so FineWeb2's und_Hira stays
         return f"{code}_{_known_script(code, subtag) or subtag}"
 
+    if not subtag and hint and hint in SCRIPT_CHOICES.get(code, {}):
+        return SCRIPT_CHOICES[code][hint]
     key = maps.lid176.get(code) or maps.aliases.get(code) or maps.iso639_1.get(code)
     if key is None and code in maps.codes:
         key = f"{code}_{maps.codes[code][0]}"

@@ -14,12 +14,15 @@ import pyarrow as pa
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, LANG_MODEL, LANG_SCORE, LANG_TOPK, TEXT
 from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
-from curate.langid.labels import normalize_label
+from curate.langid.labels import normalize_label, script_is_open
+from curate.langid.relatives import DEFAULT_MARGIN, may_move
+from curate.langid.script import dominant_script
 from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_language
 
 TOPK_TYPE = pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float32())]))
 FASTTEXT = "fasttext"
 DEFAULT_SECOND_OPINION = "cld2"
+_RELATIVES_K = 5
 
 SecondOpinionName = Literal["auto", "none", "cld2", "lingua"]
 
@@ -31,10 +34,17 @@ class LanguageId(Block):
     (section 3.1) — pass its model file as ``model:``, its ``__label__por_Latn`` labels are
     understood as they are. Newlines are folded to spaces, as fastText predicts one line.
 
+    Script from the text: a label that names no script although its language is written in several
+    (lid.176's ``sr``, ``uz``, ``az``, ``ku``, ``pa``, ...) takes the text's dominant script
+    (:mod:`curate.langid.script`; lid.176 ``sr`` on Latin text -> ``srp_Latn``), per label as documented in
+    :mod:`curate.langid.labels`; a label that names its script (GlotLID's ``srp_Latn``) is trusted.
+
     Second opinion (:mod:`curate.langid.second_opinion`): when fastText's top score is below
     ``second_opinion_below``, the row's text also goes to the second model. Its answer replaces fastText's when
     it names a language (not ``und``) *other than fastText's*, with a confidence of at least
-    ``second_opinion_min``; then ``lang`` is its label, ``lang_score`` its confidence and ``lang_model`` its name
+    ``second_opinion_min`` and, between close relatives (Serbian/Croatian/Bosnian, Danish/Norwegian, ...; see
+    :mod:`curate.langid.relatives`), only when fastText's lead over the second opinion's language is below
+    ``relatives_margin`` (1.0 turns the check off); then ``lang`` is its label, ``lang_score`` its confidence and ``lang_model`` its name
     (``cld2``). Every other row keeps fastText's label and score (``lang_model: fasttext``): an agreeing second
     opinion does not replace lid.176's score, so the per-language ``language_score`` thresholds keep their
     meaning, and a page fastText was lukewarm about is not waved through on CLD2's say-so. ``lang_topk`` always
@@ -58,12 +68,13 @@ class LanguageId(Block):
         second_opinion: SecondOpinionName = "auto",
         second_opinion_below: float = 0.7,
         second_opinion_min: float = 0.5,
+        relatives_margin: float = DEFAULT_MARGIN,
     ) -> None:
         if second_opinion not in ("auto", "none", *BACKENDS):
             raise ValueError(
                 f"unknown second_opinion {second_opinion!r}; choose one of: auto, none, {', '.join(BACKENDS)}")
         for setting, value in (("second_opinion_below", second_opinion_below),
-                               ("second_opinion_min", second_opinion_min)):
+                               ("second_opinion_min", second_opinion_min), ("relatives_margin", relatives_margin)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{setting} must be between 0 and 1, got {value!r}")
         self.model = model
@@ -74,6 +85,7 @@ class LanguageId(Block):
         self.second_opinion = second_opinion
         self.second_opinion_below = second_opinion_below
         self.second_opinion_min = second_opinion_min
+        self.relatives_margin = relatives_margin
 
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         model = load_fasttext(self.model or packaged_lid176_path())
@@ -84,11 +96,16 @@ class LanguageId(Block):
         topks: list[list[dict[str, float | str]]] = []
         unsure: list[int] = []  # rows with text whose fastText top score is below second_opinion_below
         unsure_lines: list[str] = []
+        unsure_probs: list[dict[str, float]] = []  # fastText's probabilities of those rows, per key
         for i, text in enumerate(texts):
             # fastText splits on ASCII whitespace itself; only newlines end its line (as datatrove does)
             line = (text or "")[: self.max_chars].replace("\n", " ")
-            preds = model.predict(line + "\n", self.top_k, 0.0, "replace") if line.strip() else []
-            top = [{"lang": normalize_label(label), "score": min(float(prob), 1.0)} for prob, label in preds]
+            # a few more than top_k: the close-relative check needs fastText's probability of the runner-ups
+            preds = model.predict(line + "\n", max(self.top_k, _RELATIVES_K), 0.0, "replace") if line.strip() else []
+            # a label that leaves the script open (lid.176's sr, uz, pa, ...) gets the text's dominant script
+            script = dominant_script(line) if any(script_is_open(label) for _, label in preds) else None
+            every = [{"lang": normalize_label(label, script), "score": min(float(prob), 1.0)} for prob, label in preds]
+            top = every[: self.top_k]
             if top:
                 langs.append(str(top[0]["lang"]))
                 scores.append(float(top[0]["score"]))
@@ -99,12 +116,15 @@ class LanguageId(Block):
             if second is not None and preds and scores[-1] < self.second_opinion_below:
                 unsure.append(i)
                 unsure_lines.append(line)
+                unsure_probs.append({str(p["lang"]): float(p["score"]) for p in reversed(every)})
         columns: list[tuple[str, list, pa.DataType]] = [
             (LANG, langs, pa.string()), (LANG_SCORE, scores, pa.float32()), (LANG_TOPK, topks, TOPK_TYPE)]
         if second is not None:
             deciders = [FASTTEXT] * len(texts)
-            for i, (key, confidence) in zip(unsure, second.predict(unsure_lines), strict=True):
-                if names_language(key) and key != langs[i] and confidence >= self.second_opinion_min:
+            answers = second.predict(unsure_lines)
+            for i, (key, confidence), probs in zip(unsure, answers, unsure_probs, strict=True):
+                if (names_language(key) and key != langs[i] and confidence >= self.second_opinion_min
+                        and may_move(langs[i], scores[i], probs, key, self.relatives_margin)):
                     langs[i], scores[i], deciders[i] = key, confidence, second.name
             columns.append((LANG_MODEL, deciders, pa.string()))
         out = table

@@ -58,11 +58,11 @@ per process (:func:`load_second_opinion` is cached).
 from __future__ import annotations
 
 import importlib
-import re
 from functools import lru_cache
 
 from curate.langid.fasttext_model import ModelNotFoundError
-from curate.langid.labels import label_maps, normalize_label, split_key
+from curate.langid.labels import normalize_label, script_is_open, split_key
+from curate.langid.script import dominant_script
 
 # backend name -> "module:Class" (imported only when used), and the PyPI package that ships its model
 BACKENDS: dict[str, tuple[str, str]] = {
@@ -70,31 +70,10 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "lingua": ("curate.langid.lingua_model:LinguaModel", "lingua-language-detector"),
 }
 
-# ISO 15924 -> the letters of that script; only scripts that several languages share matter for the hint
-_SCRIPT_LETTERS: dict[str, re.Pattern[str]] = {
-    script: re.compile(f"[{chars}]") for script, chars in (
-        ("Latn", "A-Za-z\u00c0-\u024f\u1e00-\u1eff"), ("Cyrl", "\u0400-\u052f"), ("Arab", "\u0600-\u06ff\u0750-\u077f"),
-        ("Grek", "\u0370-\u03ff"), ("Armn", "\u0530-\u058f"), ("Hebr", "\u0590-\u05ff"), ("Deva", "\u0900-\u097f"),
-        ("Beng", "\u0980-\u09ff"), ("Geor", "\u10a0-\u10ff"), ("Ethi", "\u1200-\u139f"),
-    )
-}
-
-
-def dominant_script(text: str, sample: int = 1000) -> str | None:
-    """The ISO 15924 code most letters of ``text`` (its first ``sample`` characters) are written in, if known."""
-    head = text[:sample]
-    counts = {script: len(pattern.findall(head)) for script, pattern in _SCRIPT_LETTERS.items()}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else None
-
-
 def key_for(label: str, text: str) -> str:
-    """``normalize_label(label)``, with the text's dominant script as hint for languages written in several
-    scripts (CLD2's ``sr`` on Latin-script text -> ``srp_Latn``); the script is only looked at for those."""
-    key = normalize_label(label)
-    if len(label_maps().codes.get(split_key(key)[0], ())) > 1:
-        key = normalize_label(label, dominant_script(text))
-    return key
+    """``normalize_label(label)``, with the text's dominant script as hint when the label leaves the script
+    open (CLD2's ``sr`` on Latin-script text -> ``srp_Latn``); the script is only looked at for those."""
+    return normalize_label(label, dominant_script(text) if script_is_open(label) else None)
 
 
 def names_language(key: str) -> bool:

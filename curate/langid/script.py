@@ -1,0 +1,75 @@
+"""The dominant writing system (ISO 15924) of a text: a script histogram of its letters.
+
+Used where a language-ID label leaves the script open (lid.176's ``sr`` is Serbian in Cyrillic *or* Latin;
+see :mod:`curate.langid.labels`). Each code point's Unicode ``Script`` property comes from the ``regex``
+package (``\\p{Script=...}``; a dependency of trafilatura's date parser, declared by curate too), turned once
+per process into a lookup array, so a document costs one ``numpy`` gather and ``bincount`` over the first
+``sample`` characters instead of a Python loop. Common/Inherited characters (digits, punctuation, spaces,
+combining marks) and unassigned ones count for no script.
+
+Folding, as FineWeb2's keys do: Hiragana/Katakana -> ``Jpan`` (Japanese text mixes them with Han; any kana
+makes the text ``Jpan``), Han stays ``Hani``, Hangul ``Hang``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import regex
+
+# ISO 15924 code -> Unicode Script property value; the scripts FineWeb2's keys use, plus a few neighbours
+_SCRIPTS: dict[str, str] = {
+    "Latn": "Latin", "Cyrl": "Cyrillic", "Arab": "Arabic", "Grek": "Greek", "Armn": "Armenian",
+    "Hebr": "Hebrew", "Deva": "Devanagari", "Beng": "Bengali", "Guru": "Gurmukhi", "Gujr": "Gujarati",
+    "Orya": "Oriya", "Taml": "Tamil", "Telu": "Telugu", "Knda": "Kannada", "Mlym": "Malayalam",
+    "Sinh": "Sinhala", "Thai": "Thai", "Laoo": "Lao", "Tibt": "Tibetan", "Mymr": "Myanmar", "Geor": "Georgian",
+    "Hang": "Hangul", "Ethi": "Ethiopic", "Cher": "Cherokee", "Cans": "Canadian_Aboriginal", "Khmr": "Khmer",
+    "Mong": "Mongolian", "Hira": "Hiragana", "Kana": "Katakana", "Hani": "Han", "Thaa": "Thaana",
+    "Syrc": "Syriac", "Tfng": "Tifinagh", "Nkoo": "Nko", "Olck": "Ol_Chiki", "Java": "Javanese",
+    "Kali": "Kayah_Li", "Limb": "Limbu", "Lisu": "Lisu", "Mtei": "Meetei_Mayek", "Wara": "Warang_Citi",
+    "Copt": "Coptic", "Goth": "Gothic", "Tale": "Tai_Le", "Bali": "Balinese", "Bugi": "Buginese",
+    "Vaii": "Vai", "Adlm": "Adlam", "Yiii": "Yi", "Samr": "Samaritan", "Tavt": "Tai_Viet",
+}
+_FOLD = {"Hira": "Jpan", "Kana": "Jpan"}
+_CODES: tuple[str, ...] = ("", *_SCRIPTS)  # index 0 = no script
+_MAX_CODE_POINT = 0x32000  # past the CJK extension planes nothing of interest; higher code points count as none
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> np.ndarray:
+    """code point -> index into ``_CODES`` (uint8), built once per process from regex's Script tables."""
+    table = np.zeros(_MAX_CODE_POINT, dtype=np.uint8)
+    every = "".join(map(chr, range(_MAX_CODE_POINT)))  # lone surrogates included: they match no script
+    for index, (_, name) in enumerate(_SCRIPTS.items(), start=1):
+        for run in regex.finditer(rf"\p{{Script={name}}}+", every):
+            table[run.start():run.end()] = index
+    return table
+
+
+def script_counts(text: str, sample: int = 1000) -> dict[str, int]:
+    """Letters per ISO 15924 script among the first ``sample`` characters (kana folded into ``Jpan``)."""
+    points = np.frombuffer(text[:sample].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    points = points[points < _MAX_CODE_POINT]
+    counts = np.bincount(_lookup()[points], minlength=len(_CODES))
+    out: dict[str, int] = {}
+    for index in np.flatnonzero(counts[1:]) + 1:
+        script = _CODES[index]
+        script = _FOLD.get(script, script)
+        out[script] = out.get(script, 0) + int(counts[index])
+    return out
+
+
+def dominant_script(text: str, sample: int = 1000) -> str | None:
+    """The ISO 15924 code most letters of ``text`` (its first ``sample`` characters) are written in, or None.
+
+    Japanese: any kana among Han makes the text ``Jpan`` (Han characters count for it too). Ties go to the
+    script listed first in this module (Latin before Cyrillic before Arabic ...), so the answer is stable.
+    """
+    counts = script_counts(text, sample)
+    if not counts:
+        return None
+    if "Jpan" in counts and "Hani" in counts:
+        counts["Jpan"] += counts.pop("Hani")
+    order = {code: i for i, code in enumerate(("Jpan", *_SCRIPTS))}
+    return max(counts, key=lambda s: (counts[s], -order.get(s, len(order))))
