@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from curate.cluster.cli_commands import register_cluster_commands
 from curate.config.yaml_source import PipelineConfigError
 from curate.errors import CurateError
 from curate.langid.calibrate_command import register_calibrate_command
+from curate.models.cli_commands import register_models_commands
+from curate.models.resolve import OFFLINE_ENV
 from curate.quality.cli_commands import register_quality_commands
 
 
@@ -74,6 +77,8 @@ def _cmd_langs(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="curate", description="Web crawls -> per-language pretraining corpora.")
+    parser.add_argument("--offline", action="store_true",
+                        help=f"models from the local cache only, never the network (sets {OFFLINE_ENV}=1 for workers)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a pipeline file")
@@ -108,11 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     register_cluster_commands(sub)  # submit, status, logs, stop (Ray Jobs API)
     register_quality_commands(sub)  # train-quality, calibrate-perplexity
     register_calibrate_command(sub)  # calibrate: thresholds for a new language from reference text
+    register_models_commands(sub)  # models fetch|list|verify: the model cache
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.offline:  # in the environment, so that local and Ray workers (which get CURATE_*) see it too
+        os.environ[OFFLINE_ENV] = "1"
     try:
         return int(args.func(args) or 0)
     except PipelineConfigError as exc:

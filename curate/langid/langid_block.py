@@ -18,6 +18,7 @@ from curate.langid.labels import normalize_label, script_is_open
 from curate.langid.relatives import DEFAULT_MARGIN, may_move
 from curate.langid.script import dominant_script
 from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_language
+from curate.models.resolve import is_url, resolve_model
 
 TOPK_TYPE = pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float32())]))
 FASTTEXT = "fasttext"
@@ -38,6 +39,10 @@ class LanguageId(Block):
     (lid.176's ``sr``, ``uz``, ``az``, ``ku``, ``pa``, ...) takes the text's dominant script
     (:mod:`curate.langid.script`; lid.176 ``sr`` on Latin text -> ``srp_Latn``), per label as documented in
     :mod:`curate.langid.labels`; a label that names its script (GlotLID's ``srp_Latn``) is trusted.
+
+    ``model`` may be a local path or any fsspec URL (``hf://cis-lmu/glotlid/model_v3.bin``, ``s3://...``,
+    ``https://...``): URLs go through the model cache (:mod:`curate.models`; ``curate models fetch``,
+    ``--offline``), and ``model_sha256`` pins the file's checksum.
 
     Second opinion (:mod:`curate.langid.second_opinion`): when fastText's top score is below
     ``second_opinion_below``, the row's text also goes to the second model. Its answer replaces fastText's when
@@ -63,6 +68,7 @@ class LanguageId(Block):
     def __init__(
         self,
         model: str | None = None,
+        model_sha256: str | None = None,
         top_k: int = 3,
         max_chars: int = 10_000,
         second_opinion: SecondOpinionName = "auto",
@@ -78,6 +84,7 @@ class LanguageId(Block):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{setting} must be between 0 and 1, got {value!r}")
         self.model = model
+        self.model_sha256 = model_sha256
         self.top_k = top_k
         self.max_chars = max_chars
         if second_opinion == "auto":  # the packaged lid.176 gets CLD2; a model of the user's own stands alone
@@ -87,8 +94,24 @@ class LanguageId(Block):
         self.second_opinion_min = second_opinion_min
         self.relatives_margin = relatives_margin
 
+    def model_path(self) -> str:
+        """The local fastText file: the packaged lid.176, a path, or a URL through the model cache."""
+        if not self.model:
+            return packaged_lid176_path()
+        if is_url(self.model) or self.model_sha256:
+            return resolve_model(self.model, self.model_sha256, what="langid model")
+        return self.model
+
+    def preflight(self) -> None:
+        """The model is on this machine (fetched into the cache now if it is a URL and curate runs online;
+        offline, a model missing from the cache fails here, before any work) and loads; the second
+        opinion's package is installed."""
+        load_fasttext(self.model_path())
+        if self.second_opinion != "none":
+            load_second_opinion(self.second_opinion)
+
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
-        model = load_fasttext(self.model or packaged_lid176_path())
+        model = load_fasttext(self.model_path())
         second = None if self.second_opinion == "none" else load_second_opinion(self.second_opinion)
         texts = table.column(TEXT).to_pylist()
         langs: list[str] = []
@@ -138,6 +161,8 @@ class LanguageId(Block):
         """Language-ID score histogram per language: 20 bins of 0.05 (``lang_score_bin:0.85``); with a second
         opinion also how many rows each model decided (``lang_model:cld2``)."""
         hist: dict[str, dict[str, int]] = {}
+        if LANG not in table.column_names:  # the batch failed as a whole (e.g. no model): nothing to count
+            return hist
         for lang, score in zip(table.column(LANG).to_pylist(), table.column(LANG_SCORE).to_pylist(), strict=True):
             key = f"lang_score_bin:{min(int((score or 0.0) * 20), 19) / 20:.2f}"
             bins = hist.setdefault(lang, {})
