@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -123,6 +124,21 @@ def label_maps() -> LabelMaps:
 def lid176_labels() -> tuple[str, ...]:
     """The 176 labels of fastText's lid.176 model, without the ``__label__`` prefix."""
     return tuple(sorted(label_maps().lid176))
+
+
+def model_keys(labels: Iterable[str]) -> list[str]:
+    """Every key a model with these labels can emit: each label's key and, for a label that leaves the
+    script open, its key in each script it may take from the text. Sorted."""
+    keys: set[str] = set()
+    maps = label_maps()
+    for label in labels:
+        key = normalize_label(label)
+        keys.add(key)
+        if script_is_open(label):
+            code = label.removeprefix(_PREFIX).lower()
+            scripts = set(SCRIPT_CHOICES.get(code, {})) | set(maps.codes.get(split_key(key)[0], ()))
+            keys.update(normalize_label(label, script) for script in scripts)
+    return sorted(keys)
 
 
 def split_key(key: str) -> tuple[str, str]:

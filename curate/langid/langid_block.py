@@ -15,6 +15,7 @@ from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, LANG_MODEL, LANG_SCORE, LANG_TOPK, TEXT
 from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
 from curate.langid.labels import normalize_label, script_is_open
+from curate.langid.language_scores import SETS
 from curate.langid.relatives import DEFAULT_MARGIN, may_move
 from curate.langid.script import dominant_script
 from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_language
@@ -43,6 +44,10 @@ class LanguageId(Block):
     ``model`` may be a local path or any fsspec URL (``hf://cis-lmu/glotlid/model_v3.bin``, ``s3://...``,
     ``https://...``): URLs go through the model cache (:mod:`curate.models`; ``curate models fetch``,
     ``--offline``), and ``model_sha256`` pins the file's checksum.
+
+    ``language_scores`` picks the per-language ``language_score`` thresholds the pipeline applies downstream:
+    ``auto`` = ``lid176`` (derived from lid.176's own scores) for the packaged model, ``fineweb2`` (FineWeb2's,
+    fitted on GlotLID) for a ``model:`` of your own; see :mod:`curate.langid.language_scores`.
 
     Second opinion (:mod:`curate.langid.second_opinion`): when fastText's top score is below
     ``second_opinion_below``, the row's text also goes to the second model. Its answer replaces fastText's when
@@ -75,6 +80,7 @@ class LanguageId(Block):
         second_opinion_below: float = 0.7,
         second_opinion_min: float = 0.5,
         relatives_margin: float = DEFAULT_MARGIN,
+        language_scores: str = "auto",
     ) -> None:
         if second_opinion not in ("auto", "none", *BACKENDS):
             raise ValueError(
@@ -93,6 +99,16 @@ class LanguageId(Block):
         self.second_opinion_below = second_opinion_below
         self.second_opinion_min = second_opinion_min
         self.relatives_margin = relatives_margin
+        if language_scores not in ("auto", *SETS):
+            raise ValueError(f"unknown language_scores {language_scores!r}; choose one of: auto, {', '.join(SETS)}")
+        self.language_scores = language_scores
+
+    def score_set(self) -> str:
+        """The ``language_score`` thresholds that fit this model's scores (:mod:`curate.langid.language_scores`):
+        ``lid176`` for the packaged lid.176, FineWeb2's GlotLID-fitted ``fineweb2`` for a model of your own."""
+        if self.language_scores != "auto":
+            return self.language_scores
+        return "fineweb2" if self.model else "lid176"
 
     def model_path(self) -> str:
         """The local fastText file: the packaged lid.176, a path, or a URL through the model cache."""

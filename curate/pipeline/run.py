@@ -15,6 +15,7 @@ from curate.config.pipeline_config import PipelineConfig
 from curate.executors.base import Executor
 from curate.io.input_files import Shard, expand_paths
 from curate.io.sample_paths import resolve_sample_path
+from curate.langid.language_scores import language_overrides
 from curate.pipeline.run_state import claim_output, config_hash, remove_partial_files
 from curate.pipeline.shard_task import ShardTask, languages_for, read_marker, run_shard_task, write_marker
 from curate.pipeline.stages import Stage, split_stages
@@ -59,7 +60,9 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
     shards = input_shards(config)
     steps = config.steps
     names = [s.name for s in steps]
-    stages = split_stages([s.build() for s in steps])
+    blocks = [s.build() for s in steps]
+    stages = split_stages(blocks)
+    overrides = language_overrides(blocks, config.overrides)  # + the language_score set of the langid model
     own_executor = executor is None
     executor = executor or make_executor(config, workers)
     marker_dir = f"{out_dir}/_markers/{digest}"
@@ -81,13 +84,13 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
             if stage.barrier is not None:
                 previous = merge_stage_results(stage_results[-1]) if stage_results else {}
                 global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor, marker_dir,
-                                                     config.overrides, skip=len(results) == len(shards),
+                                                     overrides, skip=len(results) == len(shards),
                                                      previous=previous))
             tasks = [
                 ShardTask(
                     shard=shard, stage=stage.index, blocks=stage.blocks, step_names=names,
                     input_path=next_inputs[shard.shard_id], reader_settings=config.input.model_dump(),
-                    out_dir=out_dir, final=final, marker=markers[shard.shard_id], overrides=config.overrides,
+                    out_dir=out_dir, final=final, marker=markers[shard.shard_id], overrides=overrides,
                     writer=config.writer.model_dump(),
                 )
                 for shard in shards if shard.shard_id not in results
