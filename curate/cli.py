@@ -72,7 +72,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_langs(args: argparse.Namespace) -> int:
     from curate.langid.langs_command import run_langs
 
-    return run_langs(args.code, script=args.script, name=args.name, tier=args.tier)
+    return run_langs(args.code, script=args.script, name=args.name, tier=args.tier, model=args.model)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     langs.add_argument("--script")
     langs.add_argument("--name")
     langs.add_argument("--tier", choices=["extreme-low", "low", "mid", "high"])
+    langs.add_argument("--model", help="a fastText model (path, URL, or lid176): the keys it can emit and cannot reach")
     langs.set_defaults(func=_cmd_langs)
 
     register_cluster_commands(sub)  # submit, status, logs, stop (Ray Jobs API)

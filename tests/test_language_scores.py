@@ -113,3 +113,16 @@ def test_run_applies_the_thresholds_of_its_model_and_calibrate_reads_them_back(t
         assert derived[key]["language_score"] == pytest.approx(value, abs=0.003), key
     bad = run_cli("calibrate", "langid", str(tmp_path / "nothing-here"))
     assert bad.returncode == 1 and "not a folder" in bad.stderr
+
+
+def test_langs_model_lists_reachable_and_unreachable_keys() -> None:
+    done = run_cli("langs", "--model", "lid176")
+    assert done.returncode == 0, done.stderr
+    head, _, tail = done.stdout.partition("\ncannot reach ")
+    emitted = {line.split()[0] for line in head.splitlines()[4:] if line.strip()}
+    unreachable = set(" ".join(tail.splitlines()[1:]).split())
+    assert {"srp_Latn", "srp_Cyrl", "uzn_Cyrl", "ckb_Arab", "pnb_Arab", "deu_Latn"} <= emitted
+    assert "mri_Latn" in unreachable and "zul_Latn" in unreachable  # lid.176 has no Māori, no Zulu
+    assert not emitted & unreachable
+    assert emitted | unreachable >= set(load_language_table().keys())
+    assert tail.startswith(f"{len(unreachable)} table keys")

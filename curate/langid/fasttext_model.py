@@ -37,3 +37,8 @@ def load_fasttext(path: str) -> Any:
     import fasttext
 
     return fasttext.load_model(path).f
+
+
+def model_labels(path: str) -> list[str]:
+    """The labels a fastText model can predict (``__label__...``), in the model's order."""
+    return list(load_fasttext(path).getLabels("replace")[0])
