@@ -136,11 +136,12 @@ class LanguageId(Block):
         unsure: list[int] = []  # rows with text whose fastText top score is below second_opinion_below
         unsure_lines: list[str] = []
         unsure_probs: list[dict[str, float]] = []  # fastText's probabilities of those rows, per key
+        # a few more than top_k with a second opinion: the close-relative check needs the runner-ups' probabilities
+        k = self.top_k if second is None else max(self.top_k, _RELATIVES_K)
         for i, text in enumerate(texts):
             # fastText splits on ASCII whitespace itself; only newlines end its line (as datatrove does)
             line = (text or "")[: self.max_chars].replace("\n", " ")
-            # a few more than top_k: the close-relative check needs fastText's probability of the runner-ups
-            preds = model.predict(line + "\n", max(self.top_k, _RELATIVES_K), 0.0, "replace") if line.strip() else []
+            preds = model.predict(line + "\n", k, 0.0, "replace") if line.strip() else []
             # a label that leaves the script open (lid.176's sr, uz, pa, ...) gets the text's dominant script
             script = dominant_script(line) if any(script_is_open(label) for _, label in preds) else None
             every = [{"lang": normalize_label(label, script), "score": min(float(prob), 1.0)} for prob, label in preds]
