@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "curate" / "langid" / "data" / "language_scores_lid176.json"
 
 
-def main() -> None:
-    shared = Path(os.environ.get("CURATE_SHARED_DATA", REPO.parent / "shared" / "data"))
+def derive(shared: Path) -> dict:
+    """The file's content, from the shared data folder."""
     with open(shared / "langid" / "lingua_sentences.jsonl", encoding="utf-8") as f:
         texts = [json.loads(line)["text"] for line in f]
     block = LanguageId(second_opinion="none")
@@ -50,8 +50,13 @@ def main() -> None:
         "documents": {s.key: s.documents for s in stats},
         "scores": scores,
     }
+    return doc
+
+
+def main() -> None:
+    doc = derive(Path(os.environ.get("CURATE_SHARED_DATA", REPO.parent / "shared" / "data")))
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}: {len(scores)} keys, default {default}")
+    print(f"wrote {OUT}: {len(doc['scores'])} keys, default {doc['default']}")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from pipeline_helpers import run_cli, write_pipeline
+from pipeline_helpers import REPO, run_cli, write_pipeline
 
 from curate.config.pipeline_config import load_pipeline
 from curate.langid.labels import lid176_labels, model_keys, normalize_label
@@ -126,3 +128,15 @@ def test_langs_model_lists_reachable_and_unreachable_keys() -> None:
     assert not emitted & unreachable
     assert emitted | unreachable >= set(load_language_table().keys())
     assert tail.startswith(f"{len(unreachable)} table keys")
+
+
+@pytest.mark.slow
+def test_shipped_lid176_set_matches_a_fresh_derivation(shared_data: Path) -> None:
+    script = REPO / "scripts" / "build_lid176_scores.py"
+    spec = importlib.util.spec_from_file_location("build_lid176_scores", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fresh = module.derive(shared_data)
+    shipped = json.loads((REPO / "curate" / "langid" / "data" / "language_scores_lid176.json").read_text())
+    assert fresh == shipped, "language_scores_lid176.json is stale: run scripts/build_lid176_scores.py"
