@@ -3,7 +3,8 @@
 Texts below were written for the project (Serbian, Uzbek, Azerbaijani, Kurdish, Punjabi in each of their
 current scripts); the Serbian documents come from shared/data (lingua-rs test sentences, Cyrillic) and their
 letter-by-letter Latin transliteration (the official Serbian correspondence, one Cyrillic letter to one Latin
-letter or digraph).
+letter or digraph). Scripts left out: Kurmanji in Cyrillic and Azerbaijani in Cyrillic (Soviet-era alphabets,
+rare on today's web), which neither lid.176 (Tatar/Russian) nor CLD2 (no reliable answer) recognise at all.
 """
 
 from __future__ import annotations

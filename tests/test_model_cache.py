@@ -27,6 +27,7 @@ from curate.config.pipeline_config import load_pipeline
 from curate.langid.langid_block import LanguageId
 from curate.models.cache import ModelCache, sha256_of
 from curate.models.errors import ModelUnavailableError
+from curate.models.resolve import resolve_model
 from curate.pipeline.run import run_pipeline
 
 LABELS = ("srp_Latn", "srp_Cyrl", "uzn_Latn", "uzn_Cyrl", "pan_Guru", "pnb_Arab")
@@ -136,6 +137,12 @@ def test_cache_checks_checksums(tmp_path: Path, server: tuple[str, ThreadingHTTP
     assert main(["models", "verify"]) == 1
     with pytest.raises(ModelUnavailableError, match="does not exist"):
         LanguageId(model=str(tmp_path / "nope.bin"), model_sha256="ab" * 32).preflight()
+    # offline, a file:// URL is still a local file: it goes into the cache without any network
+    monkeypatch.setenv("CURATE_OFFLINE", "1")
+    local = f"file://{glotlid_style_model}"
+    assert resolve_model(local) == ModelCache().lookup(local).path  # type: ignore[union-attr]
+    with pytest.raises(ModelUnavailableError, match="runs offline"):
+        resolve_model(url.replace("tiny", "other"))
 
 
 def test_langs_model_on_a_glotlid_style_model(glotlid_style_model: Path) -> None:

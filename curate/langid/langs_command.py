@@ -99,6 +99,9 @@ def _show_language(code: str, out: TextIO) -> int:
                 print(f"    {lab}: {note}", file=out)
     if key not in table.keys():
         print(f"  not in the table: using the default for script {row.script or '(none)'}", file=out)
+    lid = load_score_set("lid176")
+    if key in lid.scores:
+        print(f"  language_score with lid.176 (the packaged model): {lid.scores[key]}   [{lid.source}]", file=out)
     names = [f.name for f in fields(LanguageConfig) if f.name not in ("key", "source")]
     width = max(map(len, names))
     for field in names:

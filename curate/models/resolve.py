@@ -44,7 +44,7 @@ def _resolve(spec: str, sha256: str | None, what: str, is_offline: bool, cache_r
     entry = cache.lookup(spec)
     if entry is not None and (sha256 is None or entry.sha256 == sha256):
         return entry.path
-    if is_offline:
+    if is_offline and not spec.startswith("file://"):  # file:// is a local file, not the network
         state = "is not in" if entry is None else f"is in with another sha256 ({entry.sha256}) than pinned in"
         raise ModelUnavailableError(
             f"{what} {spec} {state} the model cache {cache.root}, and curate runs offline (--offline / "
