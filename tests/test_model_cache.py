@@ -143,6 +143,8 @@ def test_cache_checks_checksums(tmp_path: Path, server: tuple[str, ThreadingHTTP
     assert resolve_model(local) == ModelCache().lookup(local).path  # type: ignore[union-attr]
     with pytest.raises(ModelUnavailableError, match="runs offline"):
         resolve_model(url.replace("tiny", "other"))
+    with pytest.raises(ModelUnavailableError, match="runs offline"):  # even with the server up: no request
+        ModelCache(str(tmp_path / "cache2")).fetch(url)
 
 
 def test_langs_model_on_a_glotlid_style_model(glotlid_style_model: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 import fsspec
 
 from curate.models.errors import ModelUnavailableError
+from curate.models.offline import OFFLINE_ENV, offline
 
 _CHUNK = 1 << 20
 
@@ -81,7 +82,13 @@ class ModelCache:
         return CachedModel(url, entry["sha256"], str(self.root / entry["file"]), entry["size"])
 
     def fetch(self, url: str, sha256: str | None = None) -> CachedModel:
-        """Download ``url`` (any fsspec URL) into the cache, checking ``sha256`` when pinned; returns the entry."""
+        """Download ``url`` (any fsspec URL) into the cache, checking ``sha256`` when pinned; returns the entry.
+        Offline (``CURATE_OFFLINE=1``) only ``file://`` URLs are read: nothing else touches the network."""
+        if offline() and not url.startswith("file://"):
+            raise ModelUnavailableError(
+                f"cannot fetch {url}: curate runs offline (--offline / {OFFLINE_ENV}=1); fetch it where the network "
+                "is reachable, with CURATE_MODEL_CACHE pointing at the cache to fill"
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
@@ -93,7 +100,7 @@ class ModelCache:
                         digest.update(chunk)
                         out.write(chunk)
                         size += len(chunk)
-            except (OSError, ValueError, ImportError) as exc:
+            except Exception as exc:  # any fsspec backend's own errors (aiohttp, httpx, botocore, ...)
                 raise ModelUnavailableError(
                     f"cannot fetch model {url}: {type(exc).__name__}: {exc}; check the URL and the network, or "
                     f"copy the file to a local path and give that as the model"

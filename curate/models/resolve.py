@@ -14,13 +14,9 @@ from functools import lru_cache
 
 from curate.models.cache import ModelCache, sha256_of
 from curate.models.errors import ModelUnavailableError
+from curate.models.offline import OFFLINE_ENV, offline
 
-OFFLINE_ENV = "CURATE_OFFLINE"
-
-
-def offline() -> bool:
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
+__all__ = ["OFFLINE_ENV", "is_url", "offline", "resolve_model"]
 
 def is_url(spec: str) -> bool:
     return "://" in spec
