@@ -54,15 +54,16 @@ class LanguageId(Block):
     it names a language (not ``und``) *other than fastText's*, with a confidence of at least
     ``second_opinion_min`` and, between close relatives (Serbian/Croatian/Bosnian, Danish/Norwegian, ...; see
     :mod:`curate.langid.relatives`), only when fastText's lead over the second opinion's language is below
-    ``relatives_margin`` (1.0 turns the check off); then ``lang`` is its label, ``lang_score`` its confidence and ``lang_model`` its name
-    (``cld2``). Every other row keeps fastText's label and score (``lang_model: fasttext``): an agreeing second
+    ``relatives_margin`` (1.0 turns the check off); then ``lang`` is its label, ``lang_score`` its confidence
+    and ``lang_model`` its name (``cld2``). Every other row keeps fastText's label and score (``lang_model: fasttext``): an agreeing second
     opinion does not replace lid.176's score, so the per-language ``language_score`` thresholds keep their
     meaning, and a page fastText was lukewarm about is not waved through on CLD2's say-so. ``lang_topk`` always
     stays fastText's. Only the unsure rows reach the second model, which is loaded once per process.
 
     ``second_opinion: auto`` (the default) means ``cld2`` with the packaged lid.176 and ``none`` with a ``model:``
     of your own (GlotLID/OpenLID know Māori, Zulu, ... and their scores are what FineWeb2's thresholds were fitted
-    on). ``none`` reproduces plain lid.176 output exactly, without the ``lang_model`` column. The default
+    on). ``none`` gives lid.176's own answers (normalised, script from the text), without the ``lang_model``
+    column. The default
     threshold 0.7 (not 0.5) catches the Māori text lid.176 calls Latvian at 0.5-0.65; see
     benchmarks/RESULTS.md ("langid_second_opinion") for the sweep.
     """
