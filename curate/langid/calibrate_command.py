@@ -14,10 +14,10 @@ import argparse
 import sys
 from typing import Any
 
+from curate.langid.run_scores import RunScoresError, format_overrides, run_score_stats
+
 
 def _cmd_calibrate_langid(args: argparse.Namespace) -> int:
-    from curate.langid.run_scores import RunScoresError, format_overrides, run_score_stats
-
     if len(args.target) != 2:
         print("curate: usage: curate calibrate langid RUN_OUTPUT [--out FILE] [--min-documents N]", file=sys.stderr)
         return 2
