@@ -14,10 +14,10 @@ import pyarrow as pa
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, LANG_MODEL, LANG_SCORE, LANG_TOPK, TEXT
 from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
-from curate.langid.labels import normalize_label, script_is_open
+from curate.langid.labels import normalize_label, script_is_open, split_key
 from curate.langid.language_scores import SETS
 from curate.langid.relatives import DEFAULT_MARGIN, may_move
-from curate.langid.script import dominant_script
+from curate.langid.script import dominant_scripts
 from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_language
 from curate.models.resolve import is_url, resolve_model
 
@@ -136,17 +136,22 @@ class LanguageId(Block):
         topks: list[list[dict[str, float | str]]] = []
         unsure: list[int] = []  # rows with text whose fastText top score is below second_opinion_below
         unsure_lines: list[str] = []
-        unsure_probs: list[dict[str, float]] = []  # fastText's probabilities of those rows, per key
+        unsure_probs: list[dict[str, float]] = []  # fastText's probabilities of those rows, per language code
         # a few more than top_k with a second opinion: the close-relative check needs the runner-ups' probabilities
         k = self.top_k if second is None else max(self.top_k, _RELATIVES_K)
-        for i, text in enumerate(texts):
-            # fastText splits on ASCII whitespace itself; only newlines end its line (as datatrove does)
-            line = (text or "")[: self.max_chars].replace("\n", " ")
-            preds = model.predict(line + "\n", k, 0.0, "replace") if line.strip() else []
-            # a label that leaves the script open (lid.176's sr, uz, pa, ...) gets the text's dominant script
-            script = dominant_script(line) if any(script_is_open(label) for _, label in preds) else None
-            every = [{"lang": normalize_label(label, script), "score": min(float(prob), 1.0)} for prob, label in preds]
-            top = every[: self.top_k]
+        lines = [(text or "")[: self.max_chars].replace("\n", " ") for text in texts]
+        # fastText splits on ASCII whitespace itself; only newlines end its line (as datatrove does)
+        all_preds = [model.predict(line + "\n", k, 0.0, "replace") if line.strip() else [] for line in lines]
+        # a label that leaves the script open (lid.176's sr, uz, pa, ...) gets the text's dominant script,
+        # computed for those rows only, in one vectorised pass
+        open_rows = [i for i, preds in enumerate(all_preds)
+                     if any(script_is_open(label) for _, label in preds[: self.top_k])]
+        scripts: list[str | None] = [None] * len(lines)
+        for i, script in zip(open_rows, dominant_scripts([lines[i] for i in open_rows]), strict=True):
+            scripts[i] = script
+        for i, (line, preds, script) in enumerate(zip(lines, all_preds, scripts, strict=True)):
+            top = [{"lang": normalize_label(label, script), "score": min(float(prob), 1.0)}
+                   for prob, label in preds[: self.top_k]]
             if top:
                 langs.append(str(top[0]["lang"]))
                 scores.append(float(top[0]["score"]))
@@ -157,7 +162,8 @@ class LanguageId(Block):
             if second is not None and preds and scores[-1] < self.second_opinion_below:
                 unsure.append(i)
                 unsure_lines.append(line)
-                unsure_probs.append({str(p["lang"]): float(p["score"]) for p in reversed(every)})
+                # per ISO 639-3 code (the groups are by code): the runner-ups need no script
+                unsure_probs.append({split_key(normalize_label(label))[0]: float(prob) for prob, label in reversed(preds)})
         columns: list[tuple[str, list, pa.DataType]] = [
             (LANG, langs, pa.string()), (LANG_SCORE, scores, pa.float32()), (LANG_TOPK, topks, TOPK_TYPE)]
         if second is not None:

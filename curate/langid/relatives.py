@@ -51,9 +51,9 @@ def may_move(first: str, first_score: float, first_probs: dict[str, float], seco
     """Whether a second opinion ``second`` may replace ``first`` (fastText's answer, ``first_score``).
 
     Outside a group always (the caller has already checked the second opinion's own confidence); inside one
-    only when fastText's lead over ``second`` (its probability in ``first_probs``, 0 when not among them) is
-    below ``margin``.
+    only when fastText's lead over ``second``'s language (its probability in ``first_probs``, keyed by ISO
+    639-3 code; 0 when not among them) is below ``margin``.
     """
     if not related(first, second):
         return True
-    return first_score - first_probs.get(second, 0.0) < margin
+    return first_score - first_probs.get(split_key(second)[0], 0.0) < margin

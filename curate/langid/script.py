@@ -60,16 +60,35 @@ def script_counts(text: str, sample: int = 1000) -> dict[str, int]:
     return out
 
 
+# columns of the per-text counts: Jpan first (kana, plus Han when there is kana), then the others in order
+_COLUMNS: tuple[str, ...] = ("Jpan", *(c for c in _SCRIPTS if c not in _FOLD))
+_TO_COLUMN = np.array([0] + [_COLUMNS.index(_FOLD.get(c, c)) for c in _SCRIPTS], dtype=np.int64)  # LUT index -> column
+_NONE = -1
+_HANI = _COLUMNS.index("Hani")
+
+
+def dominant_scripts(texts: list[str], sample: int = 1000) -> list[str | None]:
+    """:func:`dominant_script` of many texts at once: one gather and one ``bincount`` over the batch."""
+    heads = [t[:sample] for t in texts]
+    points = np.frombuffer("".join(heads).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    rows = np.repeat(np.arange(len(heads), dtype=np.int64), np.fromiter(map(len, heads), np.int64, len(heads)))
+    inside = points < _MAX_CODE_POINT
+    index = _lookup()[points[inside]].astype(np.int64)
+    letters = index > 0
+    cols = _TO_COLUMN[index[letters]]
+    width = len(_COLUMNS)
+    counts = np.bincount(rows[inside][letters] * width + cols, minlength=len(heads) * width).reshape(-1, width)
+    kana = counts[:, 0] > 0
+    counts[kana, 0] += counts[kana, _HANI]  # Japanese: Han characters count for Jpan when there is kana
+    counts[kana, _HANI] = 0
+    best = np.where(counts.max(axis=1) > 0, counts.argmax(axis=1), _NONE)  # argmax: first column wins ties
+    return [None if b == _NONE else _COLUMNS[b] for b in best.tolist()]
+
+
 def dominant_script(text: str, sample: int = 1000) -> str | None:
     """The ISO 15924 code most letters of ``text`` (its first ``sample`` characters) are written in, or None.
 
     Japanese: any kana among Han makes the text ``Jpan`` (Han characters count for it too). Ties go to the
     script listed first in this module (Latin before Cyrillic before Arabic ...), so the answer is stable.
     """
-    counts = script_counts(text, sample)
-    if not counts:
-        return None
-    if "Jpan" in counts and "Hani" in counts:
-        counts["Jpan"] += counts.pop("Hani")
-    order = {code: i for i, code in enumerate(("Jpan", *_SCRIPTS))}
-    return max(counts, key=lambda s: (counts[s], -order.get(s, len(order))))
+    return dominant_scripts([text], sample)[0]
