@@ -7,13 +7,14 @@ Xhosa, ...) and is better on weak ones (Swahili, Yoruba, Somali).
 
 from __future__ import annotations
 
+import os
 from typing import ClassVar, Literal
 
 import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, LANG_MODEL, LANG_SCORE, LANG_TOPK, TEXT
-from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
+from curate.langid.fasttext_model import ModelNotFoundError, load_fasttext, packaged_lid176_path
 from curate.langid.labels import normalize_label, script_is_open, split_key
 from curate.langid.language_scores import SETS
 from curate.langid.relatives import DEFAULT_MARGIN, may_move
@@ -121,9 +122,12 @@ class LanguageId(Block):
 
     def preflight(self) -> None:
         """The model is on this machine (fetched into the cache now if it is a URL and curate runs online;
-        offline, a model missing from the cache fails here, before any work) and loads; the second
-        opinion's package is installed."""
-        load_fasttext(self.model_path())
+        offline, a model missing from the cache fails here, before any work); the second opinion's package is
+        installed. The model is not loaded: a driver need not hold GlotLID's 1.6 GB."""
+        path = self.model_path()
+        if not os.path.isfile(path):
+            raise ModelNotFoundError(f"language-ID model {path!r} does not exist; set langid.model to a fastText "
+                                     ".bin/.ftz (a path or a URL)")
         if self.second_opinion != "none":
             load_second_opinion(self.second_opinion)
 

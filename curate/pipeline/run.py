@@ -62,6 +62,8 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
     names = [s.name for s in steps]
     blocks = [s.build() for s in steps]
     stages = split_stages(blocks)
+    for block in blocks:  # on the driver before any work: models, data files, packages (Block.preflight)
+        block.preflight()
     overrides = language_overrides(blocks, config.overrides)  # + the language_score set of the langid model
     own_executor = executor is None
     executor = executor or make_executor(config, workers)
