@@ -7,6 +7,7 @@ by an HTTP server the test starts on 127.0.0.1; nothing leaves the machine.
 from __future__ import annotations
 
 import functools
+import json
 import subprocess
 import sys
 import threading
@@ -22,12 +23,10 @@ from test_langid_scripts import TEXTS
 
 from curate.blocks.base import BlockContext
 from curate.cli import main
-from curate.config.pipeline_config import load_pipeline
 from curate.langid.langid_block import LanguageId
 from curate.models.cache import ModelCache, sha256_of
 from curate.models.errors import ModelUnavailableError
 from curate.models.resolve import resolve_model
-from curate.pipeline.run import run_pipeline
 
 LABELS = ("srp_Latn", "srp_Cyrl", "uzn_Latn", "uzn_Cyrl", "pan_Guru", "pnb_Arab")
 
@@ -95,8 +94,9 @@ def test_model_by_url_works_offline_from_the_cache_and_fails_clearly_without(
                          executor={"type": "local", "workers": 1})
     monkeypatch.setenv("CURATE_OFFLINE", "1")
     LanguageId(model=url, model_sha256=sha).preflight()
-    result = run_pipeline(load_pipeline(str(cfg)))
-    langs = set(result.stats["output"])
+    done = run_cli("run", str(cfg))  # own process (CURATE_OFFLINE=1 in its environment)
+    assert done.returncode == 0, done.stderr[-2000:]
+    langs = set(json.loads((tmp_path / "out" / "_stats" / "stats.json").read_text())["output"])
     assert langs and langs <= set(LABELS), langs  # the model's own keys, trusted as they are
     table = pq.read_table(next((tmp_path / "out").glob("*/*.parquet")))
     assert set(table.column("lang").to_pylist()) <= set(LABELS)
