@@ -17,10 +17,10 @@ import pyarrow as pa
 import pytest
 
 from curate.blocks.base import BlockContext
-from curate.langid.labels import SCRIPT_CHOICES, normalize_label, script_is_open, split_key
+from curate.langid.labels import SCRIPT_CHOICES, label_scripts, normalize_label, script_is_open, split_key
 from curate.langid.langid_block import LanguageId
 from curate.langid.relatives import may_move, related
-from curate.langid.script import dominant_script, script_counts
+from curate.langid.script import dominant_script, script_counts, scripts_among
 
 TEXTS = {
     "srp_Latn": "Beograd je glavni i najveći grad Srbije. Nalazi se na ušću Save u Dunav. Svake godine grad "
@@ -133,3 +133,16 @@ def test_close_relatives_move_only_when_fasttext_holds_them_close() -> None:
     assert may_move("hrv_Latn", 0.35, {"srp": 0.27}, "srp_Latn")
     assert not may_move("hrv_Latn", 0.65, {"bos": 0.1}, "bos_Latn")
     assert may_move("hrv_Latn", 0.65, {"bos": 0.1}, "bos_Latn", margin=1.0)  # check off
+
+
+def test_latin_boilerplate_does_not_decide_the_script() -> None:
+    menu = "Home | News | Share to Twitter | Share to Facebook | Login "  # web menus are Latin, whatever the page
+    cyrillic = menu + TEXTS["srp_Cyrl"][:45]
+    counts = script_counts(cyrillic)
+    assert counts["Latn"] > counts["Cyrl"]  # the plain majority is Latin ...
+    assert counts["Latn"] < 2 / 3 * (counts["Latn"] + counts["Cyrl"])
+    out = LanguageId(second_opinion="none").process(pa.table({"text": [cyrillic]}), BlockContext()).table
+    assert out.column("lang")[0].as_py() == "srp_Cyrl"  # ... but the page is Serbian in Cyrillic
+    assert scripts_among([cyrillic, TEXTS["srp_Latn"], "123"], [("Cyrl", "Latn")] * 3) == ["Cyrl", "Latn", None]
+    assert scripts_among([TEXTS["pnb_Arab"]], [("Guru", "Arab", "Latn")]) == ["Arab"]
+    assert label_scripts("sr") == ("Cyrl", "Latn") and label_scripts("__label__srp_Latn") == ()

@@ -24,6 +24,10 @@ Script from the text. A label that names no script (lid.176's ``sr``, CLD2's ``u
   has that pair (``hi`` on Latin text -> ``hin_Latn``, ``tt`` -> ``tat_Latn``), else its default script;
 * a label that names its script (GlotLID's ``srp_Latn``, BCP-47 ``sr-Latn``) is trusted: the hint is ignored.
 
+Which script the text is in, among those its label allows (:func:`label_scripts`), is decided by
+:func:`curate.langid.script.scripts_among` (Latin only with a two-thirds majority, as web pages in other scripts
+carry Latin boilerplate).
+
 :func:`script_is_open` says whether a label is of the first two kinds, so callers compute the text's script
 only for those.
 
@@ -187,6 +191,25 @@ def _script_is_open(raw: str) -> bool:
         return True
     code, _ = split_key(_normalize(raw, None))
     return len(label_maps().codes.get(code, ())) > 1
+
+
+def label_scripts(raw: str) -> tuple[str, ...]:
+    """The scripts the text may give an open label (see :func:`script_is_open`): its :data:`SCRIPT_CHOICES`, else
+    the scripts FineWeb2 has its language in; default script first. Empty for a label that is not open."""
+    return _label_scripts(raw) if isinstance(raw, str) else ()
+
+
+@lru_cache(maxsize=16384)
+def _label_scripts(raw: str) -> tuple[str, ...]:
+    if not _script_is_open(raw):
+        return ()
+    code = raw.strip()
+    if code[: len(_PREFIX)].lower() == _PREFIX:
+        code = code[len(_PREFIX):]
+    code = code.replace("-", "_").split("_")[0].lower()
+    default = split_key(_normalize(raw, None))[1]
+    scripts = [default, *SCRIPT_CHOICES.get(code, {}), *label_maps().codes.get(split_key(_normalize(raw, None))[0], ())]
+    return tuple(dict.fromkeys(s for s in scripts if s))
 
 
 def normalize_label(raw: str, script: str | None = None) -> str:

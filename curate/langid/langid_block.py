@@ -15,10 +15,10 @@ import pyarrow as pa
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, LANG_MODEL, LANG_SCORE, LANG_TOPK, TEXT
 from curate.langid.fasttext_model import ModelNotFoundError, load_fasttext, packaged_lid176_path
-from curate.langid.labels import normalize_label, script_is_open, split_key
+from curate.langid.labels import label_scripts, normalize_label, split_key
 from curate.langid.language_scores import SETS
 from curate.langid.relatives import DEFAULT_MARGIN, may_move
-from curate.langid.script import dominant_scripts
+from curate.langid.script import scripts_among
 from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_language
 from curate.models.resolve import is_url, resolve_model
 
@@ -148,10 +148,14 @@ class LanguageId(Block):
         all_preds = [model.predict(line + "\n", k, 0.0, "replace") if line.strip() else [] for line in lines]
         # a label that leaves the script open (lid.176's sr, uz, pa, ...) gets the text's dominant script,
         # computed for those rows only, in one vectorised pass
-        open_rows = [i for i, preds in enumerate(all_preds)
-                     if any(script_is_open(label) for _, label in preds[: self.top_k])]
+        open_rows, candidates = [], []
+        for i, preds in enumerate(all_preds):
+            allowed = tuple(dict.fromkeys(s for _, label in preds[: self.top_k] for s in label_scripts(label)))
+            if allowed:
+                open_rows.append(i)
+                candidates.append(allowed)
         scripts: list[str | None] = [None] * len(lines)
-        for i, script in zip(open_rows, dominant_scripts([lines[i] for i in open_rows]), strict=True):
+        for i, script in zip(open_rows, scripts_among([lines[i] for i in open_rows], candidates), strict=True):
             scripts[i] = script
         for i, (line, preds, script) in enumerate(zip(lines, all_preds, scripts, strict=True)):
             top = [{"lang": normalize_label(label, script), "score": min(float(prob), 1.0)}

@@ -63,8 +63,8 @@ import importlib
 from functools import lru_cache
 
 from curate.langid.fasttext_model import ModelNotFoundError
-from curate.langid.labels import normalize_label, script_is_open, split_key
-from curate.langid.script import dominant_script
+from curate.langid.labels import label_scripts, normalize_label, split_key
+from curate.langid.script import scripts_among
 
 # backend name -> "module:Class" (imported only when used), and the PyPI package that ships its model
 BACKENDS: dict[str, tuple[str, str]] = {
@@ -75,7 +75,8 @@ BACKENDS: dict[str, tuple[str, str]] = {
 def key_for(label: str, text: str) -> str:
     """``normalize_label(label)``, with the text's dominant script as hint when the label leaves the script
     open (CLD2's ``sr`` on Latin-script text -> ``srp_Latn``); the script is only looked at for those."""
-    return normalize_label(label, dominant_script(text) if script_is_open(label) else None)
+    allowed = label_scripts(label)
+    return normalize_label(label, scripts_among([text], [allowed])[0] if allowed else None)
 
 
 def names_language(key: str) -> bool:
