@@ -15,6 +15,7 @@ from curate.config.pipeline_config import PipelineConfig
 from curate.executors.base import Executor
 from curate.io.input_files import Shard, expand_paths
 from curate.io.sample_paths import resolve_sample_path
+from curate.langid.language_scores import language_overrides
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
 from curate.pipeline.run_state import (
     check_overwrite_target,
@@ -25,7 +26,6 @@ from curate.pipeline.run_state import (
     remove_partial_files,
     remove_stale_outputs,
 )
-from curate.langid.language_scores import language_overrides
 from curate.pipeline.shard_task import ShardTask, languages_for, read_marker, run_shard_task, write_marker
 from curate.pipeline.stage_markers import StageMarkers
 from curate.pipeline.stages import Stage, split_stages
