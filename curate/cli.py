@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from curate.cluster.cli_commands import register_cluster_commands
 from curate.config.yaml_source import PipelineConfigError
 from curate.errors import CurateError
 from curate.langid.calibrate_command import register_calibrate_command
+from curate.models.cli_commands import register_models_commands
+from curate.models.resolve import OFFLINE_ENV
 from curate.quality.cli_commands import register_quality_commands
 
 
@@ -73,11 +76,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_langs(args: argparse.Namespace) -> int:
     from curate.langid.langs_command import run_langs
 
-    return run_langs(args.code, script=args.script, name=args.name, tier=args.tier)
+    return run_langs(args.code, script=args.script, name=args.name, tier=args.tier, model=args.model)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="curate", description="Web crawls -> per-language pretraining corpora.")
+    parser.add_argument("--offline", action="store_true",
+                        help=f"models from the local cache only, never the network (sets {OFFLINE_ENV}=1 for workers)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a pipeline file")
@@ -108,16 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     langs.add_argument("--script")
     langs.add_argument("--name")
     langs.add_argument("--tier", choices=["extreme-low", "low", "mid", "high"])
+    langs.add_argument("--model", help="a fastText model (path, URL, or lid176): the keys it can emit and cannot reach")
     langs.set_defaults(func=_cmd_langs)
 
     register_cluster_commands(sub)  # submit, status, logs, stop (Ray Jobs API)
     register_quality_commands(sub)  # train-quality, calibrate-perplexity
     register_calibrate_command(sub)  # calibrate: thresholds for a new language from reference text
+    register_models_commands(sub)  # models fetch|list|verify: the model cache
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.offline:  # in the environment, so that local and Ray workers (which get CURATE_*) see it too
+        os.environ[OFFLINE_ENV] = "1"
     try:
         return int(args.func(args) or 0)
     except PipelineConfigError as exc:

@@ -15,6 +15,7 @@ from curate.config.pipeline_config import PipelineConfig
 from curate.executors.base import Executor
 from curate.io.input_files import Shard, expand_paths
 from curate.io.sample_paths import resolve_sample_path
+from curate.langid.language_scores import language_overrides
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
 from curate.pipeline.run_state import (
     check_overwrite_target,
@@ -79,7 +80,11 @@ def _run_locked(config: PipelineConfig, out_dir: str, workers: int | None, execu
     changes = input_changes(previous_shards(out_dir), shards)
     steps = config.steps
     names = [s.name for s in steps]
-    stages = split_stages([s.build() for s in steps])
+    blocks = [s.build() for s in steps]
+    stages = split_stages(blocks)
+    for block in blocks:  # on the driver before any work: models, data files, packages (Block.preflight)
+        block.preflight()
+    overrides = language_overrides(blocks, config.overrides)  # + the language_score set of the langid model
     own_executor = executor is None
     executor = executor or make_executor(config, workers)
     markers = StageMarkers(f"{out_dir}/_markers/{digest}", shards)
@@ -98,14 +103,14 @@ def _run_locked(config: PipelineConfig, out_dir: str, workers: int | None, execu
             if stage.barrier is not None:
                 previous = merge_stage_results(stage_results[-1]) if stage_results else {}
                 global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor,
-                                                     markers.barrier_dir, config.overrides,
+                                                     markers.barrier_dir, overrides,
                                                      skip=len(results) == len(shards), previous=previous))
             tasks = [
                 ShardTask(
                     shard=shard, stage=stage.index, blocks=stage.blocks, step_names=names,
                     input_path=next_inputs[shard.shard_id], reader_settings=config.input.model_dump(),
                     out_dir=out_dir, final=final, marker=markers.path(stage.index, shard.shard_id),
-                    overrides=config.overrides, writer=config.writer.model_dump(),
+                    overrides=overrides, writer=config.writer.model_dump(),
                 )
                 for shard in shards if shard.shard_id not in results
             ]
