@@ -89,9 +89,10 @@ def edge_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([a, b]), np.concatenate([b, a])
 
 
-def write_edge_rows(path: str, node: np.ndarray, nbr: np.ndarray, partitions: int) -> None:
+def write_edge_rows(wd: Workdir, path: str, node: np.ndarray, nbr: np.ndarray, partitions: int) -> None:
+    """Edge rows to ``path`` (a path of ``wd``'s filesystem), one row group per node partition."""
     table = pa.table([pa.array(node, pa.int64()), pa.array(nbr, pa.int64())], schema=EDGE_SCHEMA)
-    write_partitioned(path, table, node_partition(node, partitions))
+    write_partitioned(path, table, node_partition(node, partitions), fs=wd.fs)
 
 
 @dataclass(frozen=True)
@@ -125,14 +126,14 @@ def _large_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     t = _read(wd, task, EDGE_SCHEMA)
     v, m, unsettled = large_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
     # directed (v > m): only v's partition needs them (small-star looks at smaller neighbours)
-    write_edge_rows(_out(wd, task), v, m, task.partitions)
+    write_edge_rows(wd, _out(wd, task), v, m, task.partitions)
     return {"unsettled": unsettled, "edges": int(len(v))}
 
 
 def _small_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     t = _read(wd, task, EDGE_SCHEMA)
     a, b = small_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
-    write_edge_rows(_out(wd, task), *edge_rows(a, b), task.partitions)
+    write_edge_rows(wd, _out(wd, task), *edge_rows(a, b), task.partitions)
     return {"edges": int(len(a))}
 
 
@@ -143,7 +144,7 @@ def _labels(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     roots = np.unique(root)
     node = np.concatenate([leaf, roots])
     table = pa.table([pa.array(node), pa.array(np.concatenate([root, roots]))], schema=LABEL_SCHEMA)
-    write_partitioned(_out(wd, task), table, shard_bucket(node, task.partitions))
+    write_partitioned(_out(wd, task), table, shard_bucket(node, task.partitions), fs=wd.fs)
     return {"nodes": int(len(leaf))}
 
 
@@ -166,7 +167,7 @@ def _join(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
     table = pa.table([pa.array(root), pa.array(node), id_arr, lang_arr], schema=JOINED_SCHEMA)
-    write_partitioned(_out(wd, task), table, node_partition(root, task.partitions))
+    write_partitioned(_out(wd, task), table, node_partition(root, task.partitions), fs=wd.fs)
     return {"nodes": int(len(node))}
 
 
@@ -205,7 +206,7 @@ def _clusters(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     table = pa.table(
         [pa.array(node), ids, pa.array(keep), pa.array(size, pa.int64()), cluster_id], schema=CLUSTERED_SCHEMA
     )
-    write_partitioned(_out(wd, task), table, shard_bucket(node, task.partitions))
+    write_partitioned(_out(wd, task), table, shard_bucket(node, task.partitions), fs=wd.fs)
     return {
         "clusters": {lang: {str(s): c for s, c in sorted(d.items())} for lang, d in sorted(dist.items())},
         "in_graph": dict(sorted(in_graph.items())),

@@ -163,7 +163,7 @@ def partition_edges_task(task: PartitionEdgesTask) -> dict[str, Any]:
     src, dst = group_edges(t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy())
     n_keys = t.num_rows
     del t
-    write_edge_rows(wd.path("edges", part_name(task.partition) + ".parquet"), *edge_rows(src, dst),
+    write_edge_rows(wd, wd.path("edges", part_name(task.partition) + ".parquet"), *edge_rows(src, dst),
                     task.partitions)
     info = {"keys": n_keys, "edges": int(len(src)), "seconds": time.perf_counter() - t0}
     wd.write_json(info, *marker)
