@@ -18,7 +18,14 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from curate.dedup.components import ROW_BITS, build_clusters, edge_rows, part_name, shard_name, write_edge_rows
+from curate.dedup.components import (
+    ROW_BITS,
+    build_clusters,
+    edge_rows,
+    part_name,
+    shard_name,
+    write_edge_rows,
+)
 from curate.dedup.star_contraction import large_star, small_star
 from curate.dedup.workdir import Workdir
 

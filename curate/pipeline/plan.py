@@ -12,7 +12,10 @@ from curate.pipeline.stages import split_stages
 
 def format_plan(config: PipelineConfig, output: str | None = None, max_shards: int = 10) -> str:
     lines = [f"pipeline {config.name} ({config.source_path})", f"config hash {config_hash(config.identity())}"]
+    remote = [p for p in config.input.paths if "://" in p and not p.startswith(("file://", "curate://"))]
     try:
+        if remote:  # plan does no work: remote inputs are shown as written, not listed over the network
+            raise InputError(f"{len(remote)} remote path(s) shown as written")
         shards = input_shards(config)
         note = ""
     except (InputError, ImportError, OSError) as exc:

@@ -15,11 +15,14 @@ from curate.config.pipeline_config import PipelineConfig
 from curate.executors.base import Executor
 from curate.io.input_files import Shard, expand_paths
 from curate.io.sample_paths import resolve_sample_path
+from curate.pipeline.error_budget import check_error_budget
+from curate.pipeline.preflight import preflight
 from curate.pipeline.run_state import claim_output, config_hash, remove_partial_files
 from curate.pipeline.shard_task import ShardTask, languages_for, read_marker, run_shard_task, write_marker
 from curate.pipeline.stages import Stage, split_stages
 from curate.stats.html_report import write_html_report
 from curate.stats.run_stats import merge_run_stats, merge_stage_results, write_run_stats
+from curate.storage.options import apply_storage_options
 
 
 @dataclass
@@ -38,7 +41,9 @@ def make_executor(config: PipelineConfig, workers: int | None = None, executor: 
     if kind == "ray":
         from curate.executors.ray_executor import RayExecutor
 
-        return RayExecutor(address=config.executor.address, retries=config.executor.retries, workers=n)
+        # the file's workers size a laptop run; on a cluster only the command line may cap the tasks in flight
+        return RayExecutor(address=config.executor.address, retries=config.executor.retries, workers=workers,
+                           local_cpus=n)
     from curate.executors.local import LocalExecutor
 
     return LocalExecutor(workers=n)
@@ -52,16 +57,25 @@ def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shar
 def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int | None = None,
                  executor: Executor | None = None, overwrite: bool = False) -> RunResult:
     started = time.time()
+    apply_storage_options(config.storage)  # before any filesystem is opened, here and in the workers
     out_dir = _absolute((output or config.output).rstrip("/"))
     digest = config_hash(config.identity())
-    claim_output(out_dir, digest, config.name, overwrite)
-    remove_partial_files(out_dir)
-    shards = input_shards(config)
     steps = config.steps
     names = [s.name for s in steps]
     stages = split_stages([s.build() for s in steps])
     own_executor = executor is None
     executor = executor or make_executor(config, workers)
+    try:
+        # before anything is written: every node sees OUT and has what each block needs
+        preflight(out_dir, executor, [b for stage in stages for _, b in stage.blocks],
+                  config.executor.shared_filesystem)
+        claim_output(out_dir, digest, config.name, overwrite)
+        remove_partial_files(out_dir)
+        shards = input_shards(config)
+    except BaseException:
+        if own_executor:
+            executor.close()
+        raise
     marker_dir = f"{out_dir}/_markers/{digest}"
     ran = skipped = 0
     global_stats: dict[str, Any] = {}
@@ -80,6 +94,9 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
             skipped += len(results)
             if stage.barrier is not None:
                 previous = merge_stage_results(stage_results[-1]) if stage_results else {}
+                if stage_results and all("next_rows" in r for r in stage_results[-1]):
+                    # rows each shard passes to the barrier: sizing without reading every footer
+                    previous["shard_rows"] = [int(r["next_rows"]) for r in stage_results[-1]]
                 global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor, marker_dir,
                                                      config.overrides, skip=len(results) == len(shards),
                                                      previous=previous))
@@ -96,6 +113,7 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
                 results[result["shard"]] = result
                 ran += 1
             ordered = [results[s.shard_id] for s in shards]
+            check_error_budget(ordered, names, config.max_error_rate, config.min_errors)
             stage_results.append(ordered)
             next_inputs = {r["shard"]: r.get("next_input", "") for r in ordered}
     except BaseException:
@@ -125,7 +143,8 @@ def _prepare_barrier(stage: Stage, shards: list[Shard], inputs: dict[str, str | 
     job = GlobalJob(
         shards=[(s.shard_id, inputs[s.shard_id] or "") for s in shards],
         workdir=f"{out_dir}/_work/{step.name}-{step_index}",
-        map=lambda fn, items: executor.map(fn, items, desc=f"{step.name}"),
+        # one name per phase (task names and progress lines): "minhash:shard_keys_task"
+        map=lambda fn, items: executor.map(fn, items, desc=f"{step.name}:{getattr(fn, '__name__', 'task')}"),
         previous_stage=previous,
     )
     job.languages = languages_for(overrides)

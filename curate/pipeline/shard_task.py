@@ -142,6 +142,7 @@ def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: 
             drop_reasons.append(None)
         elif errors[i] is not None:
             keep[i] = False
+            counts.first_error = counts.first_error or str(errors[i])[:500]  # for the error budget's message
             outcome.append(("errored", error_kind(errors[i])))
             drop_reasons.append(f"{name}:error:{errors[i]}")
         elif not keep[i]:
@@ -209,6 +210,7 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
         "stage": task.stage,
         "read": read_counts.to_dict(),
         "steps": {str(i): step_counts[i].to_dict() for i, _ in task.blocks},
+        "first_errors": {str(i): c.first_error for i, c in step_counts.items() if c.first_error},
         "output": {lang: {k: v for k, v in s.items() if k != "file"} for lang, s in written.items()} if task.final else {},
         "removed_rows": {lang: s["documents"] for lang, s in removed_written.items()},
         "cluster_sizes": sizes.to_dict(),
@@ -216,6 +218,7 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
     }
     if not task.final:
         result["next_input"] = written.get("_all", {}).get("file", "")
+        result["next_rows"] = written.get("_all", {}).get("documents", 0)  # a barrier's sizing, without footers
     write_marker(task.marker, result)
     return result
 
