@@ -52,17 +52,36 @@ class WorkerNode:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def alive_nodes(head: LocalHead) -> int:
-    """Alive nodes, from the head's state API (the dashboard, with the cluster token)."""
-    request = urllib.request.Request(f"{head.jobs}/api/v0/nodes?limit=100",
+# the head notices a lost node within ~1 s instead of Ray's default ~30 s (tests wait for it)
+FAST_FAILURE_DETECTION = {"RAY_health_check_period_ms": "300", "RAY_health_check_timeout_ms": "300",
+                          "RAY_health_check_failure_threshold": "3", "RAY_health_check_initial_delay_ms": "0"}
+
+
+def state_api(head: LocalHead, what: str) -> list[dict]:
+    """Rows of the head's state API (``nodes``, ``tasks``), with the cluster token."""
+    request = urllib.request.Request(f"{head.jobs}/api/v0/{what}?limit=10000&detail=1",
                                      headers={"Authorization": f"Bearer {head.token}"})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             data = json.loads(response.read())
     except OSError:
-        return 0
-    rows = data.get("data", {}).get("result", {}).get("result", [])
-    return sum(1 for n in rows if n.get("state") == "ALIVE")
+        return []
+    return data.get("data", {}).get("result", {}).get("result", [])
+
+
+def alive_node_ids(head: LocalHead) -> set[str]:
+    return {n["node_id"] for n in state_api(head, "nodes") if n.get("state") == "ALIVE"}
+
+
+def alive_nodes(head: LocalHead) -> int:
+    return len(alive_node_ids(head))
+
+
+def running_task_nodes(head: LocalHead) -> set[str]:
+    """Nodes on which a curate work task (not the preflight) is running now."""
+    return {t["node_id"] for t in state_api(head, "tasks")
+            if t.get("state") == "RUNNING" and str(t.get("name", "")).startswith("curate:")
+            and "preflight" not in str(t.get("name")) and t.get("node_id")}
 
 
 def wait_for_nodes(head: LocalHead, count: int, timeout: float = 120.0) -> None:

@@ -13,7 +13,6 @@ import json
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -48,11 +47,11 @@ def store():
 def cluster():
     if not Path(sys.executable).with_name("ray").exists():
         pytest.skip(f"no ray CLI next to {sys.executable} (pip install 'curate[ray]')")
-    from ray_two_nodes import start_worker_node, wait_for_nodes
+    from ray_two_nodes import FAST_FAILURE_DETECTION, start_worker_node, wait_for_nodes
 
     from curate.cluster.local_head import start_local_head
 
-    head = start_local_head(num_cpus=1)
+    head = start_local_head(num_cpus=1, extra_env=FAST_FAILURE_DETECTION)
     nodes = []
     try:
         nodes.append(start_worker_node(head, num_cpus=1))
@@ -100,12 +99,10 @@ def _local_run(cfg: Path, out: Path) -> dict[str, str]:
 
 def _task_nodes(head) -> dict[str, set[str]]:
     """Node ids each curate task ran on (task name -> nodes), from the head's state API."""
-    request = urllib.request.Request(f"{head.jobs}/api/v0/tasks?limit=10000&detail=1",
-                                     headers={"Authorization": f"Bearer {head.token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        rows = json.loads(response.read())["data"]["result"]["result"]
+    from ray_two_nodes import state_api
+
     nodes: dict[str, set[str]] = {}
-    for task in rows:
+    for task in state_api(head, "tasks"):
         if str(task.get("name", "")).startswith("curate:") and task.get("node_id"):
             nodes.setdefault(task["name"], set()).add(task["node_id"])
     return nodes
@@ -149,25 +146,25 @@ def test_two_node_run_on_s3_equals_local_run_byte_for_byte(cluster, store, local
 def test_worker_node_killed_mid_run_still_gives_identical_output(cluster, store, local_reference,
                                                                  tmp_path: Path) -> None:
     head, nodes = cluster
-    from ray_two_nodes import start_worker_node, wait_for_nodes
+    from ray_two_nodes import alive_node_ids, running_task_nodes, start_worker_node, wait_for_nodes
 
     inputs, local = local_reference
     cfg = write_pipeline(tmp_path / "p.yaml", inputs, "s3://unused", STEPS,
                          executor={"type": "ray", "address": head.gcs, "retries": 3})
+    before = alive_node_ids(head)
     extra = start_worker_node(head, num_cpus=1)
     nodes.append(extra)
     wait_for_nodes(head, 3)
+    (extra_id,) = alive_node_ids(head) - before
     env = _driver_env(head, store)
     proc = subprocess.Popen([sys.executable, "-m", "curate.cli", "run", str(cfg), "--output", f"s3://{BUCKET}/run2"],
                             env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        fs = store.filesystem()
         deadline = time.monotonic() + 300
-        # mid-run: once the first shard of stage 0 is done, the extra node loses everything it runs
-        while not [p for p in fs.find(f"{BUCKET}/run2/_markers") if "stage0-" in p]:
+        # mid-run: while a curate task runs on the extra node, the node dies with everything on it
+        while extra_id not in running_task_nodes(head):
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-3000:]
-            time.sleep(0.3)
-            fs.invalidate_cache()
+            time.sleep(0.2)
         extra.kill()
         out, err = proc.communicate(timeout=600)
     finally:

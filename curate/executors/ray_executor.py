@@ -332,7 +332,7 @@ class RayExecutor(Executor):
                 if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0}
 
     def _report_lost_nodes(self, ray: Any) -> None:
-        if time.monotonic() - self._nodes_checked_at < 2.0:
+        if time.monotonic() - self._nodes_checked_at < 1.0:
             return
         self._nodes_checked_at = time.monotonic()
         alive = self._alive_nodes(ray)
@@ -369,6 +369,11 @@ class RayExecutor(Executor):
             where = f"Ray node {node_id[:12]} ({nodes[node_id]})"
             try:
                 out.append((where, ray.get(ref, timeout=PROBE_TIMEOUT_S)))
+            except (ray.exceptions.NodeDiedError, ray.exceptions.WorkerCrashedError,
+                    ray.exceptions.TaskUnschedulableError, ray.exceptions.LocalRayletDiedError):
+                # the node left while being checked: it runs nothing of this run, so it needs no check
+                print(f"curate: {where} left the cluster during the preflight; continuing without it",
+                      file=sys.stderr, flush=True)
             except Exception as exc:
                 cause = getattr(exc, "cause", None) or exc
                 raise NodePreflightError(f"{where}: {cause}") from None
@@ -382,6 +387,7 @@ class RayExecutor(Executor):
         import ray
 
         assert self._task_options is not None
+        self._report_lost_nodes(ray)
         cwd = os.getcwd()
         prefix = "curate:" + (desc or getattr(fn, "__name__", "task")).replace(" ", "")
         results: list[Any] = [None] * len(items)
