@@ -107,12 +107,12 @@ def test_star_operations_converge_to_scipy_on_1000_random_graphs():
             node, nbr = edge_rows(*small_star(v, m))
         else:
             pytest.fail("large-star/small-star did not converge")
-        root = {int(x): int(y) for x, y in zip(v, m, strict=True)}
-        want = expected(sizes, ids, a, b, "first_index")
-        for d, (_, _, _) in want.items():
-            members_root = root.get(d, d)
-            assert members_root == min(x for x in want if want[x][2] == want[d][2] and root.get(x, x) == members_root)
+        root = {int(x): int(y) for x, y in zip(v, m, strict=True)}  # leaf -> root of the star forest
+        want = expected(sizes, ids, a, b, "first_index")  # first_index: the kept node is the component minimum
         assert set(root) | set(root.values()) == set(want)
+        for d in want:  # every node's root is the smallest node of its scipy component
+            members = [x for x in want if root.get(x, x) == root.get(d, d)]
+            assert root.get(d, d) == min(members) and len(members) == want[d][1]
 
 
 def test_distributed_components_equal_scipy_on_1000_random_graphs():
@@ -150,3 +150,64 @@ def test_process_pool_and_partition_count_do_not_change_the_answer(tmp_path):
     for sid in ("s0", "s1", "s2"):
         assert pq.read_table(tmp_path / "w1" / "results" / f"{sid}.parquet").equals(
             pq.read_table(tmp_path / "w2" / "results" / f"{sid}.parquet"))
+
+
+def _fixture_corpus(shared_data) -> pa.Table:
+    """The cs336 dedup fixtures plus real articles with near and exact copies (clusters of 2-4)."""
+    import json
+    import random
+
+    rows = []
+    root = shared_data / "dedup" / "cs336_fixtures"
+    for folder in ("documents_with_fuzzy_duplicates", "documents_with_line_duplicates"):
+        for f in sorted((root / folder).iterdir()):
+            rows.append({"id": f"{folder}/{f.name}", "text": f.read_text(encoding="utf-8"), "lang": "eng_Latn"})
+    rng = random.Random(11)
+    with open(shared_data / "extraction" / "scrapinghub_aeb_gold.jsonl", encoding="utf-8") as f:
+        arts = [json.loads(line)["articleBody"] for line in f][:120]
+    for i, text in enumerate(arts):
+        rows.append({"id": f"z{i:03d}", "text": text, "lang": "eng_Latn"})
+        for c in range(i % 4):  # 0-3 copies, some with a few words changed
+            words = text.split()
+            for _ in range(c):
+                if words:
+                    words[rng.randrange(len(words))] = f"edit{rng.randrange(10**6)}"
+            rows.append({"id": f"c{i:03d}-{c}-{rng.randrange(100)}", "text": " ".join(words), "lang": "eng_Latn"})
+    rng.shuffle(rows)
+    return pa.Table.from_pylist(rows)
+
+
+def test_minhash_step_on_the_fixtures_equals_scipy_over_its_own_edges(shared_data, tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from dedup_harness import decisions, run_step, split_table, write_shards
+
+    from curate.dedup import MinHashDedup
+    from curate.dedup.shuffle import partition_edges_task
+
+    tbl = _fixture_corpus(shared_data)
+    tables = split_table(tbl, 5)
+    shards = write_shards(tables, tmp_path / "in")
+    work = tmp_path / "work"
+    captured: list[pa.Table] = []
+
+    def capturing_map(fn, items):
+        out = serial_map(fn, items)
+        if fn is partition_edges_task:  # the candidate edges, before the components consume them
+            captured.extend(pq.read_table(p) for p in sorted((work / "edges").glob("*.parquet")))
+        return out
+
+    outputs, _ = run_step(MinHashDedup(partitions=3), shards, work, capturing_map)
+    got = {k: (v[0], v[2], v[3]) for k, v in decisions(outputs).items()}
+    edges = pa.concat_tables(captured)
+    a, b = edges.column("node").to_numpy(), edges.column("nbr").to_numpy()
+    assert len(a) > 50
+    ids = {(s << ROW_BITS) + r: doc_id for s, t in enumerate(tables) for r, doc_id in enumerate(t.column("id").to_pylist())}
+    sizes = np.array([t.num_rows for t in tables])
+    want = expected(sizes, ids, a, b, "first_id")
+    for doc_number, doc_id in ids.items():
+        kept, size, cluster = want.get(doc_number, (True, 1, doc_id))
+        assert got[doc_id] == (kept, size, cluster), doc_id
+    assert sum(1 for v in want.values() if not v[0]) > 20  # a real number of duplicates was removed
