@@ -28,7 +28,9 @@ class InputConfig(_Strict):
 
 class ExecutorConfig(_Strict):
     type: Literal["local", "ray"] = "local"
-    workers: int | None = Field(None, ge=1, description="parallel shard tasks; default: CPU count")
+    workers: int | None = Field(None, ge=1, description="parallel tasks of a local run (default: CPU count) or "
+                                "the CPUs of a private local Ray; a cluster run keeps 2x its CPUs busy unless "
+                                "--workers is given")
     address: str | None = Field(None, description="Ray cluster address (ray executor)")
     retries: int = Field(3, ge=0, description="retries of a failed shard task (ray executor)")
     shared_filesystem: bool = Field(
