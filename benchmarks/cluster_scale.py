@@ -18,7 +18,9 @@ wall times carry the load average printed with them.
 
 Run: ``.venv/bin/python benchmarks/cluster_scale.py`` (what fits in ~15 min on this machine), or pick:
 ``--exact 1000000 4000000 10000000 --minhash 1000000 4000000 --edges 1000000 10000000 100000000``.
-Writes the ``cluster_scale`` section of benchmarks/RESULTS.md.
+Each measurement's result is also kept under ``_work/cluster_scale/results/``; ``--reuse`` takes those
+instead of measuring again (to add sizes to a table without redoing the others). Writes the
+``cluster_scale`` section of benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -237,7 +239,16 @@ def run_components(n_edges: int, partitions: int) -> dict[str, Any]:
 
 
 # -- driver --------------------------------------------------------------------------------------------------
-def _child(args: list[str]) -> dict[str, Any]:
+def _cache(args: list[str]) -> Path:
+    return ROOT / "results" / ("-".join(args) + ".json")
+
+
+def _child(args: list[str], reuse: bool = False) -> dict[str, Any]:
+    """One measurement in a fresh process (``--reuse``: the result of an earlier run of the same one)."""
+    if reuse and _cache(args).exists():
+        return json.loads(_cache(args).read_text())
+    if args[0] == "step":  # the corpus is made in a process of its own: the measured one only reads it
+        subprocess.run([sys.executable, __file__, "--child", "gen", args[2]], check=True)
     proc = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
@@ -289,14 +300,20 @@ def main() -> None:
     parser.add_argument("--minhash", type=int, nargs="*", default=[250_000])
     parser.add_argument("--edges", type=int, nargs="*", default=[1_000_000, 4_000_000])
     parser.add_argument("--partitions", type=int, nargs="*", default=[2, 8])
+    parser.add_argument("--reuse", action="store_true", help="take results of earlier runs of the same sizes")
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
     if args.child is not None:
         what = args.child
+        if what[0] == "gen":
+            make_corpus(int(what[1]), ROOT / f"input-{what[1]}")
+            return
         if what[0] == "step":
             result = run_step(what[1], int(what[2]))
         else:
             result = run_components(int(what[1]), int(what[2]))
+        _cache(what).parent.mkdir(parents=True, exist_ok=True)
+        _cache(what).write_text(json.dumps(result))
         print(json.dumps(result))
         return
     import ray
@@ -306,13 +323,13 @@ def main() -> None:
     steps = []
     for kind, sizes in (("exact_dedup", args.exact), ("minhash", args.minhash)):
         for n in sizes:
-            r = _child(["step", kind, str(n)])
+            r = _child(["step", kind, str(n)], args.reuse)
             steps.append(r)
             print(kind, n, json.dumps({k: v for k, v in r.items() if k != "phases"}), flush=True)
     cc = []
     for n in args.edges:
         for p in args.partitions:
-            r = _child(["cc", str(n), str(p)])
+            r = _child(["cc", str(n), str(p)], args.reuse)
             cc.append(r)
             print("components", n, p, json.dumps(r), flush=True)
 
