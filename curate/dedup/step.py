@@ -68,11 +68,6 @@ class ClusterDedupStep(GlobalStep):
         """Keys each document emits (for the automatic partition count)."""
         return self.keys_per_doc
 
-    @property
-    def per_language_scope(self) -> bool:
-        """Whether clusters stay within one language (always for MinHash)."""
-        return True
-
     # -- to implement -------------------------------------------------------------------------------
     def make_keyer(self, languages: Any = None) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
