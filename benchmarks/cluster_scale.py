@@ -26,6 +26,7 @@ instead of measuring again (to add sizes to a table without redoing the others).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import pickle
@@ -70,20 +71,30 @@ def _reset_peak() -> None:
         f.write("5")
 
 
-def _peak_mib() -> float:
+def _status_mib(key: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-def _measured(call: tuple[Any, Any]) -> tuple[Any, float, float]:
-    """In a worker: run one task, return (result, its peak RSS MiB, its CPU seconds)."""
+def _peak_mib() -> float:
+    return _status_mib("VmHWM")
+
+
+def _measured(call: tuple[Any, Any]) -> tuple[Any, float, float, float]:
+    """In a worker: run one task, return (result, its peak RSS MiB, its CPU seconds, its growth MiB: peak
+    minus the worker's resting RSS, which holds the imports and memory the allocator kept from earlier
+    tasks)."""
     fn, item = call
+    gc.collect()
+    pa.default_memory_pool().release_unused()
     _reset_peak()
+    rest = _status_mib("VmRSS")
     cpu = time.process_time()
     result = fn(item)
-    return result, _peak_mib(), time.process_time() - cpu
+    peak = _peak_mib()
+    return result, peak, time.process_time() - cpu, peak - rest
 
 
 def _count_files(folder: Path) -> int:
@@ -104,9 +115,10 @@ class MeasuredMap:
         out = list(self.pool.map(_measured, [(fn, item) for item in items]))
         name = getattr(items[0], "phase", None) if items else None
         name = name or fn.__name__.replace("_task", "")
-        entry = self.phases.setdefault(name, {"tasks": 0, "peak_mib": 0.0, "cpu_s": 0.0})
+        entry = self.phases.setdefault(name, {"tasks": 0, "peak_mib": 0.0, "cpu_s": 0.0, "growth_mib": 0.0})
         entry["tasks"] += len(out)
         entry["peak_mib"] = max(entry["peak_mib"], max((r[1] for r in out), default=0.0))
+        entry["growth_mib"] = max(entry["growth_mib"], max((r[3] for r in out), default=0.0))
         entry["cpu_s"] += sum(r[2] for r in out)
         self.max_files = max(self.max_files, _count_files(self.workdir))
         return [r[0] for r in out]
@@ -235,7 +247,12 @@ def run_components(n_edges: int, partitions: int) -> dict[str, Any]:
     return {"edges": n_edges, "nodes": nodes, "partitions": partitions, "rounds": rounds, "wall_s": wall,
             "driver_mib": _peak_mib(), "task_peak_mib": max(p["peak_mib"] for p in measured.phases.values()),
             "task_cpu_s": sum(p["cpu_s"] for p in measured.phases.values()), "max_files": measured.max_files,
+            "task_growth_mib": max(p["growth_mib"] for p in measured.phases.values()),
             "clusters": sum(c for s, c in stats["en"].items() if s > 1), "load": (load0 + os.getloadavg()[0]) / 2}
+
+
+def _mib(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
 
 
 # -- driver --------------------------------------------------------------------------------------------------
@@ -337,10 +354,11 @@ def main() -> None:
                   f"{r['driver_mib']:.0f}", f"{max(p['peak_mib'] for p in r['phases'].values()):.0f}",
                   f"{r['process_peak_mib']:.0f}", f"{r['task_cpu_s']:.0f}", f"{r['wall_s']:.0f}", r["max_files"],
                   f"{r['load']:.1f}"] for r in steps]
-    phase_rows = [[r["kind"], f"{r['docs']:,}", name, int(p["tasks"]), f"{p['peak_mib']:.0f}", f"{p['cpu_s']:.1f}"]
-                  for r in steps for name, p in r["phases"].items()]
+    phase_rows = [[r["kind"], f"{r['docs']:,}", name, int(p["tasks"]), f"{p['peak_mib']:.0f}",
+                   _mib(p.get("growth_mib")), f"{p['cpu_s']:.1f}"] for r in steps for name, p in r["phases"].items()]
     cc_rows = [[f"{r['edges']:,}", f"{r['nodes']:,}", r["partitions"], r["rounds"], f"{r['clusters']:,}",
-                f"{r['driver_mib']:.0f}", f"{r['task_peak_mib']:.0f}", f"{r['task_cpu_s']:.1f}", f"{r['wall_s']:.0f}",
+                f"{r['driver_mib']:.0f}", f"{r['task_peak_mib']:.0f}", _mib(r.get("task_growth_mib")),
+                f"{r['task_cpu_s']:.1f}", f"{r['wall_s']:.0f}",
                 r["max_files"], f"{r['load']:.1f}"] for r in cc]
     md = "\n\n".join([
         "## Dedup at cluster scale: driver flat, tasks bounded by a partition",
@@ -349,15 +367,18 @@ def main() -> None:
         "machine: read CPU seconds and peak RSS; wall times move with the load average shown (1-min, whole machine).",
         "Whole steps (synthetic short documents, 15% copies/near-copies anywhere in the corpus, 250k per shard, "
         "one partition per 250k documents). Driver = the process running `prepare` (peak RSS); task = the largest "
-        "peak RSS of one task (VmHWM reset per task); files = most files in the work folder after any phase.",
+        "peak RSS of one task (VmHWM reset per task; it includes the ~200 MiB of a worker's imports and what the "
+        "allocator kept from earlier tasks), growth = that peak minus the worker's RSS when the task started (the "
+        "task's own working set); files = most files in the work folder after any phase.",
         md_table(["step", "documents", "shards", "partitions", "edges", "kept", "driver MiB", "prepare task MiB",
                   "process task MiB", "task CPU s", "wall s", "files at peak", "load"], step_rows),
         "Per phase (all tasks of the phase; `large_star`/`small_star` summed over rounds):",
-        md_table(["step", "documents", "phase", "tasks", "peak MiB per task", "CPU s"], phase_rows),
+        md_table(["step", "documents", "phase", "tasks", "peak MiB per task", "growth MiB per task", "CPU s"],
+                 phase_rows),
         "Connected components alone (`build_clusters`: large-star/small-star rounds, labels, join, clusters, "
         "results) on dedup-like graphs: clusters of 2-40 documents joined by random trees.",
-        md_table(["edges", "nodes", "partitions", "rounds", "clusters", "driver MiB", "task peak MiB", "task CPU s",
-                  "wall s", "files at peak", "load"], cc_rows),
+        md_table(["edges", "nodes", "partitions", "rounds", "clusters", "driver MiB", "task peak MiB",
+                  "task growth MiB", "task CPU s", "wall s", "files at peak", "load"], cc_rows),
         "### One Common Crawl dump on N nodes (estimate from the figures above)",
         _estimate(steps, cc),
         "Sizes not in the tables were not run in this session (time on the shared machine); the script runs them: "
