@@ -37,8 +37,10 @@ import pyarrow.parquet as pq
 
 from curate.blocks.columns import DATE, HTML, ID, LANG, LANG_SCORE, READER_SCHEMA, SOURCE, TEXT, URL
 from curate.interop._columns import ColumnTypes, misfit_message, parse_type
+from curate.io.parquet_reader import MissingColumnError
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import Reader
+from curate.io.text_column import TextColumn
 from curate.io.warc_reader import record_id_for
 from curate.langid.labels import normalize_label
 
@@ -215,7 +217,7 @@ class DatatroveParquetReader(_DatatroveReader):
             pfile = pq.ParquetFile(handle)
             names = pfile.schema_arrow.names
             if s.text_key not in names:
-                raise ValueError(f"{path}: no column {s.text_key!r} (columns: {sorted(names)}); "
+                raise MissingColumnError(f"{path}: no column {s.text_key!r} (columns: {sorted(names)}); "
                                  "is this a datatrove ParquetWriter output? set input.options.text_key")
             wanted = [c for c in names if c != "media"]  # media bytes are not text data
             offset = 0
@@ -266,7 +268,7 @@ class DatatroveParquetReader(_DatatroveReader):
                counts: ReadCounts) -> pa.Table | None:
         s = self.settings
         n = batch.num_rows
-        text = batch.column(s.text_key).cast(pa.string())
+        text, bad_utf8 = TextColumn(batch.column(s.text_key)).strings()  # invalid UTF-8 rows: null, listed
         if s.id_key in batch.schema.names:
             ids = batch.column(s.id_key).cast(pa.string())
             if ids.null_count:
@@ -308,7 +310,10 @@ class DatatroveParquetReader(_DatatroveReader):
             if keep[i]:
                 keep[i] = False
                 counts.error("metadata_type", f"{path}: row {offset + i}: {message}")
-        empty = n - sum(nonempty.to_pylist())
+        for i in bad_utf8:
+            counts.error("invalid_utf8", f"{path}: row {offset + i}: column {s.text_key!r} is not valid UTF-8; "
+                         "the row was skipped (re-encode the file's text as UTF-8)")
+        empty = n - sum(nonempty.to_pylist()) - len(bad_utf8)
         if empty:
             counts.skipped["empty"] += empty
         if not all(keep):

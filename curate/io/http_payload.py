@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from typing import NamedTuple
 
 from fastwarc.stream_io import BrotliReader, ChunkedReader
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
@@ -74,29 +75,48 @@ def decode_body(body: bytes, transfer_encoding: str | None, content_encoding: st
 _UTF8_NAMES = frozenset({"", "utf-8", "utf8"})
 
 
-def body_to_utf8(body: bytes, http_charset: str | None) -> bytes:
+class DecodedHtml(NamedTuple):
+    """UTF-8 bytes of a body, and whether its declared charset was unknown (detection used)."""
+
+    html: bytes
+    charset_fallback: bool
+
+
+def _detected(body: bytes) -> str:
+    return bytes_to_str(body, detect_encoding(body, from_html_meta=True))
+
+
+def body_to_utf8(body: bytes, http_charset: str | None) -> DecodedHtml:
     """The body as UTF-8 bytes. Valid UTF-8 (most pages) is passed through without a decode and
-    re-encode; Arrow validates it once when the batch is built."""
+    re-encode; Arrow validates it once when the batch is built. A charset no codec knows
+    (``x-user-defined``, ``bogus-xyz``: both common on the web) falls back to detection."""
     declared = (http_charset or "").strip().lower()
     if declared in _UTF8_NAMES:
         try:
             body.decode("utf-8")
-            return body[3:] if body.startswith(b"\xef\xbb\xbf") else body
+            return DecodedHtml(body[3:] if body.startswith(b"\xef\xbb\xbf") else body, False)
         except UnicodeDecodeError:
             if declared:
-                return bytes_to_str(body, "utf-8").encode("utf-8")  # declared UTF-8, broken bytes replaced
-            return bytes_to_str(body, detect_encoding(body, from_html_meta=True)).encode("utf-8")
-    return bytes_to_str(body, declared).encode("utf-8")
+                # declared UTF-8, broken bytes replaced
+                return DecodedHtml(bytes_to_str(body, "utf-8").encode("utf-8"), False)
+            return DecodedHtml(_detected(body).encode("utf-8"), False)
+    try:
+        return DecodedHtml(bytes_to_str(body, declared).encode("utf-8"), False)
+    except LookupError:
+        return DecodedHtml(_detected(body).encode("utf-8"), True)
 
 
 def body_to_text(body: bytes, http_charset: str | None) -> str:
-    """Decode bytes: the HTTP charset when declared; else UTF-8 when the bytes are valid UTF-8
-    (most of the web, and cheap to check); else the page's meta charset, else detection.
+    """Decode bytes: the HTTP charset when declared and known; else UTF-8 when the bytes are valid
+    UTF-8 (most of the web, and cheap to check); else the page's meta charset, else detection.
     Never raises."""
     declared = (http_charset or "").strip().lower()
     if declared:
-        return bytes_to_str(body, declared)
+        try:
+            return bytes_to_str(body, declared)
+        except LookupError:
+            pass
     try:
         return body.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
-        return bytes_to_str(body, detect_encoding(body, from_html_meta=True))
+        return _detected(body)

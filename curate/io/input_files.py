@@ -8,13 +8,16 @@ from fsspec.core import url_to_fs
 
 from curate.errors import CurateError
 from curate.interop.datatrove_readers import DatatroveJsonlReader, DatatroveParquetReader
+from curate.io.arc_reader import ArcReader
+from curate.io.format_sniffer import FormatSniffer
 from curate.io.jsonl_reader import JsonlReader
 from curate.io.parquet_reader import ParquetReader
 from curate.io.reader_base import Reader
 from curate.io.warc_reader import WarcReader
 
 READERS: dict[str, type[Reader]] = {
-    r.name: r for r in (WarcReader, JsonlReader, ParquetReader, DatatroveJsonlReader, DatatroveParquetReader)
+    r.name: r
+    for r in (WarcReader, ArcReader, JsonlReader, ParquetReader, DatatroveJsonlReader, DatatroveParquetReader)
 }
 
 
@@ -41,12 +44,15 @@ def reader_for_path(path: str, fmt: str = "auto") -> str:
             raise InputError(f"unknown input format {fmt!r}; allowed: auto, {', '.join(sorted(READERS))}")
         return fmt
     lower = path.lower()
-    for name, reader in READERS.items():
-        if lower.endswith(reader.suffixes):
-            return name
-    raise InputError(
-        f"cannot tell the format of {path!r} from its name; set input.format to one of {sorted(READERS)}"
-    )
+    # the longest matching ending wins: ".warc.gz" also ends in ".arc.gz"
+    matches = [(len(s), name) for name, reader in READERS.items() for s in reader.suffixes if lower.endswith(s)]
+    if matches:
+        return max(matches)[1]
+    try:
+        return FormatSniffer().sniff(path)  # the name says nothing: the first bytes do
+    except OSError as exc:
+        raise InputError(f"cannot tell the format of {path!r} from its name, and opening it to look failed "
+                         f"({exc}); set input.format to one of {sorted(READERS)}") from exc
 
 
 def _is_glob(path: str) -> bool:

@@ -1,50 +1,124 @@
-"""WARC / WET reader on FastWARC.
+"""WARC / WET reader: FastWARC on the fast path, warcio with resync after the first anomaly.
 
 Handles per-record gzip, whole-file single gzip member (FastWARC's own decompressor stops on
-those; we fall back to Python's gzip and continue where it stopped), plain ``.warc``, WET
-``conversion`` records (text, no extraction needed) and any fsspec URL. Every record is
-accounted for: emitted, skipped by reason, or errored with the file and record named.
+those; Python's gzip feeds it instead), plain ``.warc``, WET ``conversion`` records (text, no
+extraction needed), WARC/0.17 to 1.1 and any fsspec URL. Every record is accounted for: emitted,
+skipped by reason, or errored with the file, record number and byte offset named.
+
+FastWARC reads until it stops (end of file, an empty gzip member, a parse error, a short body);
+a record is counted only once the record after it parsed. A cheap check that nothing follows the
+last record (one gzip member inflated, or one header read) closes a clean file; otherwise, from the
+first record not yet counted, :class:`~curate.io.careful_archive.CarefulArchive` reads the rest
+with warcio and resyncs past damage.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
+import zlib
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import BinaryIO, ClassVar
 
 import fsspec
 import pyarrow as pa
-from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from curate.io.http_payload import (
-    HTML_MIME_TYPES,
-    PayloadDecodeError,
-    body_to_text,
-    body_to_utf8,
-    decode_body,
-    looks_like_html,
-    mime_type,
-)
+from curate.io.careful_archive import CarefulArchive
+from curate.io.fast_warc_pass import FastWarcPass
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import BatchBuilder, Reader
+from curate.io.record_converter import RecordConverter, record_id_for
+from curate.io.sync_scanner import ARC_LINE, GZIP_MAGIC, WARC_LINE
+
+__all__ = ["WarcReader", "record_id_for"]
+
+UNREADABLE_REST = "unreadable_rest"  # the careful path itself failed: a reader bug, never expected
 
 
-def _type_name(record_type: Any) -> str:
-    # WarcRecordType is not hashable in FastWARC 2; its str() is "WarcRecordType.response"
-    return str(record_type).rsplit(".", 1)[-1]
+def _first_record_end(head: bytes) -> int | None:
+    """Where the first record ends by its declared length (WARC or ARC header), if the head says."""
+    arc = ARC_LINE.match(head)
+    if arc is not None:
+        return arc.end() + int(arc.group(1)) + 1
+    if WARC_LINE.match(head) is None:
+        return None
+    end = head.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    length = next((int(line.split(b":", 1)[1]) for line in head[:end].split(b"\r\n")
+                   if line.lower().startswith(b"content-length:") and line.split(b":", 1)[1].strip().isdigit()), 0)
+    return end + 4 + length + 4
 
 
-class _FallBackToPythonGzip(Exception):
-    def __init__(self, done: int) -> None:
-        self.done = done
+def _whole_file_gzip(raw: BinaryIO) -> bool:
+    """Whether the first gzip member holds more than its first record (one member per file).
+
+    Inflates the first member only until its first record's declared end (keeping its head only);
+    per-record gzip ends the member there.
+    """
+    raw.seek(0)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    head = b""
+    total = 0
+    need: int | None = None
+    while not inflater.eof:
+        chunk = raw.read(65_536)
+        if not chunk:
+            return False
+        try:
+            out = inflater.decompress(chunk)
+        except zlib.error:
+            return False
+        total += len(out)
+        if inflater.eof:
+            return False  # the member ended: one record per member (or a short file)
+        if need is None:
+            head = (head + out)[: 1 << 20]
+            need = _first_record_end(head)
+            if need is None and total >= 1 << 20:
+                return False  # no record header in the first MB: leave it to the careful path
+        if need is not None and total > need + 64:
+            return True
+    return False
 
 
-def record_id_for(record_id: str | None, source: str, position: int) -> str:
-    """Stable id: the WARC-Record-ID, else a hash of source and record position."""
-    if record_id:
-        return record_id.strip()
-    return "sha1:" + hashlib.sha1(f"{source}#{position}".encode()).hexdigest()
+def _ends_cleanly(stream: BinaryIO, offset: int, gzip_members: bool) -> bool:
+    """Whether the record at ``offset`` is the file's last and ends where its length says.
+
+    FastWARC ends silently at an empty gzip member or at bytes it cannot parse; this cheap check
+    (one member inflated, or one header read) spares clean files the careful path.
+    """
+    stream.seek(offset)
+    if gzip_members:
+        data = stream.read(_TAIL_LIMIT + 1)
+        if len(data) > _TAIL_LIMIT:
+            return False
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        head, total, end = b"", 0, None
+        try:
+            while data and not inflater.eof:  # in 1 MB steps: memory stays bounded whatever the record
+                out = inflater.decompress(data, 1 << 20)
+                data = inflater.unconsumed_tail
+                if end is None:
+                    head = (head + out)[: 1 << 20]
+                    end = _first_record_end(head)
+                if end is not None and total + len(out) > end - 4 and out[max(0, end - 4 - total):].strip():
+                    return False  # bytes after the record's declared end
+                total += len(out)
+        except zlib.error:
+            return False
+        return inflater.eof and not inflater.unused_data and end is not None and total >= end - 4
+    end = _first_record_end(stream.read(65_536))
+    if end is None:
+        return False
+    size = stream.seek(0, 2)
+    if offset + end - 4 > size:
+        return False  # a length past the end of the file
+    stream.seek(offset + end - 4)
+    rest = stream.read(4096)
+    return len(rest) < 4096 and not rest.strip()
+
+
+_TAIL_LIMIT = 16 << 20  # a last member larger than this goes to the careful path
 
 
 class WarcReader(Reader):
@@ -55,113 +129,58 @@ class WarcReader(Reader):
     """
 
     name: ClassVar[str] = "warc"
-    suffixes: ClassVar[tuple[str, ...]] = (".warc", ".warc.gz", ".wet", ".wet.gz", ".arc.gz")
+    suffixes: ClassVar[tuple[str, ...]] = (".warc", ".warc.gz", ".wet", ".wet.gz")
+    fast_path: ClassVar[bool] = True
 
     def __init__(self, batch_size: int = 256, max_bytes: int = 10_000_000, html_only: bool = True) -> None:
         super().__init__(batch_size)
         self.max_bytes = max_bytes
         self.html_only = html_only
+        self.converter = RecordConverter(max_bytes, html_only)
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         builder = BatchBuilder(self.batch_size)
-        try:
-            with fsspec.open(path, "rb") as raw:
-                yield from self._iterate(raw, path, counts, builder, skip=0, native=True)
-        except _FallBackToPythonGzip as fallback:
-            with fsspec.open(path, "rb") as raw, gzip.GzipFile(fileobj=raw) as unzipped:
-                yield from self._iterate(unzipped, path, counts, builder, skip=fallback.done, native=False)
+        with fsspec.open(path, "rb") as raw:
+            gzipped = raw.read(3) == GZIP_MAGIC
+            if gzipped and _whole_file_gzip(raw):
+                raw.seek(0)
+                with gzip.GzipFile(fileobj=raw) as unzipped:
+                    yield from self._read_stream(unzipped, path, counts, builder, gzip_members=False,
+                                                 native=False)
+            else:
+                raw.seek(0)
+                yield from self._read_stream(raw, path, counts, builder, gzip_members=gzipped, native=True)
         last = builder.flush()
         if last is not None:
             yield last
 
-    def _iterate(
-        self, stream: Any, path: str, counts: ReadCounts, builder: BatchBuilder, skip: int, native: bool
-    ) -> Iterator[pa.Table]:
-        iterator = ArchiveIterator(
-            stream,
-            record_types=WarcRecordType.any_type,
-            parse_http=True,
-            auto_decode="none",
-            stream_detect=native,
-            fsspec_args=False,
-        )
-        position = 0
-        while True:
-            try:
-                record = next(iterator)
-            except StopIteration:
-                return position
-            except (OSError, EOFError) as exc:
-                if native and "decompress" in str(exc).lower():
-                    # FastWARC cannot continue inside a large single gzip member; Python's gzip can.
-                    raise _FallBackToPythonGzip(position) from exc
-                counts.records += 1
-                counts.error("unreadable_record", f"{path}: record #{position}: {exc}; the file is damaged "
-                             "after this point (re-download it); records before it were kept")
-                return position
-            position += 1
-            if position <= skip:
-                continue
-            counts.records += 1
-            try:
-                row = self._to_row(record, path, position, counts)
-            except (OSError, EOFError) as exc:
-                rid = record.record_id or f"#{position}"
-                counts.error("truncated_record", f"{path}: record {rid}: {exc}; the file ends inside this "
-                             "record (truncated download?); re-download the file to recover it")
-                return position
-            if row is not None:
-                counts.emitted += 1
-                table = builder.add(**row)
+    def _read_stream(self, stream: BinaryIO, path: str, counts: ReadCounts, builder: BatchBuilder,
+                     gzip_members: bool, native: bool) -> Iterator[pa.Table]:
+        start, position = 0, 0
+        if self.fast_path:
+            fast = FastWarcPass(self.converter, path, check_merged=not gzip_members)
+            for outcome in fast.outcomes(stream, native):
+                table = outcome.apply(counts, builder)
                 if table is not None:
                     yield table
-
-    def _to_row(self, record: Any, path: str, position: int, counts: ReadCounts) -> dict[str, str | None] | None:
-        rtype = _type_name(record.record_type)
-        if rtype not in ("response", "resource", "conversion"):
-            counts.skip(f"record_type:{rtype}")
-            return None
-        headers = record.headers
-        url = headers.get("WARC-Target-URI")
-        date = headers.get("WARC-Date")
-        rid = record_id_for(record.record_id, path, position)
-        if record.content_length > self.max_bytes:
-            counts.skip("too_large")
-            return None
-        body = record.reader.read()
-        if len(body) < record.content_length:
-            raise EOFError(f"record body has {len(body)} of its {record.content_length} bytes")
-        if rtype == "conversion":  # WET: already text
-            text = body_to_text(body, "utf-8")
-            if not text.strip():
-                counts.skip("empty")
-                return None
-            return {"id": rid, "url": url, "date": date, "source": path, "html": None, "text": text}
-        if rtype == "response" and record.is_http:
-            http = record.http_headers
-            status = getattr(http, "status_code", None)
-            if status is not None and not 200 <= int(status) < 300:
-                counts.skip(f"http_status:{status}")
-                return None
-            try:
-                body = decode_body(body, http.get("Transfer-Encoding"), http.get("Content-Encoding"))
-            except PayloadDecodeError as exc:
-                counts.error("undecodable_body", f"{path}: record {rid} ({url}): {exc}")
-                return None
-            mime = mime_type(record.http_content_type)
-            charset = record.http_charset
-        else:
-            mime = mime_type(headers.get("Content-Type"))
-            charset = None
-        if not body.strip():
-            counts.skip("empty")
-            return None
-        if self.html_only:
-            if mime and mime not in HTML_MIME_TYPES:
-                counts.skip(f"non_html:{mime}")
-                return None
-            if not mime and not looks_like_html(body):
-                counts.skip("non_html:unknown")
-                return None
-        return {"id": rid, "url": url, "date": date, "source": path, "html": body_to_utf8(body, charset),
-                "text": None}
+            start, position = fast.resume_offset, fast.position
+            if fast.clean_end and not native:
+                return  # whole-file gzip: seeking back means inflating the file again
+            if fast.clean_end and fast.pending is not None and _ends_cleanly(stream, start, gzip_members):
+                table = fast.pending.apply(counts, builder)  # the last record, and nothing after it
+                if table is not None:
+                    yield table
+                return
+        careful = CarefulArchive(stream, path, gzip_members, self.max_bytes, verify_tail=native)
+        try:
+            for rec, loss in careful.records(start, position):
+                outcome = loss if rec is None else self.converter.convert(rec)
+                if outcome is None:
+                    continue
+                table = outcome.apply(counts, builder)
+                if table is not None:
+                    yield table
+        except Exception as exc:  # noqa: BLE001 - last resort: the shard goes on with what was read
+            counts.records += 1
+            counts.error(UNREADABLE_REST, f"{path}: after record {careful.position}: {type(exc).__name__}: {exc}; "
+                         "the rest of the file was not read (please report this file)")

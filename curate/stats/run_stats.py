@@ -21,16 +21,19 @@ class AccountingError(CurateError, AssertionError):
 
 
 def _merge_read(results: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"records": 0, "emitted": 0, "skipped": Counter(), "errored": Counter(), "messages": []}
+    out: dict[str, Any] = {"records": 0, "emitted": 0, "skipped": Counter(), "errored": Counter(), "messages": [],
+                           "counters": Counter()}
     for r in results:
         read = r["read"]
         out["records"] += read["records"]
         out["emitted"] += read["emitted"]
         out["skipped"].update(read["skipped"])
         out["errored"].update(read["errored"])
+        out["counters"].update(read.get("counters", {}))  # reader notes (charset fallbacks, resyncs)
         out["messages"].extend(read["messages"][: max(0, 100 - len(out["messages"]))])
     out["skipped"] = dict(sorted(out["skipped"].items()))
     out["errored"] = dict(sorted(out["errored"].items()))
+    out["counters"] = dict(sorted(out["counters"].items()))
     return out
 
 
