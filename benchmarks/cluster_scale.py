@@ -379,6 +379,13 @@ def main() -> None:
         "results) on dedup-like graphs: clusters of 2-40 documents joined by random trees.",
         md_table(["edges", "nodes", "partitions", "rounds", "clusters", "driver MiB", "task peak MiB",
                   "task growth MiB", "task CPU s", "wall s", "files at peak", "load"], cc_rows),
+        "What bounds a task: keys and edges tasks hold one shard or one key partition; large-star/small-star "
+        "tasks one node partition of the edges; but the labels, join and results tasks group nodes by *shard "
+        "bucket* (shard % partitions), so each holds the graph nodes of ceil(shards / partitions) shards. The "
+        "components-alone graphs put 1M nodes in each shard (1 shard at 1M edges, 10 at 10M), the worst case "
+        "for that bound: their task growth follows shard size, not partitions. With shards of a pipeline's size "
+        "(10k-100k documents) and partitions <= shards, those tasks stay small; splitting them by row range "
+        "of a shard is the next step if shards grow large.",
         "### One Common Crawl dump on N nodes (estimate from the figures above)",
         _estimate(steps, cc),
         "Sizes not in the tables were not run in this session (time on the shared machine); the script runs them: "
