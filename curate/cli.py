@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from curate.cluster.cli_commands import register_cluster_commands
 from curate.config.yaml_source import PipelineConfigError
 from curate.errors import CurateError
 from curate.langid.calibrate_command import register_calibrate_command
+from curate.models.cli_commands import register_models_commands
+from curate.models.resolve import OFFLINE_ENV
 from curate.quality.cli_commands import register_quality_commands
 
 
@@ -25,6 +28,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if executor is not None:
         executor.close()
     print(format_report(result.stats))
+    changes = result.input_changes
+    if changes.get("previous_run") and (changes["added"] or changes["changed"] or changes["removed"]):
+        print(f"\ninput since the last run: {changes['added']} added, {changes['changed']} changed, "
+              f"{changes['removed']} removed, {changes['unchanged']} unchanged file(s)")
     done = "resumed: " if result.skipped_tasks else ""
     print(f"\n{done}{result.ran_tasks} shard tasks run, {result.skipped_tasks} already done; "
           f"{result.seconds:.1f}s; output in {result.out_dir}")
@@ -69,11 +76,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_langs(args: argparse.Namespace) -> int:
     from curate.langid.langs_command import run_langs
 
-    return run_langs(args.code, script=args.script, name=args.name, tier=args.tier)
+    return run_langs(args.code, script=args.script, name=args.name, tier=args.tier, model=args.model)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="curate", description="Web crawls -> per-language pretraining corpora.")
+    parser.add_argument("--offline", action="store_true",
+                        help=f"models from the local cache only, never the network (sets {OFFLINE_ENV}=1 for workers)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a pipeline file")
@@ -81,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", "-o", help="output folder or URL (default: the file's `output:`)")
     run.add_argument("--workers", "-w", type=int, help="parallel shard tasks (default: the file's, else CPUs)")
     run.add_argument("--executor", choices=["local", "ray"], help="override the file's executor.type")
-    run.add_argument("--overwrite", action="store_true", help="delete the output folder first and start over (without it, a rerun resumes)")
+    run.add_argument("--overwrite", action="store_true", help="delete the output folder first and start over (only a curate output, one with _run.json); "
+                     "without it, a rerun resumes and processes only input files added or changed")
     run.set_defaults(func=_cmd_run)
 
     plan = sub.add_parser("plan", help="validate a pipeline and show stages, shards and settings; no work")
@@ -103,16 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
     langs.add_argument("--script")
     langs.add_argument("--name")
     langs.add_argument("--tier", choices=["extreme-low", "low", "mid", "high"])
+    langs.add_argument("--model", help="a fastText model (path, URL, or lid176): the keys it can emit and cannot reach")
     langs.set_defaults(func=_cmd_langs)
 
     register_cluster_commands(sub)  # submit, status, logs, stop (Ray Jobs API)
     register_quality_commands(sub)  # train-quality, calibrate-perplexity
     register_calibrate_command(sub)  # calibrate: thresholds for a new language from reference text
+    register_models_commands(sub)  # models fetch|list|verify: the model cache
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.offline:  # in the environment, so that local and Ray workers (which get CURATE_*) see it too
+        os.environ[OFFLINE_ENV] = "1"
     try:
         return int(args.func(args) or 0)
     except PipelineConfigError as exc:

@@ -72,14 +72,15 @@ LID176_CHOICES: dict[str, tuple[str, str]] = {
     "als": ("gsw_Latn", "lid.176 follows Wikipedia: als = Alemannic (gsw), not ISO 639-3 als (Tosk Albanian)"),
     "bh": ("bho_Deva", "Bihari is a collective code; lid.176 learnt it from bh.wikipedia, which is Bhojpuri"),
     "ku": ("kmr_Latn", "lid.176 has a separate ckb label, so ku is Kurmanji (ku.wikipedia, Latin script); "
-                       "FineWeb2's CSV default for ku is ckb_Arab"),
+                       "FineWeb2's CSV default for ku is ckb_Arab; text in Arabic script is Sorani (ckb_Arab), in "
+                       "Cyrillic kmr_Cyrl (labels.SCRIPT_CHOICES)"),
     "no": ("nob_Latn", "macrolanguage; no.wikipedia is Bokmål and lid.176 has a separate nn label; "
                        "FineWeb2 has configs for nob_Latn and nno_Latn but not nor_Latn"),
     "sh": ("hbs_Latn", "Serbo-Croatian macrolanguage, mostly Latin on sh.wikipedia; kept as hbs (FineWeb2 has "
                        "no hbs config: Latin-script default thresholds, spaCy sr tokenizer from the CSV)"),
     "tl": ("fil_Latn", "FineWeb2 files Tagalog under fil_Latn; there is no tgl row or config"),
     "gom": ("gom_Deva", "Goan Konkani: Devanagari is its official script and FineWeb2's larger subset "
-                        "(CSV default_script says Latn); pass script='Latn' to get gom_Latn"),
+                        "(CSV default_script says Latn); Latin-script text gets gom_Latn"),
     "en": ("eng_Latn", "FineWeb2 has no English config; eng_Latn uses the FineWeb (English) recipe defaults"),
 }
 # Deliberate choices that the CSV already makes; recorded so `curate langs` and the report can explain them.
@@ -93,10 +94,12 @@ LID176_NOTES: dict[str, str] = {
     "sw": "macrolanguage; Swahili proper (swh_Latn)",
     "et": "macrolanguage; Standard Estonian (ekk_Latn)",
     "lv": "macrolanguage; Standard Latvian (lvs_Latn)",
-    "uz": "macrolanguage; Northern Uzbek in Latin script (uzn_Latn), as on uz.wikipedia",
-    "mn": "macrolanguage; Khalkha Mongolian in Cyrillic (khk_Cyrl)",
+    "uz": "macrolanguage; Northern Uzbek in Latin script (uzn_Latn), as on uz.wikipedia; Cyrillic text "
+          "uzn_Cyrl, Arabic-script text Southern Uzbek uzs_Arab",
+    "mn": "macrolanguage; Khalkha Mongolian in Cyrillic (khk_Cyrl); Mongolian-script text khk_Mong",
     "ne": "macrolanguage; Nepali proper (npi_Deva); dty (Doteli) is a separate label",
-    "az": "macrolanguage; North Azerbaijani in Latin script (azj_Latn); azb is a separate label",
+    "az": "macrolanguage; North Azerbaijani in Latin script (azj_Latn); azb is a separate label; "
+          "Arabic-script text is South Azerbaijani (azb_Arab)",
     "sq": "macrolanguage; Tosk Albanian (als_Latn), the basis of standard Albanian",
     "ps": "macrolanguage; Southern Pashto (pbt_Arab)",
     "mg": "macrolanguage; Plateau Malagasy (plt_Latn)",
@@ -106,7 +109,7 @@ LID176_NOTES: dict[str, str] = {
     "yi": "macrolanguage; Eastern Yiddish (ydd_Hebr)",
     "or": "macrolanguage; Odia (ory_Orya)",
     "sc": "macrolanguage srd kept: FineWeb2 has an srd_Latn config",
-    "sr": "Serbian defaults to Cyrillic (srp_Cyrl); pass script='Latn' for srp_Latn",
+    "sr": "Serbian: the text's script decides (srp_Cyrl or srp_Latn); srp_Cyrl when there is no text",
     "eml": "retired ISO 639-3 code (split into egl/rgn); FineWeb2 still has an eml_Latn config",
     "nah": "collective Nahuatl code; FineWeb2 has a nah_Latn config",
     "kw": "Cornish (cor_Latn)",

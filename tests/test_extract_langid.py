@@ -57,7 +57,10 @@ def test_empty_extraction_is_a_removal_and_timeout_an_error(shared_data: Path) -
     assert out.table.column("text")[1].as_py() == "already text from a WET record"
 
     big = _pages(shared_data, 5)
-    slow = Extract(engine="trafilatura", timeout=0.0005).process(big, BlockContext())
+    # each page's body repeated: far more CPU than the budget, whatever the kernel's accounting tick
+    heavy = big.set_column(big.schema.get_field_index("html"), "html", pa.array(
+        [h.replace("</body>", h * 8 + "</body>") for h in big.column("html").to_pylist()], pa.string()))
+    slow = Extract(engine="trafilatura", timeout=0.005).process(heavy, BlockContext())
     assert all(e is not None and e.startswith("timeout") for e in slow.errors)
     # the worker is fine afterwards: the next batch extracts normally
     assert Extract(engine="trafilatura").process(big, BlockContext()).errors == [None] * big.num_rows

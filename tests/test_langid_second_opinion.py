@@ -22,9 +22,9 @@ from curate.langid.cld2_model import Cld2Model
 from curate.langid.fasttext_model import ModelNotFoundError, packaged_lid176_path
 from curate.langid.labels import lid176_labels, normalize_label
 from curate.langid.langid_block import LANG_MODEL, LanguageId
+from curate.langid.script import dominant_script
 from curate.langid.second_opinion import (
     BACKENDS,
-    dominant_script,
     key_for,
     load_second_opinion,
     names_language,

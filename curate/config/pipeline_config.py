@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from curate.blocks.base import Block
 from curate.blocks.registry import BUILTIN_BLOCKS, UnknownBlockError, resolve_block
+from curate.config.key_check import check_keys
 from curate.config.yaml_source import PipelineConfigError, YamlSource, load_yaml, parse_yaml
 from curate.errors import CurateError
 from curate.storage.options import validate_storage_options
@@ -24,6 +26,10 @@ class InputConfig(_Strict):
     format: Literal["auto", "warc", "jsonl", "parquet", "datatrove_jsonl", "datatrove_parquet"] = "auto"
     batch_size: int = Field(256, ge=1)
     options: dict[str, Any] = Field(default_factory=dict, description="reader settings, e.g. text_key, max_bytes")
+    # Gopher quality removes documents over 100,000 words (Rae et al. 2021, appendix A, table A1);
+    # 5 MB is many times that in any script, and the byte check costs nothing next to tokenizing
+    max_text_bytes: int | None = Field(5_000_000, ge=1, description="documents with more text are skipped "
+                                       "(counted as read skipped:text_too_large) before any step; null: no limit")
 
 
 class ExecutorConfig(_Strict):
@@ -41,7 +47,9 @@ class ExecutorConfig(_Strict):
 class WriterConfig(_Strict):
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
     compression_level: int | None = 3
-    row_group_rows: int = Field(20_000, ge=1)
+    row_group_rows: int = Field(20_000, ge=1, description="rows per Parquet row group, at most")
+    row_group_bytes: int = Field(8 * 2**20, ge=1, description="text bytes per row group, at most (a row group "
+                                 "is what a worker holds in memory per output file)")
     write_removed: bool = True
     tokenizer: str | None = Field(None, description="tokenizer.json (Hugging Face tokenizers) to count output tokens")
 
@@ -113,13 +121,41 @@ def _settings_model(cls: type[Block]) -> type[BaseModel]:
     return create_model(f"{cls.__name__}Settings", __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def _check_block_keys(src: YamlSource, loc: tuple[str | int, ...], cls: type[Block], settings: dict[str, Any],
+                      label: str) -> None:
+    params = [p for p in inspect.signature(cls).parameters.values() if p.name != "self"]
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return  # a block taking **kwargs (a wrapped datatrove step) checks its own settings
+    named = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    required = [p.name for p in named if p.default is inspect.Parameter.empty]
+    check_keys(src, loc, settings, [p.name for p in named], required, label, _allowed(cls), noun="setting")
+
+
 def _allowed(cls: type[Block]) -> str:
     names = [p for p in inspect.signature(cls).parameters if p != "self"]
     return ", ".join(names) if names else "(no settings)"
 
 
+_SECTIONS: dict[str, type[BaseModel]] = {"input": InputConfig, "executor": ExecutorConfig, "writer": WriterConfig}
+
+
+def _model_keys(model: type[BaseModel]) -> tuple[list[str], list[str]]:
+    fields = {k: f for k, f in model.model_fields.items() if k != "source_path"}
+    return list(fields), [k for k, f in fields.items() if f.is_required()]
+
+
+def _check_section_keys(src: YamlSource, data: dict[str, Any]) -> None:
+    allowed, required = _model_keys(PipelineConfig)
+    check_keys(src, (), data, allowed, required, "")
+    for section, model in _SECTIONS.items():
+        if isinstance(data.get(section), dict):
+            allowed, required = _model_keys(model)
+            check_keys(src, (section,), data[section], allowed, required, f"{section}: ")
+
+
 def validate_source(src: YamlSource) -> PipelineConfig:
     data = dict(src.data)
+    _check_section_keys(src, data)
     try:
         config = PipelineConfig(**data, source_path=src.path)
     except ValidationError as exc:
@@ -151,6 +187,7 @@ def validate_source(src: YamlSource) -> PipelineConfig:
             raise PipelineConfigError(
                 f"{src.where(loc + (name,))}: pipeline[{i}].{name}: settings must be a mapping; got {settings!r}"
             )
+        _check_block_keys(src, loc + (name,), cls, settings or {}, f"pipeline[{i}].{name}: ")
         try:
             _settings_model(cls)(**(settings or {}))
             cls(**(settings or {}))  # the block's own checks (e.g. a wrapped datatrove step's args)
@@ -166,7 +203,10 @@ def validate_source(src: YamlSource) -> PipelineConfig:
                 f"{where}: pipeline[{i}].{name}.{key}: {err['msg']} (got {err.get('input')!r})"
             ) from None
         except (ValueError, TypeError, ImportError, LookupError) as exc:
-            raise PipelineConfigError(f"{src.where(loc + (name,))}: pipeline[{i}].{name}: {exc}") from None
+            # the block's own check: point at the setting its message names, if any
+            named = [k for k in (settings or {}) if re.search(rf"\b{re.escape(str(k))}\b", str(exc))]
+            where = src.where(loc + (name,) + tuple(named[:1]))
+            raise PipelineConfigError(f"{where}: pipeline[{i}].{name}: {exc}") from None
     _validate_overrides(config, src)
     try:
         validate_storage_options(config.storage)

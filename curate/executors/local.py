@@ -1,7 +1,7 @@
 """Local executor: a process pool, one task per item, with a progress bar.
 
 Workers are spawned (not forked): Arrow and Polars keep thread pools that do not survive a
-fork. With ``workers=1`` tasks run in this process, which is what tests and debuggers want.
+fork. They end when this process ends, however it ends (:mod:`curate.process_guard`). With ``workers=1`` tasks run in this process, which is what tests and debuggers want.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from curate.executors.base import Executor
 from curate.executors.progress import Progress
+from curate.process_guard import die_with_parent
 
 
 class LocalExecutor(Executor):
@@ -26,7 +27,9 @@ class LocalExecutor(Executor):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+            # workers end with this process, even when it is killed (SIGKILL leaves no orphans)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=die_with_parent, initargs=(os.getpid(),))
         return self._pool
 
     def map(self, fn: Callable[[Any], Any], items: list[Any], desc: str = "") -> list[Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from fsspec.core import url_to_fs
 
@@ -27,15 +30,38 @@ class InputError(CurateError, ValueError):
 
 @dataclass(frozen=True)
 class Shard:
-    """One unit of parallel work: one input file."""
+    """One unit of parallel work: one input file.
+
+    ``size`` and ``version`` (ETag, generation or modification time, from the fsspec listing) make
+    the shard's identity with its path: ``shard_id`` is a digest of the three, so it is the same for
+    an unchanged file whatever files are added or removed around it, and a new one for a changed
+    file. Completion markers and output file names use it.
+    """
 
     index: int
     path: str
     format: str
+    size: int | None = None
+    version: str = ""
 
     @property
     def shard_id(self) -> str:
-        return f"{self.index:05d}"
+        identity = json.dumps([self.path, self.size, self.version])
+        return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+# fsspec listing keys that change when an object's content changes, best first (s3, gcs, azure, hf, local)
+_VERSION_KEYS = ("ETag", "etag", "VersionId", "generation", "version_id", "blob_id", "mtime", "LastModified",
+                 "last_modified", "updated", "created")
+
+
+def file_version(info: dict[str, Any]) -> str:
+    """The content version of one listed file: its ETag or equivalent, else its modification time."""
+    for key in _VERSION_KEYS:
+        value = info.get(key)
+        if value is not None and value != "":
+            return f"{key}={value}"
+    return ""
 
 
 def reader_for_path(path: str, fmt: str = "auto") -> str:
@@ -65,26 +91,31 @@ def expand_paths(paths: list[str], fmt: str = "auto", check_exists: bool = True)
     With ``check_exists=False`` (``curate plan`` on a remote URL with no network), plain file
     paths are taken as given.
     """
-    files: list[str] = []
+    files: list[tuple[str, dict[str, Any]]] = []  # (path, listing info)
     for path in paths:
         if not check_exists and not _is_glob(path):
-            files.append(path)
+            files.append((path, {}))
             continue
         fs, fs_path = url_to_fs(path)
         protocol = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
         prefix = "" if protocol in ("file", "local") else f"{protocol}://"
+        # one listing with details per input path: sizes and versions come with it
         if _is_glob(fs_path):
-            matched = sorted(fs.glob(fs_path))
+            listed = fs.glob(fs_path, detail=True)
+            matched = sorted(listed)
         elif fs.isdir(fs_path):
-            matched = sorted(p for p in fs.find(fs_path) if _has_known_suffix(p) or fmt != "auto")
+            listed = fs.find(fs_path, detail=True)
+            matched = sorted(p for p in listed if _has_known_suffix(p) or fmt != "auto")
         elif fs.exists(fs_path):
+            listed = {fs_path: fs.info(fs_path)}
             matched = [fs_path]
         else:
             raise InputError(f"input path {path!r} does not exist; check input.paths in the pipeline file")
         if not matched:
             raise InputError(f"input path {path!r} matched no files; check input.paths in the pipeline file")
-        files.extend(prefix + p if prefix and not p.startswith(prefix) else p for p in matched)
-    return [Shard(index=i, path=p, format=reader_for_path(p, fmt)) for i, p in enumerate(files)]
+        files.extend((prefix + p if prefix and not p.startswith(prefix) else p, listed[p]) for p in matched)
+    return [Shard(index=i, path=p, format=reader_for_path(p, fmt), size=info.get("size"),
+                  version=file_version(info)) for i, (p, info) in enumerate(files)]
 
 
 def _has_known_suffix(path: str) -> bool:

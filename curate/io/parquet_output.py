@@ -1,13 +1,14 @@
 """Parquet output: one file per language (or one file), written to a temporary name and renamed.
 
-Row groups are cut at a fixed row count, so the same rows give the same bytes whatever the
-batch boundaries were upstream; nothing is visible under the final name until it is complete.
+Rows are written in row groups as they come (memory bounded by a row group, not the shard); row
+groups are cut at fixed row positions, so the same rows give the same bytes whatever the batch
+boundaries were upstream; nothing is visible under the final name until it is complete.
 """
 
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import fsspec
@@ -16,8 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks.columns import HTML, LANG, TEXT, UNKNOWN_LANG
-
-TMP_SUFFIX = ".tmp"
+from curate.io.row_group_writer import TMP_SUFFIX, RowGroupWriter
 
 
 def lang_values(table: pa.Table) -> list[str]:
@@ -59,11 +59,13 @@ def text_stats(table: pa.Table, tokenizer: str | None = None) -> dict[str, int]:
 
 
 class ParquetOutput:
-    """Buffers rows and writes ``<root>/<lang>/<name>`` (``partition_by_lang``) or ``<root>/<name>``."""
+    """Writes ``<root>/<lang>/<name>`` (``partition_by_lang``) or ``<root>/<name>`` as rows come, one
+    :class:`~curate.io.row_group_writer.RowGroupWriter` per language: a worker holds at most one
+    row group per language, whatever the shard's size."""
 
     def __init__(self, root: str, name: str, partition_by_lang: bool, compression: str = "zstd",
                  compression_level: int | None = 3, row_group_rows: int = 20_000,
-                 tokenizer: str | None = None) -> None:
+                 row_group_bytes: int = 8 * 2**20, tokenizer: str | None = None) -> None:
         self.root = root
         self.tokenizer = tokenizer
         self.name = name
@@ -71,33 +73,45 @@ class ParquetOutput:
         self.compression = None if compression == "none" else compression
         self.compression_level = compression_level if compression == "zstd" else None
         self.row_group_rows = row_group_rows
-        self._buffers: dict[str, list[pa.Table]] = defaultdict(list)
+        self.row_group_bytes = row_group_bytes
+        self._writers: dict[str, RowGroupWriter] = {}
+        self._stats: dict[str, Counter[str]] = defaultdict(Counter)
 
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         if HTML in table.column_names:
             table = table.drop_columns([HTML])
-        if self.partition_by_lang:
-            for lang, part in split_by_lang(table).items():
-                self._buffers[lang].append(part)
-        else:
-            self._buffers[""].append(table)
+        parts = split_by_lang(table) if self.partition_by_lang else {"": table}
+        for lang, part in parts.items():
+            if lang not in self._writers:
+                self._writers[lang] = RowGroupWriter(self.path_for(lang), self.compression, self.compression_level,
+                                                     self.row_group_rows, self.row_group_bytes)
+            self._writers[lang].add(part)
+            self._stats[lang].update(text_stats(part, self.tokenizer))
 
     def path_for(self, lang: str) -> str:
         return f"{self.root}/{lang}/{self.name}" if lang else f"{self.root}/{self.name}"
 
     def close(self) -> dict[str, dict[str, Any]]:
-        """Write every buffered partition; returns per-language stats with the file written."""
+        """Finish every partition; returns per-language stats with the file written."""
         written: dict[str, dict[str, Any]] = {}
-        for lang in sorted(self._buffers):
-            parts = self._buffers[lang]
-            table = pa.concat_tables(parts, promote_options="default") if len(parts) > 1 else parts[0]
-            path = self.path_for(lang)
-            write_parquet_atomic(table, path, self.compression, self.compression_level, self.row_group_rows)
-            written[lang or "_all"] = {**text_stats(table, self.tokenizer), "file": path}
-        self._buffers.clear()
+        try:
+            for lang in sorted(self._writers):
+                self._writers[lang].close()
+                written[lang or "_all"] = {**dict(self._stats[lang]), "file": self.path_for(lang)}
+        except BaseException:
+            self.abort()
+            raise
+        self._writers.clear()
+        self._stats.clear()
         return written
+
+    def abort(self) -> None:
+        """Drop what was written so far (temporary files only; nothing final exists yet)."""
+        for writer in self._writers.values():
+            writer.abort()
+        self._writers.clear()
 
 
 def write_parquet_atomic(table: pa.Table, path: str, compression: str | None = "zstd",

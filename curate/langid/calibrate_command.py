@@ -14,8 +14,39 @@ import argparse
 import sys
 from typing import Any
 
+from curate.langid.run_scores import RunScoresError, format_overrides, run_score_stats
+
+
+def _cmd_calibrate_langid(args: argparse.Namespace) -> int:
+    if len(args.target) != 2:
+        print("curate: usage: curate calibrate langid RUN_OUTPUT [--out FILE] [--min-documents N]", file=sys.stderr)
+        return 2
+    try:
+        stats, files = run_score_stats(args.target[1], args.min_documents)
+    except RunScoresError as exc:
+        print(f"curate: {exc}", file=sys.stderr)
+        return 1
+    text = format_overrides(stats, args.target[1], files)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.out}: language_score for {len(stats)} languages")
+    else:
+        sys.stdout.write(text)
+    return 0
+
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    if args.target:
+        if args.target[0] != "langid":
+            print(f"curate: unknown calibrate target {args.target[0]!r}; `curate calibrate langid RUN_OUTPUT`, "
+                  "or `curate calibrate --lang KEY --reference FILE`", file=sys.stderr)
+            return 2
+        return _cmd_calibrate_langid(args)
+    if not args.lang or not args.reference:
+        print("curate: calibrate needs --lang and --reference (or: curate calibrate langid RUN_OUTPUT)",
+              file=sys.stderr)
+        return 2
     from curate.langid.calibrate import (
         CalibrationError,
         calibrate,
@@ -53,14 +84,19 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 def register_calibrate_command(subparsers: Any) -> None:
     """Add ``calibrate`` to an ``argparse`` subparsers object."""
     cal = subparsers.add_parser(
-        "calibrate", help="derive per-language filter thresholds and stopwords from reference text",
+        "calibrate", help="derive per-language filter thresholds and stopwords from reference text; "
+                          "`calibrate langid RUN_OUTPUT`: language_score thresholds from a run's scores",
         description="Compute the FineWeb2 filter metrics on reference documents of one language (e.g. Wikipedia) "
                     "and derive its thresholds relative to English (quantile matching, else scale transfer) and "
                     "its stopwords. Prints a YAML `{lang: {field: value}}` for the pipeline's `overrides:`. "
                     "Files: plain text (documents separated by blank lines), JSONL or Parquet with a text field; "
                     ".gz/.zst allowed.")
-    cal.add_argument("--lang", required=True, help="language key, e.g. xxx_Latn (need not be in the table)")
-    cal.add_argument("--reference", nargs="+", required=True, metavar="FILE", help="clean text of the language")
+    cal.add_argument("target", nargs="*", metavar="langid RUN_OUTPUT",
+                     help="`langid OUT`: FineWeb2's language_score rule on the lang_score values of run output OUT")
+    cal.add_argument("--min-documents", type=int, default=30,
+                     help="calibrate langid: fewest scored documents for a language to get a threshold (default 30)")
+    cal.add_argument("--lang", help="language key, e.g. xxx_Latn (need not be in the table)")
+    cal.add_argument("--reference", nargs="+", metavar="FILE", help="clean text of the language")
     cal.add_argument("--out", metavar="FILE", help="write the YAML here (the report goes to stdout)")
     cal.add_argument("--method", choices=["quantile"], default="quantile")
     cal.add_argument("--tokenizer", help="word tokenizer spec (default: the language table's)")

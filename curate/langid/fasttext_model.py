@@ -12,11 +12,11 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from curate.errors import CurateError
+from curate.models.errors import ModelUnavailableError
 
 
-class ModelNotFoundError(CurateError, FileNotFoundError):
-    """A configured language-ID model file does not exist."""
+class ModelNotFoundError(ModelUnavailableError):
+    """A configured language-ID model (or the package of a second opinion) cannot be had."""
 
 
 def packaged_lid176_path() -> str:
@@ -37,3 +37,8 @@ def load_fasttext(path: str) -> Any:
     import fasttext
 
     return fasttext.load_model(path).f
+
+
+def model_labels(path: str) -> list[str]:
+    """The labels a fastText model can predict (``__label__...``), in the model's order."""
+    return list(load_fasttext(path).getLabels("replace")[0])

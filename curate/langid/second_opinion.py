@@ -28,7 +28,9 @@ own languages 0.892 -> 0.951, the ones it lacks 0 -> 0.948, Māori 0 -> 0.919), 
 sentences joined 10 to a ~1 KB document: 0.840 -> 0.979 with CLD2 (1.000 on the languages lid.176 lacks, Māori
 included; Swahili stays 1.000; Yoruba 0.01 -> 0.97), 0.976 with lingua. Block cost per document: 230 µs alone,
 242 µs with CLD2, 1,139 µs with lingua. On CLD2's own unit-test strings (biased towards CLD2): CLD2 132/141 on
-lid.176 languages and 43/54 on the others, CLD3 95/141 and 10/54. ``gcld3`` has no wheel for current Pythons (sdist needing protobuf), hence
+lid.176 languages and 43/54 on the others, CLD3 95/141 and 10/54. (These figures predate the close-relative
+check of :mod:`curate.langid.relatives`, which moves the sentence accuracy with CLD2 from 0.9509 to 0.9505 and
+leaves the documents' at 0.979; benchmarks/langid_relatives.py.) ``gcld3`` has no wheel for current Pythons (sdist needing protobuf), hence
 ``cld3-py``. lingua needs ~1.4 GB of RAM with every model loaded (35 s to preload), the low-accuracy mode 0.940
 at ~3 ms. On real web pages lid.176 was unsure about, CLD3 confidently labels junk ("abc def ghi" -> Welsh 0.98,
 "Test Case 1 Test Case 2" -> German 0.95); CLD2 in its default (not best-effort) mode answers "not reliable"
@@ -58,11 +60,11 @@ per process (:func:`load_second_opinion` is cached).
 from __future__ import annotations
 
 import importlib
-import re
 from functools import lru_cache
 
 from curate.langid.fasttext_model import ModelNotFoundError
-from curate.langid.labels import label_maps, normalize_label, split_key
+from curate.langid.labels import label_scripts, normalize_label, split_key
+from curate.langid.script import scripts_among
 
 # backend name -> "module:Class" (imported only when used), and the PyPI package that ships its model
 BACKENDS: dict[str, tuple[str, str]] = {
@@ -70,31 +72,11 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "lingua": ("curate.langid.lingua_model:LinguaModel", "lingua-language-detector"),
 }
 
-# ISO 15924 -> the letters of that script; only scripts that several languages share matter for the hint
-_SCRIPT_LETTERS: dict[str, re.Pattern[str]] = {
-    script: re.compile(f"[{chars}]") for script, chars in (
-        ("Latn", "A-Za-z\u00c0-\u024f\u1e00-\u1eff"), ("Cyrl", "\u0400-\u052f"), ("Arab", "\u0600-\u06ff\u0750-\u077f"),
-        ("Grek", "\u0370-\u03ff"), ("Armn", "\u0530-\u058f"), ("Hebr", "\u0590-\u05ff"), ("Deva", "\u0900-\u097f"),
-        ("Beng", "\u0980-\u09ff"), ("Geor", "\u10a0-\u10ff"), ("Ethi", "\u1200-\u139f"),
-    )
-}
-
-
-def dominant_script(text: str, sample: int = 1000) -> str | None:
-    """The ISO 15924 code most letters of ``text`` (its first ``sample`` characters) are written in, if known."""
-    head = text[:sample]
-    counts = {script: len(pattern.findall(head)) for script, pattern in _SCRIPT_LETTERS.items()}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else None
-
-
 def key_for(label: str, text: str) -> str:
-    """``normalize_label(label)``, with the text's dominant script as hint for languages written in several
-    scripts (CLD2's ``sr`` on Latin-script text -> ``srp_Latn``); the script is only looked at for those."""
-    key = normalize_label(label)
-    if len(label_maps().codes.get(split_key(key)[0], ())) > 1:
-        key = normalize_label(label, dominant_script(text))
-    return key
+    """``normalize_label(label)``, with the text's dominant script as hint when the label leaves the script
+    open (CLD2's ``sr`` on Latin-script text -> ``srp_Latn``); the script is only looked at for those."""
+    allowed = label_scripts(label)
+    return normalize_label(label, scripts_among([text], [allowed])[0] if allowed else None)
 
 
 def names_language(key: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import fsspec
@@ -15,13 +15,24 @@ from curate.config.pipeline_config import PipelineConfig
 from curate.executors.base import Executor
 from curate.io.input_files import Shard, expand_paths
 from curate.io.sample_paths import resolve_sample_path
+from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
+from curate.pipeline.output_lock import LOCK_FILE, OutputLock
 from curate.pipeline.preflight import preflight
-from curate.pipeline.run_state import claim_output, config_hash, remove_partial_files
+from curate.pipeline.run_state import (
+    check_overwrite_target,
+    claim_output,
+    config_hash,
+    input_changes,
+    previous_shards,
+    remove_partial_files,
+    remove_stale_outputs,
+)
 from curate.pipeline.shard_task import ShardTask, languages_for, read_marker, run_shard_task, write_marker
+from curate.pipeline.stage_markers import StageMarkers
 from curate.pipeline.stages import Stage, split_stages
 from curate.stats.html_report import write_html_report
-from curate.stats.run_stats import merge_run_stats, merge_stage_results, write_run_stats
+from curate.stats.run_stats import merge_run_stats, merge_stage_results, split_timing, write_run_stats
 from curate.storage.options import apply_storage_options
 
 
@@ -33,6 +44,7 @@ class RunResult:
     skipped_tasks: int
     ran_tasks: int
     seconds: float
+    input_changes: dict[str, Any] = field(default_factory=dict)  # vs the previous run: added, changed, ...
 
 
 def make_executor(config: PipelineConfig, workers: int | None = None, executor: str | None = None) -> Executor:
@@ -56,56 +68,63 @@ def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shar
 
 def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int | None = None,
                  executor: Executor | None = None, overwrite: bool = False) -> RunResult:
-    started = time.time()
     apply_storage_options(config.storage)  # before any filesystem is opened, here and in the workers
     out_dir = _absolute((output or config.output).rstrip("/"))
-    digest = config_hash(config.identity())
-    steps = config.steps
-    names = [s.name for s in steps]
-    stages = split_stages([s.build() for s in steps])
+    blocks = [s.build() for s in config.steps]
     own_executor = executor is None
     executor = executor or make_executor(config, workers)
     try:
-        # before anything is written: every node sees OUT and has what each block needs
-        preflight(out_dir, executor, [b for stage in stages for _, b in stage.blocks],
-                  config.executor.shared_filesystem)
-        claim_output(out_dir, digest, config.name, overwrite)
-        remove_partial_files(out_dir)
-        shards = input_shards(config)
-    except BaseException:
+        # before anything is written, the lock included: every node sees OUT and finds what each block needs
+        # (Block.preflight: models, data files, packages; on the driver and on every node)
+        preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
+        if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
+            check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
+        with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
+            return _run_locked(config, out_dir, blocks, executor, overwrite)
+    finally:
         if own_executor:
             executor.close()
-        raise
-    marker_dir = f"{out_dir}/_markers/{digest}"
+
+
+def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executor: Executor,
+                overwrite: bool) -> RunResult:
+    started = time.time()
+    digest = config_hash(config.identity())
+    claim_output(out_dir, digest, config.name, overwrite, keep=(LOCK_FILE,))
+    remove_partial_files(out_dir)
+    shards = input_shards(config)
+    changes = input_changes(previous_shards(out_dir), shards)
+    steps = config.steps
+    names = [s.name for s in steps]
+    stages = split_stages(blocks)
+    overrides = language_overrides(blocks, config.overrides)  # + the language_score set of the langid model
+    markers = StageMarkers(f"{out_dir}/_markers/{digest}", shards)
     ran = skipped = 0
     global_stats: dict[str, Any] = {}
     stage_results: list[list[dict[str, Any]]] = []
     try:
         next_inputs: dict[str, str | None] = {s.shard_id: None for s in shards}
+        # a finished final stage needs nothing of the stages before it but their markers' counts
+        finished = markers.complete(len(stages) - 1)
         for stage in stages:
             final = stage.index == len(stages) - 1
-            markers = {s.shard_id: f"{marker_dir}/stage{stage.index}-{s.shard_id}.json" for s in shards}
             # completion markers, read once: they decide both the barrier skip and the tasks to run
-            results: dict[str, dict[str, Any]] = {}
-            for sid, marker in markers.items():
-                done = read_marker(marker)
-                if done is not None:
-                    results[sid] = done
+            results = markers.done(stage.index, check_next_input=not (final or finished))
             skipped += len(results)
             if stage.barrier is not None:
                 previous = merge_stage_results(stage_results[-1]) if stage_results else {}
                 if stage_results and all("next_rows" in r for r in stage_results[-1]):
                     # rows each shard passes to the barrier: sizing without reading every footer
                     previous["shard_rows"] = [int(r["next_rows"]) for r in stage_results[-1]]
-                global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor, marker_dir,
-                                                     config.overrides, skip=len(results) == len(shards),
-                                                     previous=previous))
+                global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor,
+                                                     markers.barrier_dir, overrides,
+                                                     skip=len(results) == len(shards), previous=previous))
             tasks = [
                 ShardTask(
                     shard=shard, stage=stage.index, blocks=stage.blocks, step_names=names,
                     input_path=next_inputs[shard.shard_id], reader_settings=config.input.model_dump(),
-                    out_dir=out_dir, final=final, marker=markers[shard.shard_id], overrides=config.overrides,
-                    writer=config.writer.model_dump(),
+                    out_dir=out_dir, final=final, marker=markers.path(stage.index, shard.shard_id),
+                    overrides=overrides, writer=config.writer.model_dump(),
                 )
                 for shard in shards if shard.shard_id not in results
             ]
@@ -120,15 +139,18 @@ def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int
         executor.close()
         remove_partial_files(out_dir)  # a killed run never leaves half-written files behind
         raise
-    finally:
-        if own_executor:
-            executor.close()
+    global_stats, global_timing = split_timing(global_stats, "global")
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
-    write_run_stats(out_dir, stats, timing={"seconds": round(time.time() - started, 3), "ran_tasks": ran,
-                                            "skipped_tasks": skipped})
+    swept = remove_stale_outputs(out_dir, stage_results)
+    markers.prune(len(stages))
+    timing = {"seconds": round(time.time() - started, 3), "ran_tasks": ran, "skipped_tasks": skipped,
+              "inputs": {**changes, "stale_files_removed": swept},
+              "shard_seconds": {f"stage{i}": {r["shard"]: r.get("seconds") for r in results}
+                                for i, results in enumerate(stage_results)}, **global_timing}
+    write_run_stats(out_dir, stats, timing=timing)
     write_html_report(out_dir, stats)
     _remove_intermediate(out_dir)
-    return RunResult(out_dir, digest, stats, skipped, ran, time.time() - started)
+    return RunResult(out_dir, digest, stats, skipped, ran, time.time() - started, changes)
 
 
 def _prepare_barrier(stage: Stage, shards: list[Shard], inputs: dict[str, str | None], out_dir: str,

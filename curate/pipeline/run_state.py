@@ -19,16 +19,38 @@ class OutputInUseError(CurateError, RuntimeError):
     """The output folder holds a run of a different pipeline configuration."""
 
 
+class NotCurateOutputError(CurateError, RuntimeError):
+    """``--overwrite`` was asked for a folder that is not a curate output."""
+
+
+def check_overwrite_target(out_dir: str, ignore: tuple[str, ...] = ()) -> None:
+    """``--overwrite`` deletes only a folder holding curate's run record (or an empty one)."""
+    fs, root = fsspec.core.url_to_fs(out_dir)
+    if not fs.exists(root):
+        return
+    names = {p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False)} - set(ignore)
+    if names and RUN_FILE not in names:
+        raise NotCurateOutputError(
+            f"--overwrite refuses to delete {out_dir}: it is not a curate output (no {RUN_FILE}); "
+            f"choose another --output or empty the folder yourself"
+        )
+
+
 def config_hash(identity: dict[str, Any]) -> str:
     payload = json.dumps({"curate": curate.__version__, **identity}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def claim_output(out_dir: str, digest: str, name: str, overwrite: bool) -> None:
+def claim_output(out_dir: str, digest: str, name: str, overwrite: bool, keep: tuple[str, ...] = ()) -> None:
+    """Record which config writes ``out_dir``; with ``overwrite``, first delete everything in it but
+    ``keep`` (the output lock this run holds)."""
     fs, root = fsspec.core.url_to_fs(out_dir)
     run_file = f"{root}/{RUN_FILE}"
     if overwrite and fs.exists(root):  # start over, whichever config wrote it
-        fs.rm(root, recursive=True)
+        check_overwrite_target(out_dir, ignore=keep)
+        for path in fs.ls(root, detail=False):
+            if path.rstrip("/").rsplit("/", 1)[-1] not in keep:
+                fs.rm(path, recursive=True)
     if fs.exists(run_file):
         with fs.open(run_file, "r") as handle:
             previous = json.load(handle).get("config_hash")
@@ -48,6 +70,60 @@ def remove_partial_files(out_dir: str) -> int:
     if not fs.exists(root):
         return 0
     stale = [p for p in fs.find(root) if p.endswith(".tmp")]
+    for path in stale:
+        fs.rm(path)
+    return len(stale)
+
+
+def previous_shards(out_dir: str) -> list[dict[str, Any]] | None:
+    """The input files of the last finished run into ``out_dir`` (from its statistics), if any."""
+    fs, root = fsspec.core.url_to_fs(out_dir)
+    try:
+        with fs.open(f"{root}/_stats/stats.json", "r") as handle:
+            return list(json.load(handle).get("shards", []))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def input_changes(previous: list[dict[str, Any]] | None, shards: list[Any], listed: int = 20) -> dict[str, Any]:
+    """What changed in the input since the last finished run: counts, and the first ``listed`` paths."""
+    if previous is None:
+        return {"previous_run": False, "shards": len(shards)}
+    before = {s["path"]: s["id"] for s in previous}
+    now = {s.path: s.shard_id for s in shards}
+    added = [p for p in now if p not in before]
+    removed = [p for p in before if p not in now]
+    changed = [p for p in now if p in before and before[p] != now[p]]
+    out: dict[str, Any] = {"previous_run": True, "unchanged": len(now) - len(added) - len(changed)}
+    for key, paths in (("added", added), ("changed", changed), ("removed", removed)):
+        out[key] = len(paths)
+        if paths:
+            out[f"{key}_paths"] = paths[:listed]
+    return out
+
+
+def remove_stale_outputs(out_dir: str, stage_results: list[list[dict[str, Any]]]) -> int:
+    """Delete output and removed-row files no shard of this run wrote: those of input files removed
+    or changed since an earlier run, and languages a changed file no longer has."""
+    fs, root = fsspec.core.url_to_fs(out_dir)
+    root = root.rstrip("/")
+    expected: set[str] = set()
+    for results in stage_results:
+        for r in results:
+            for lang in r.get("removed_rows", {}):
+                expected.add(f"_removed/{lang}/part-{r['shard']}-stage{r['stage']}.parquet")
+    for r in stage_results[-1] if stage_results else []:
+        for lang in r.get("output", {}):
+            expected.add(f"{lang}/part-{r['shard']}.parquet")
+    stale = []
+    for path in fs.find(root):
+        rel = path[len(root) + 1:]
+        top = rel.split("/", 1)[0]
+        base = rel.rsplit("/", 1)[-1]
+        if top in ("_stats", "_work", "_markers") or not (base.startswith("part-") and base.endswith(".parquet")):
+            continue
+        if rel not in expected:
+            stale.append(path)
     for path in stale:
         fs.rm(path)
     return len(stale)

@@ -48,6 +48,28 @@ def merge_cluster_sizes(results: list[dict[str, Any]]) -> dict[str, dict[str, di
             for lang, c in sorted(merged.items())}
 
 
+def is_timing_key(key: str) -> bool:
+    return key in ("seconds", "timing") or key.endswith("_seconds")
+
+
+def split_timing(value: Any, path: str = "") -> tuple[Any, dict[str, Any]]:
+    """``value`` without its wall-clock entries (keys ``seconds``, ``*_seconds`` and ``timing`` at any depth),
+    and those entries by dotted path: ``stats.json`` must be the same bytes for the same input and
+    config, so timings go to ``timing.json`` only."""
+    if not isinstance(value, dict):
+        return value, {}
+    clean: dict[str, Any] = {}
+    timing: dict[str, Any] = {}
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else str(key)
+        if is_timing_key(str(key)):
+            timing[where] = item
+            continue
+        clean[key], inner = split_timing(item, where)
+        timing.update(inner)
+    return clean, timing
+
+
 def merge_stage_results(results: list[dict[str, Any]]) -> dict[str, Any]:
     """What a global step may want to know of the stage before it."""
     return {"cluster_sizes": merge_cluster_sizes(results)}

@@ -1,0 +1,242 @@
+"""A persistent extraction process per worker, held to a CPU-time budget per document.
+
+The worker sends a batch of pages; the child extracts them one by one and answers page by page.
+Before each page the child arms a CPU-time interval timer (``ITIMER_PROF``: user + system CPU
+of the process) with the budget, and leaves SIGPROF at its default action: the kernel ends the
+child when one page overruns, C code included. The timer counts CPU seconds, not wall-clock
+seconds, so a loaded machine times out the same pages as a quiet one. The worker then counts that page as a ``timeout`` error, starts a fresh
+child and goes on with the rest of the batch. A child that crashes (a segfault in a parser) costs
+only its page, the same way. There is no process round trip per page, only one per batch.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from curate.errors import CurateError
+from curate.extract.engines import ENGINES, TAKES_BYTES
+from curate.process_guard import die_with_parent
+
+Outcome = tuple[bool, str]  # (ok, text) or (False, error message)
+
+
+def _reset_trafilatura() -> None:
+    from trafilatura.meta import reset_caches  # optional heavy dependency, imported by the engine anyway
+
+    reset_caches()
+
+
+# Engines that keep state across pages: trafilatura's ``deduplicate`` remembers text segments of
+# earlier pages (an LRU per process). Reset at the start of every shard task, the output of a
+# shard depends on that shard alone, not on which shards a worker happened to run before it.
+ENGINE_RESETS: dict[str, Callable[[], None]] = {"trafilatura": _reset_trafilatura}
+
+
+class ScopedEngine:
+    """An engine that starts from a clean state whenever the scope (one shard task) changes."""
+
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+        self.extract = ENGINES[engine]
+        self.scope: object = None
+
+    def enter(self, scope: object) -> None:
+        if scope != self.scope:
+            reset = ENGINE_RESETS.get(self.engine)
+            if reset is not None and self.scope is not None:
+                reset()
+            self.scope = scope
+
+
+class ExtractionProcessError(CurateError, RuntimeError):
+    """The extraction process could not be started (the message says why)."""
+
+
+def cpu_limit_available() -> bool:
+    """POSIX CPU-time timers (not on Windows, where pages run in the worker without a limit)."""
+    return hasattr(signal, "ITIMER_PROF") and hasattr(signal, "SIGPROF")
+
+
+class _Channel:
+    """Pickled messages over a pair of pipes (the child is a plain ``python -m`` process, so it never
+    re-imports the parent's ``__main__`` as ``multiprocessing``'s spawn does)."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._in = os.fdopen(read_fd, "rb")
+        self._out = os.fdopen(write_fd, "wb")
+
+    def send(self, message: Any) -> None:
+        pickle.dump(message, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+        self._out.flush()
+
+    def recv(self) -> Any:
+        try:
+            return pickle.load(self._in)
+        except (pickle.UnpicklingError, ValueError) as exc:  # cut off mid-message: the other side died
+            raise EOFError(str(exc)) from exc
+
+    def close(self) -> None:
+        for handle in (self._out, self._in):
+            try:
+                handle.close()
+            except OSError:
+                pass
+
+
+def _serve(channel: _Channel, engine: str, budget: float, parent_pid: int) -> None:
+    """The child's loop: batches of (index, html) in, one (index, ok, text) answer per page."""
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)  # overrun: the kernel ends this process
+    scoped = ScopedEngine(engine)
+    extract = scoped.extract
+    # engines import their library on first use: not the first page's CPU time
+    warm_up = "<html><body><p>warm up</p></body></html>"
+    extract(warm_up.encode() if engine in TAKES_BYTES else warm_up)
+    scoped.enter("warm-up")
+    channel.send(("ready", os.getpid()))
+    while True:
+        try:
+            message = channel.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        scope, batch = message
+        scoped.enter(scope)
+        for index, html in batch:
+            signal.setitimer(signal.ITIMER_PROF, budget)
+            try:
+                answer = (index, True, extract(html))
+            except Exception as exc:  # any engine failure is this page's error
+                answer = (index, False, f"{type(exc).__name__}: {exc}"[:300])
+            signal.setitimer(signal.ITIMER_PROF, 0)  # sending the answer is not the page's time
+            channel.send(answer)
+
+
+class ExtractionProcess:
+    """One child process running ``engine`` with ``budget`` CPU seconds per page."""
+
+    def __init__(self, engine: str, budget: float) -> None:
+        if engine not in ENGINES:
+            raise ExtractionProcessError(f"unknown extraction engine {engine!r}; allowed: {', '.join(ENGINES)}")
+        self.engine = engine
+        self.budget = budget
+        self.restarts = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._channel: _Channel | None = None
+
+    def _start(self) -> _Channel:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        # the child finds curate (and user engines' modules) where this process does
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", __name__, self.engine, repr(self.budget), str(os.getpid()),
+             str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, env=env,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        channel = _Channel(from_child_r, to_child_w)
+        try:
+            channel.recv()  # "ready": the engine imported and warmed up
+        except EOFError:
+            channel.close()
+            code = proc.wait()
+            raise ExtractionProcessError(
+                f"the {self.engine} extraction process exited at start (exit code {code}); "
+                f"check that `python -c 'import curate.extract.engines'` works in this environment"
+            ) from None
+        self._proc, self._channel = proc, channel
+        return channel
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def start(self) -> None:
+        """Start the child now (it starts on first use otherwise)."""
+        if self._channel is None:
+            self._start()
+
+    def _stop(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait()
+        if self._channel is not None:
+            self._channel.close()
+        self._proc = self._channel = None
+
+    def close(self) -> None:
+        if self._channel is not None and self._proc is not None and self._proc.poll() is None:
+            try:
+                self._channel.send(None)
+                self._proc.wait(timeout=5)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                pass
+        self._stop()
+
+    def run(self, items: list[tuple[int, Any]], scope: object) -> dict[int, Outcome]:
+        """Extract every (index, html); returns index -> (ok, text or error message). ``scope``
+        names the shard task: the engine's state is reset when it changes."""
+        results: dict[int, Outcome] = {}
+        pending = list(items)
+        while pending:
+            channel = self._channel or self._start()
+            try:
+                channel.send((scope, pending))
+            except OSError:  # died between batches: start again
+                self._stop()
+                continue
+            for index, _html in pending:
+                try:
+                    got, ok, text = channel.recv()
+                except (EOFError, OSError):  # the child died on this page
+                    results[index] = (False, self._death_message())
+                    self._stop()
+                    self.restarts += 1
+                    break
+                results[got] = (ok, text)
+            pending = [(i, h) for i, h in pending if i not in results]
+        return results
+
+    def _death_message(self) -> str:
+        assert self._proc is not None
+        code = self._proc.wait()
+        if code == -signal.SIGPROF:
+            return (f"timeout: extraction used over {self.budget:g}s of CPU time "
+                    f"(raise extract.timeout to allow more)")
+        how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit code {code}"
+        return f"crash: the {self.engine} extraction process died ({how}) on this page"
+
+
+_PROCESSES: dict[tuple[str, float], ExtractionProcess] = {}
+
+
+def extraction_process(engine: str, budget: float) -> ExtractionProcess:
+    """This worker's extraction process for (engine, budget), started on first use."""
+    key = (engine, budget)
+    if key not in _PROCESSES:
+        _PROCESSES[key] = ExtractionProcess(engine, budget)
+    return _PROCESSES[key]
+
+
+@atexit.register
+def _close_all() -> None:
+    for proc in _PROCESSES.values():
+        proc.close()
+    _PROCESSES.clear()
+
+
+if __name__ == "__main__":  # the child: python -m curate.extract.extraction_process ENGINE BUDGET PARENT IN OUT
+    _engine, _budget, _parent, _in, _out = sys.argv[1:6]
+    _serve(_Channel(int(_in), int(_out)), _engine, float(_budget), int(_parent))

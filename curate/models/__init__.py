@@ -1,0 +1,1 @@
+"""Model files as checksummed assets: a local cache filled from any fsspec URL (see :mod:`curate.models.cache`)."""
