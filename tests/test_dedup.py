@@ -413,3 +413,43 @@ def test_no_shards_and_no_duplicates(tmp_path):
         MinHashDedup(tokenizer="whitespace"), write_shards([table(rows)], tmp_path / "in"), tmp_path / "w"
     )
     assert all(v[0] and v[2] == 1 for v in decisions(out).values())
+
+
+def test_files_grow_with_shards_plus_partitions_and_tasks_stay_small(variant_corpus, tmp_path):
+    """One keys file per shard (not per shard x partition), O(partitions) files per components phase, and
+    the step a shard task carries does not grow with the number of shards."""
+    import pickle
+
+    from curate.blocks.base import BlockContext
+
+    tbl, _ = variant_corpus
+    tables = split_table(tbl, 7)
+    shards = write_shards(tables, tmp_path / "in")
+    work = tmp_path / "work"
+    peak = {"files": 0, "folders": {}}
+
+    def counting_map(fn, items):
+        out = [fn(x) for x in items]
+        for folder in work.rglob("*"):
+            if folder.is_dir():
+                n = sum(1 for p in folder.iterdir() if p.is_file())
+                peak["folders"][folder.name] = max(peak["folders"].get(folder.name, 0), n)
+        peak["files"] = max(peak["files"], sum(1 for p in work.rglob("*") if p.is_file()))
+        return out
+
+    step = MinHashDedup(partitions=5)
+    job_outputs, _ = run_step(step, shards, work, counting_map)
+    assert peak["folders"]["keys"] == 2 * 7  # a file and a marker per shard
+    assert all(n <= 2 * 5 for name, n in peak["folders"].items() if name.startswith(("large", "small", "part")))
+    assert peak["files"] <= 4 * (7 + 5) + 8
+    # what a shard task pickles: the same few hundred bytes for 7 shards or 70
+    few = len(pickle.dumps(step))
+    many_step = MinHashDedup(partitions=5)
+    many = write_shards(split_table(tbl, 70), tmp_path / "in70")
+    run_step(many_step, many, tmp_path / "work70")
+    assert len(pickle.dumps(many_step)) - few < 64
+    # batches in order through one context (as a shard task runs them) walk the result file once
+    ctx = BlockContext(shard=shards[2][0])
+    t = tables[2]
+    parts = [step.process(t.slice(a, 7), ctx) for a in range(0, t.num_rows, 7)]
+    assert decisions({str(i): p for i, p in enumerate(parts)}) == decisions({"x": job_outputs[shards[2][0]]})

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-import sys
 from urllib.parse import urlparse
 
 from curate.cluster.errors import ClusterUnreachableError
@@ -44,11 +43,11 @@ def is_loopback(host: str) -> bool:
 
 
 def keep_loopback_node_ip() -> None:
-    """Make Ray in this process (and the processes it starts) use 127.0.0.1 as the node address."""
+    """Make Ray in this process (and the processes it starts) use 127.0.0.1 as the node address.
+
+    Ray reads the variable when it is imported; a process that imported Ray before (with the variable
+    unset) keeps Ray's choice: set it in the environment before starting curate in that case."""
     os.environ[LOOPBACK_ENV] = "0"
-    constants = sys.modules.get("ray._private.ray_constants")
-    if constants is not None:  # already imported: the flag was read at import time
-        constants.ENABLE_RAY_CLUSTER = False
 
 
 def check_reachable(host: str, port: int, what: str, hint: str = START_HEAD_HINT, timeout: float = 5.0) -> None:

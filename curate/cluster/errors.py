@@ -27,3 +27,7 @@ class WorkerEnvironmentError(ClusterError):
 
 class RayTaskFailedError(ClusterError):
     """A task failed for a system reason (worker or node died, out of memory) and its retries are spent."""
+
+
+class NodePreflightError(ClusterError):
+    """A node failed the preflight (cannot read the output, lacks a model or package a block needs)."""

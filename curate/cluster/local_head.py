@@ -157,16 +157,17 @@ def _jobs_api_ready(url: str, token: str) -> bool:
         return False
 
 
-def start_local_head(num_cpus: int = 2, timeout: float = 120.0) -> LocalHead:
+def start_local_head(num_cpus: int = 2, timeout: float = 120.0, extra_env: dict[str, str] | None = None) -> LocalHead:
     """Start a head and wait until its Jobs API answers. The venv's bin goes first on the head's PATH:
-    job entrypoints run ``python`` from the PATH Ray was started with."""
+    job entrypoints run ``python`` from the PATH Ray was started with. ``extra_env``: more variables for
+    the head (e.g. Ray system settings such as ``RAY_health_check_period_ms``)."""
     ray = _ray_cli()
     folder = Path(tempfile.mkdtemp(prefix="cr-", dir="/tmp"))  # short: Ray's socket paths must fit 107 chars
     token = secrets.token_hex(32)
     gcs, dashboard = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env.update({AUTH_MODE_ENV: "token", TOKEN_ENV: token, LOOPBACK_ENV: "0", "RAY_USAGE_STATS_ENABLED": "0",
-                "PATH": f"{ray.parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+                "PATH": f"{ray.parent}{os.pathsep}{os.environ.get('PATH', '')}", **(extra_env or {})})
     cmd = [str(ray), "start", "--head", "--block", "--node-ip-address=127.0.0.1", "--dashboard-host=127.0.0.1",
            f"--num-cpus={num_cpus}", "--disable-usage-stats", f"--port={gcs}", f"--dashboard-port={dashboard}",
            f"--dashboard-agent-listen-port={free_port()}", f"--ray-client-server-port={free_port()}",

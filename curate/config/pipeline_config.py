@@ -13,6 +13,8 @@ from curate.blocks.base import Block
 from curate.blocks.registry import BUILTIN_BLOCKS, UnknownBlockError, resolve_block
 from curate.config.key_check import check_keys
 from curate.config.yaml_source import PipelineConfigError, YamlSource, load_yaml, parse_yaml
+from curate.errors import CurateError
+from curate.storage.options import validate_storage_options
 
 
 class _Strict(BaseModel):
@@ -32,9 +34,14 @@ class InputConfig(_Strict):
 
 class ExecutorConfig(_Strict):
     type: Literal["local", "ray"] = "local"
-    workers: int | None = Field(None, ge=1, description="parallel shard tasks; default: CPU count")
+    workers: int | None = Field(None, ge=1, description="parallel tasks of a local run (default: CPU count) or "
+                                "the CPUs of a private local Ray; a cluster run keeps 2x its CPUs busy unless "
+                                "--workers is given")
     address: str | None = Field(None, description="Ray cluster address (ray executor)")
     retries: int = Field(3, ge=0, description="retries of a failed shard task (ray executor)")
+    shared_filesystem: bool = Field(
+        False, description="the output is a local path mounted on every node (NFS, Lustre): allow it on a "
+        "multi-node cluster (the preflight probe still checks every node sees it)")
 
 
 class WriterConfig(_Strict):
@@ -66,6 +73,11 @@ class PipelineConfig(_Strict):
     writer: WriterConfig = Field(default_factory=WriterConfig)
     pipeline: list[Any] = Field(min_length=1)
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    storage: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="fsspec options per protocol, e.g. {s3: {endpoint_url: ...}}")
+    max_error_rate: float = Field(0.01, ge=0.0, le=1.0, description="errored share of a step's input above "
+                                  "which the run fails (per shard and per run; see curate.pipeline.error_budget)")
+    min_errors: int = Field(10, ge=0, description="errors a step may always have before max_error_rate applies")
     source_path: str = Field("<string>", exclude=True)
 
     @property
@@ -196,6 +208,10 @@ def validate_source(src: YamlSource) -> PipelineConfig:
             where = src.where(loc + (name,) + tuple(named[:1]))
             raise PipelineConfigError(f"{where}: pipeline[{i}].{name}: {exc}") from None
     _validate_overrides(config, src)
+    try:
+        validate_storage_options(config.storage)
+    except CurateError as exc:
+        raise PipelineConfigError(f"{src.where(('storage',))}: {exc}") from None
     return config
 
 

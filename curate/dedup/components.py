@@ -1,36 +1,53 @@
-"""Clusters from candidate edges: connected components per language and one kept document per cluster.
+"""Clusters from candidate edges, computed by tasks: connected components, one kept document per cluster.
 
-Only documents that appear in an edge are loaded (everything else is a singleton), so memory follows the
-number of duplicates, not the corpus. Components come from ``scipy.sparse.csgraph.connected_components``,
-once per language (edges only ever join documents of one language; any edge that would cross languages,
-e.g. from a hash collision, is dropped here). The kept document of a cluster is chosen deterministically:
+No process holds the graph. Every phase is a set of tasks run through the step's ``job.map`` (a process
+pool locally, Ray tasks on a cluster), each reading one partition of its input and writing one
+partition-sorted file (:mod:`.partfile`), so a phase writes O(partitions) files:
+
+1. ``cc`` rounds — large-star / small-star over the edges, grouped by node partition, until the graph is
+   a forest of stars rooted at each component's smallest document number (:mod:`.star_contraction`);
+2. ``labels`` — each node's root, regrouped by the *shard bucket* of the node (``shard % partitions``);
+3. ``join`` — per bucket, each of its shards' ``docs`` table is read once to attach (id, lang); rows are
+   regrouped by the partition of their root, so a task sees whole clusters;
+4. ``clusters`` — per root partition: cluster size, the kept document under the keep rule, and the
+   per-language size statistics; rows regrouped by shard bucket;
+5. ``results`` — per bucket, one ``results/<shard id>.parquet`` per shard (rows in clusters of size > 1).
+
+Every document and edge is touched a constant number of times per round: O(N + E) per round in total, with
+no loop over languages (edges only join documents of one language, since keys are seeded by language: a
+cross-language edge would need a 128-bit hash collision). The kept document is deterministic:
 
 - ``first_id`` (default): the smallest document ``id`` (ties: the earlier shard/row). Independent of how
   the input is split into shards, so 1 shard and 7 shards keep the same documents.
 - ``first_index``: the earliest document in shard order, then row order (FineWeb2/datatrove keep the first
   document of a cluster in processing order).
 
-The cluster id is the kept document's ``id`` (a string): stable, readable, and the same however the input
-was sharded.
+The cluster id is the kept document's ``id`` (a string): stable, readable, the same however the input was
+sharded.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from curate.blocks import columns as C
-from curate.dedup.shuffle import ROW_BITS, ROW_MASK, part_name, shard_name
+from curate.dedup.partfile import read_destination, write_partitioned
+from curate.dedup.star_contraction import large_star, node_partition, small_star
 from curate.dedup.workdir import Workdir
+from curate.errors import CurateError
 
 KeepRule = Literal["first_id", "first_index"]
 KEEP_RULES: tuple[str, ...] = get_args(KeepRule)
+ROW_BITS = 40
+ROW_MASK = (1 << ROW_BITS) - 1
+MAX_ROUNDS = 200  # Kiveris et al. prove O(log^2 n); 200 rounds means something is wrong
 RESULT_SCHEMA = pa.schema(
     [
         ("row", pa.int64()),
@@ -41,129 +58,306 @@ RESULT_SCHEMA = pa.schema(
         ("cluster_id", pa.string()),
     ]
 )
+EDGE_SCHEMA = pa.schema([("node", pa.int64()), ("nbr", pa.int64())])
+LABEL_SCHEMA = pa.schema([("node", pa.int64()), ("root", pa.int64())])
+JOINED_SCHEMA = pa.schema([("root", pa.int64()), ("node", pa.int64()), (C.ID, pa.string()), (C.LANG, pa.string())])
+CLUSTERED_SCHEMA = pa.schema(
+    [("node", pa.int64()), (C.ID, pa.string()), ("keep", pa.bool_()), ("cluster_size", pa.int64()),
+     ("cluster_id", pa.string())]
+)
+MapFn = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 
 
-def _load_edges(wd: Workdir, partitions: int) -> tuple[np.ndarray, np.ndarray]:
-    src, dst = [], []
-    for p in range(partitions):
-        t = wd.read_parquet("edges", part_name(p) + ".parquet")
-        src.append(t.column("src").to_numpy())
-        dst.append(t.column("dst").to_numpy())
-    return np.concatenate(src), np.concatenate(dst)
+class ComponentsError(CurateError):
+    """Connected components did not converge (a bug or corrupted dedup workdir)."""
 
 
-def _node_docs(wd: Workdir, nodes: np.ndarray, n_shards: int) -> tuple[pa.Array, pa.Array]:
-    """(id, lang) of each node (sorted global doc numbers), reading one shard's doc table at a time."""
-    ids, langs = [], []
-    shard_of = nodes >> ROW_BITS
-    bounds = np.searchsorted(shard_of, np.arange(n_shards + 1))
-    for s in range(n_shards):
-        lo, hi = int(bounds[s]), int(bounds[s + 1])
-        if hi == lo:
-            continue
-        t = wd.read_parquet("docs", shard_name(s) + ".parquet")
-        rows = pa.array(nodes[lo:hi] & ROW_MASK)
-        ids.append(t.column(C.ID).take(rows).combine_chunks())
-        langs.append(t.column(C.LANG).take(rows).combine_chunks())
-    if not ids:
-        return pa.array([], pa.string()), pa.array([], pa.string())
-    return pa.concat_arrays(ids), pa.concat_arrays(langs)
+def shard_name(index: int) -> str:
+    return f"shard-{index:06d}"
+
+
+def part_name(p: int) -> str:
+    return f"part-{p:05d}"
+
+
+def shard_bucket(nodes: np.ndarray, partitions: int) -> np.ndarray:
+    return (nodes >> ROW_BITS) % partitions
+
+
+def edge_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both directions of undirected edges, as (node, nbr) rows."""
+    return np.concatenate([a, b]), np.concatenate([b, a])
+
+
+def write_edge_rows(wd: Workdir, path: str, node: np.ndarray, nbr: np.ndarray, partitions: int) -> None:
+    """Edge rows to ``path`` (a path of ``wd``'s filesystem), one row group per node partition."""
+    table = pa.table([pa.array(node, pa.int64()), pa.array(nbr, pa.int64())], schema=EDGE_SCHEMA)
+    write_partitioned(path, table, node_partition(node, partitions), fs=wd.fs)
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """One task of a components phase: read destination ``partition`` of ``source`` (a folder of
+    ``part-*.parquet`` files written by ``partitions`` tasks) and write ``target/part-<partition>``."""
+
+    phase: str
+    partition: int
+    partitions: int
+    workdir: str
+    source: str
+    target: str
+    shards: int = 0
+    keep: str = "first_id"
+
+
+def _inputs(wd: Workdir, task: PartitionTask) -> list[str]:
+    return [wd.path(task.source, part_name(p) + ".parquet") for p in range(task.partitions)]
+
+
+def _out(wd: Workdir, task: PartitionTask) -> str:
+    return wd.path(task.target, part_name(task.partition) + ".parquet")
+
+
+def _read(wd: Workdir, task: PartitionTask, schema: pa.Schema) -> pa.Table:
+    return read_destination(_inputs(wd, task), task.partition, schema, fs=wd.fs)
+
+
+def _large_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
+    t = _read(wd, task, EDGE_SCHEMA)
+    v, m, unsettled = large_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
+    # directed (v > m): only v's partition needs them (small-star looks at smaller neighbours)
+    write_edge_rows(wd, _out(wd, task), v, m, task.partitions)
+    return {"unsettled": unsettled, "edges": int(len(v))}
+
+
+def _small_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
+    t = _read(wd, task, EDGE_SCHEMA)
+    a, b = small_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
+    write_edge_rows(wd, _out(wd, task), *edge_rows(a, b), task.partitions)
+    return {"edges": int(len(a))}
+
+
+def _labels(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
+    """Converged star edges (leaf, root) -> (node, root) for leaves and roots, by shard bucket."""
+    t = _read(wd, task, EDGE_SCHEMA)
+    leaf, root = t.column("node").to_numpy(), t.column("nbr").to_numpy()
+    roots = np.unique(root)
+    node = np.concatenate([leaf, roots])
+    table = pa.table([pa.array(node), pa.array(np.concatenate([root, roots]))], schema=LABEL_SCHEMA)
+    write_partitioned(_out(wd, task), table, shard_bucket(node, task.partitions), fs=wd.fs)
+    return {"nodes": int(len(leaf))}
+
+
+def _join(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
+    """Attach (id, lang) to this bucket's nodes, reading each of its shards' doc tables once."""
+    t = _read(wd, task, LABEL_SCHEMA)
+    node = t.column("node").to_numpy()
+    root = t.column("root").to_numpy()
+    node, first = np.unique(node, return_index=True)  # a root arrives once per partition that saw it
+    root = root[first]
+    shard_of = node >> ROW_BITS
+    bounds = np.searchsorted(shard_of, np.unique(shard_of)).tolist()
+    ids: list[pa.Array] = []
+    langs: list[pa.Array] = []
+    for lo, hi in zip(bounds, [*bounds[1:], len(node)][: len(bounds)], strict=True):
+        docs = wd.read_parquet("docs", shard_name(int(shard_of[lo])) + ".parquet")
+        rows = pa.array(node[lo:hi] & ROW_MASK)
+        ids.append(docs.column(C.ID).take(rows).combine_chunks())
+        langs.append(docs.column(C.LANG).take(rows).combine_chunks())
+    id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+    lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
+    table = pa.table([pa.array(root), pa.array(node), id_arr, lang_arr], schema=JOINED_SCHEMA)
+    write_partitioned(_out(wd, task), table, node_partition(root, task.partitions), fs=wd.fs)
+    return {"nodes": int(len(node))}
+
+
+def _clusters(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
+    """Whole clusters (every member of a root in this partition): size, kept document, statistics."""
+    t = _read(wd, task, JOINED_SCHEMA)
+    root = t.column("root").to_numpy()
+    node = t.column("node").to_numpy()
+    ids = t.column(C.ID)
+    # members of a cluster together, ordered by the keep rule: the first member is the kept document
+    if task.keep == "first_id":
+        order = pc.sort_indices(
+            pa.table({"r": root, "id": ids, "n": node}),
+            sort_keys=[("r", "ascending"), ("id", "ascending"), ("n", "ascending")],
+        ).to_numpy()
+    else:
+        order = np.lexsort((node, root))
+    t = t.take(pa.array(order))
+    root, node = root[order], node[order]
+    ids = t.column(C.ID).combine_chunks()
+    new = np.r_[True, root[1:] != root[:-1]] if len(root) else np.empty(0, bool)
+    group = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.r_[starts, len(root)])
+    keep = np.zeros(len(root), dtype=bool)
+    keep[starts] = True
+    cluster_id = ids.take(pa.array(starts[group])) if len(root) else pa.array([], pa.string())
+    size = sizes[group] if len(root) else np.empty(0, np.int64)
+    langs = t.column(C.LANG).combine_chunks()
+    # counted under the kept document's language (all members share it when the scope is per language)
+    kept_langs = langs.take(pa.array(starts)).to_pylist() if len(root) else []
+    dist: dict[str, Counter[int]] = {}
+    for lang, n in zip(kept_langs, sizes.tolist(), strict=True):
+        dist.setdefault(lang, Counter())[n] += 1
+    in_graph = Counter(langs.to_pylist())
+    table = pa.table(
+        [pa.array(node), ids, pa.array(keep), pa.array(size, pa.int64()), cluster_id], schema=CLUSTERED_SCHEMA
+    )
+    write_partitioned(_out(wd, task), table, shard_bucket(node, task.partitions), fs=wd.fs)
+    return {
+        "clusters": {lang: {str(s): c for s, c in sorted(d.items())} for lang, d in sorted(dist.items())},
+        "in_graph": dict(sorted(in_graph.items())),
+    }
+
+
+PHASES: dict[str, Callable[[Workdir, PartitionTask], dict[str, Any]]] = {
+    "large_star": _large_star,
+    "small_star": _small_star,
+    "labels": _labels,
+    "join": _join,
+    "clusters": _clusters,
+}
+
+
+def partition_task(task: PartitionTask) -> dict[str, Any]:
+    """What executors run for every components phase; idempotent (a marker per task output)."""
+    wd = Workdir(task.workdir)
+    marker = (task.target, part_name(task.partition) + ".done")
+    if wd.exists(*marker):
+        return wd.read_json(*marker)
+    info = PHASES[task.phase](wd, task)
+    wd.write_json(info, *marker)
+    return info
+
+
+@dataclass(frozen=True)
+class ResultsTask:
+    """Per shard bucket: split the clustered rows into one result file per shard of the bucket."""
+
+    bucket: int
+    partitions: int
+    workdir: str
+    source: str
+    shards: tuple[tuple[int, str], ...]  # (index, shard id) of this bucket's shards
+
+
+def results_task(task: ResultsTask) -> dict[str, Any]:
+    wd = Workdir(task.workdir)
+    marker = ("results", f"bucket-{task.bucket:05d}.done")
+    if wd.exists(*marker):
+        return wd.read_json(*marker)
+    paths = [wd.path(task.source, part_name(p) + ".parquet") for p in range(task.partitions)]
+    t = read_destination(paths, task.bucket, CLUSTERED_SCHEMA, fs=wd.fs)
+    node = t.column("node").to_numpy()
+    order = np.argsort(node, kind="stable")
+    t, node = t.take(pa.array(order)), node[order]
+    shard_of = node >> ROW_BITS
+    removed = 0
+    for index, shard_id in task.shards:
+        lo, hi = np.searchsorted(shard_of, [index, index + 1])
+        part = t.slice(int(lo), int(hi - lo))
+        keep = part.column("keep")
+        removed += int(len(part) - pc.sum(keep).as_py()) if len(part) else 0
+        dup = pc.if_else(keep, pa.scalar(None, pa.string()), part.column("cluster_id"))
+        table = pa.table(
+            [pa.array(node[lo:hi] & ROW_MASK, pa.int64()), part.column(C.ID), keep, dup,
+             part.column("cluster_size"), part.column("cluster_id")],
+            schema=RESULT_SCHEMA,
+        )
+        wd.write_parquet(table, "results", shard_id + ".parquet")
+    info = {"removed": removed}
+    wd.write_json(info, *marker)
+    return info
+
+
+def _run_phase(run: MapFn, wd: Workdir, fn: Callable[[Any], Any], tasks: list[Any], folder: str,
+               names: list[str]) -> list[dict[str, Any]]:
+    """Run the tasks whose marker is missing (markers from one listing); read the others' markers."""
+    done = set(wd.listdir(folder))
+    todo = [i for i, n in enumerate(names) if n + ".done" not in done]
+    results: list[Any] = [None] * len(tasks)
+    if todo:
+        for i, res in zip(todo, run(fn, [tasks[i] for i in todo]), strict=True):
+            results[i] = res
+    for i, name in enumerate(names):
+        if results[i] is None:
+            results[i] = wd.read_json(folder, name + ".done")
+    return results
+
+
+def _star_rounds(phase: Callable[[str, str, str], list[dict[str, Any]]], wd: Workdir, edges: str) -> str:
+    """Alternate large-star and small-star until a large-star input is settled; returns the folder of
+    that round's output (the star forest). Only one round's files are kept at a time."""
+    source = edges
+    for r in range(MAX_ROUNDS):
+        large = f"cc/large-{r:03d}"
+        info = phase("large_star", source, large)
+        if source != edges:
+            wd.remove(source)  # the previous round's edges: never needed again
+        if sum(i["unsettled"] for i in info) == 0:
+            return large
+        source = f"cc/small-{r:03d}"
+        phase("small_star", large, source)
+        wd.remove(large)
+    raise ComponentsError(f"connected components did not converge in {MAX_ROUNDS} rounds in {wd.url}; "
+                          "delete that folder and rerun")
 
 
 def build_clusters(
+    run: MapFn,
     wd: Workdir,
-    n_shards: int,
+    shard_ids: list[str],
     partitions: int,
     lang_totals: dict[str, int],
     keep: str = "first_id",
-    per_language: bool = True,
+    edges: str = "edges",
 ) -> dict[str, dict[int, int]]:
-    """Write ``results/shard-*.parquet`` (rows in a cluster of size > 1) and return per-language
-    cluster-size distributions ``{lang: {size: number of clusters}}`` (size 1 = unique documents).
-
-    ``per_language=False`` (exact dedup across languages) lets clusters span languages; a cluster is
-    then counted under its kept document's language."""
+    """From ``edges/part-*.parquet`` (rows both directions, grouped by node partition) write
+    ``results/<shard id>.parquet`` for every shard and return per-language cluster-size distributions
+    ``{lang: {size: number of clusters}}`` (size 1 = unique documents). Resumable phase by phase; the
+    caller removes ``edges``, ``cc`` and ``clustered`` once it has recorded the result."""
     if keep not in KEEP_RULES:
         raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
-    src, dst = _load_edges(wd, partitions)
-    nodes, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
-    u, v = inverse[: len(src)], inverse[len(src) :]
-    ids, langs = _node_docs(wd, nodes, n_shards)
-    lang_dict = langs.dictionary_encode()
-    lang_code = np.asarray(lang_dict.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    lang_names: list[str] = lang_dict.dictionary.to_pylist()
-    # the scope of a cluster: one language (default), or everything
-    group = lang_code if per_language else np.zeros(len(nodes), dtype=np.int64)
-    n_groups = len(lang_names) if per_language else min(1, len(nodes))
-    same = group[u] == group[v]
-    u, v = u[same], v[same]
+    p_names = [part_name(p) for p in range(partitions)]
 
-    # rank of each node under the keep rule: the kept document is the lowest rank of its cluster
-    if keep == "first_id":
-        order = pc.sort_indices(
-            pa.table({"id": ids, "n": np.arange(len(nodes))}),
-            sort_keys=[("id", "ascending"), ("n", "ascending")],
-        ).to_numpy()
+    def phase(kind: str, source: str, target: str) -> list[dict[str, Any]]:
+        tasks = [PartitionTask(kind, p, partitions, wd.url, source, target, len(shard_ids), keep)
+                 for p in range(partitions)]
+        return _run_phase(run, wd, partition_task, tasks, target, p_names)
+
+    if wd.exists("cc", "converged.json"):  # resume: the rounds are done, their last output kept
+        large = wd.read_json("cc", "converged.json")["final"]
     else:
-        order = np.arange(len(nodes))
-    rank = np.empty(len(nodes), dtype=np.int64)
-    rank[order] = np.arange(len(nodes))
+        large = _star_rounds(phase, wd, edges)
+        wd.write_json({"final": large}, "cc", "converged.json")
+    phase("labels", large, "labels")
+    phase("join", "labels", "joined")
+    wd.remove("labels")
+    clusters = phase("clusters", "joined", "clustered")
+    wd.remove("joined")
+    buckets: list[list[tuple[int, str]]] = [[] for _ in range(partitions)]
+    for i, sid in enumerate(shard_ids):
+        buckets[i % partitions].append((i, sid))
+    tasks = [ResultsTask(b, partitions, wd.url, "clustered", tuple(buckets[b])) for b in range(partitions)]
+    _run_phase(run, wd, results_task, tasks, "results", [f"bucket-{b:05d}" for b in range(partitions)])
 
-    labels = np.full(len(nodes), -1, dtype=np.int64)
-    next_label = 0
     stats: dict[str, dict[int, int]] = {}
-    for code in range(n_groups):
-        members = np.flatnonzero(group == code)
-        sel = group[u] == code
-        lu = np.searchsorted(members, u[sel])
-        lv = np.searchsorted(members, v[sel])
-        graph = coo_matrix((np.ones(len(lu), dtype=np.int8), (lu, lv)), shape=(len(members), len(members)))
-        n_comp, lab = connected_components(graph, directed=False)
-        labels[members] = lab + next_label
-        next_label += n_comp
-    sizes = np.bincount(labels, minlength=next_label)
-    by_label_rank = np.lexsort((rank, labels))
-    first = np.ones(len(nodes), dtype=bool)
-    first[1:] = labels[by_label_rank][1:] != labels[by_label_rank][:-1]
-    kept_node = np.empty(next_label, dtype=np.int64)
-    kept_node[labels[by_label_rank][first]] = by_label_rank[first]
-    node_kept = kept_node[labels]
-    keep_mask = node_kept == np.arange(len(nodes))
-    cluster_id = ids.take(pa.array(node_kept))
-    duplicate_of = pc.if_else(pa.array(keep_mask), pa.scalar(None, pa.string()), cluster_id)
-    node_size = sizes[labels]
-
-    # statistics: clusters of size > 1 from the graph, every other document of the language is a singleton
     in_graph: Counter[str] = Counter()
-    for code, lang in enumerate(lang_names):
-        members = lang_code == code
-        in_graph[lang] = int(members.sum())
-        dist = Counter(node_size[members & keep_mask].tolist())
-        stats[lang] = {int(s): int(c) for s, c in sorted(dist.items())}
+    for info in clusters:
+        in_graph.update(info["in_graph"])
+        for lang, dist in info["clusters"].items():
+            entry = stats.setdefault(lang, {})
+            for s, c in dist.items():
+                entry[int(s)] = entry.get(int(s), 0) + c
     for lang, total in lang_totals.items():
         singles = total - in_graph.get(lang, 0)
-        dist = stats.setdefault(lang, {})
         if singles:
-            dist[1] = dist.get(1, 0) + singles
-        stats[lang] = dict(sorted(dist.items()))
-
-    shard_of = nodes >> ROW_BITS
-    bounds = np.searchsorted(shard_of, np.arange(n_shards + 1))
-    for s in range(n_shards):
-        lo, hi = int(bounds[s]), int(bounds[s + 1])
-        tbl = pa.table(
-            [
-                pa.array(nodes[lo:hi] & ROW_MASK),
-                ids.slice(lo, hi - lo),
-                pa.array(keep_mask[lo:hi]),
-                duplicate_of.slice(lo, hi - lo),
-                pa.array(node_size[lo:hi]),
-                cluster_id.slice(lo, hi - lo),
-            ],
-            schema=RESULT_SCHEMA,
-        )
-        wd.write_parquet(tbl, "results", shard_name(s) + ".parquet")
-    return stats
+            entry = stats.setdefault(lang, {})
+            entry[1] = entry.get(1, 0) + singles
+    return {lang: dict(sorted(d.items())) for lang, d in sorted(stats.items())}
 
 
 def summarize(stats: dict[str, dict[int, int]]) -> dict[str, Any]:

@@ -66,9 +66,5 @@ class ExactDedup(ClusterDedupStep):
         self.normalize = normalize
         self.per_language = per_language
 
-    @property
-    def per_language_scope(self) -> bool:
-        return self.per_language
-
     def make_keyer(self, languages: object = None) -> ContentHashKeyer:
         return ContentHashKeyer(self.normalize, self.per_language)

@@ -1,11 +1,14 @@
 """The disk shuffle of dedup keys: per shard, keys -> hash partitions; per partition, keys -> edges.
 
 Phase "keys" (one task per shard): every document yields one or more 128-bit keys (MinHash: one per LSH
-band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` are hash-partitioned by ``k1`` into
-``keys/part-PPPPP/shard-SSSSSS.parquet``; ``docs/shard-SSSSSS.parquet`` keeps (id, lang) per row.
-Phase "edges" (one task per partition): documents sharing a key are candidate duplicates; each key group
-becomes a star of edges from its first document, written to ``edges/part-PPPPP.parquet``. A task's
-working set is one partition, which ``partitions`` bounds; every output is marked done when complete.
+band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` go to partition ``k1 % partitions``, all in
+*one* partition-sorted file per shard, ``keys/shard-SSSSSS.parquet`` (:mod:`.partfile`: one row group per
+partition); ``docs/shard-SSSSSS.parquet`` keeps (id, lang) per row.
+Phase "edges" (one task per partition): reads its row group of every shard's keys file; documents sharing a
+key are candidate duplicates, and each key group becomes a star of edges from its smallest document. The
+edges are written in both directions, grouped by node partition, as ``edges/part-PPPPP.parquet`` for the
+components rounds (:mod:`.components`). Files: shards + partitions, not their product. A task's working
+set is one shard or one partition; every output is marked done when complete.
 
 Document numbers are ``shard_index << 40 | row``: ordered by shard then row, with no pre-pass to count rows.
 """
@@ -23,12 +26,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
+from curate.dedup.components import ROW_BITS, ROW_MASK, edge_rows, part_name, shard_name, write_edge_rows
+from curate.dedup.partfile import read_destination, write_partitioned
 from curate.dedup.workdir import Workdir
 
-ROW_BITS = 40
-ROW_MASK = (1 << ROW_BITS) - 1
 KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])
-EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64())])
 
 
 class DocKeyer(Protocol):
@@ -40,14 +42,6 @@ class DocKeyer(Protocol):
     def __call__(
         self, texts: list[str], lang: str, timing: dict[str, float]
     ) -> tuple[np.ndarray, np.ndarray]: ...
-
-
-def shard_name(index: int) -> str:
-    return f"shard-{index:06d}"
-
-
-def part_name(p: int) -> str:
-    return f"part-{p:05d}"
 
 
 @dataclass(frozen=True)
@@ -112,14 +106,8 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     k = np.concatenate(keys) if keys else np.empty((0, 2), dtype=np.uint64)
     d = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
     part = (k[:, 0] % np.uint64(task.partitions)).astype(np.int64)
-    order = np.argsort(part, kind="stable")
-    k, d, part = k[order], d[order], part[order]
-    bounds = np.searchsorted(part, np.arange(task.partitions + 1))
-    for p in range(task.partitions):
-        lo, hi = int(bounds[p]), int(bounds[p + 1])
-        if hi > lo:  # empty partitions get no file
-            tbl = pa.table([k[lo:hi, 0], k[lo:hi, 1], d[lo:hi]], schema=KEY_SCHEMA)
-            wd.write_parquet(tbl, "keys", part_name(p), shard_name(task.index) + ".parquet")
+    tbl = pa.table([k[:, 0], k[:, 1], d], schema=KEY_SCHEMA)
+    write_partitioned(wd.path("keys", shard_name(task.index) + ".parquet"), tbl, part, fs=wd.fs)
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
     wd.write_parquet(pa.table({C.ID: id_arr, C.LANG: lang_arr}), "docs", shard_name(task.index) + ".parquet")
@@ -137,6 +125,7 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
 @dataclass(frozen=True)
 class PartitionEdgesTask:
     partition: int
+    partitions: int
     shards: int
     workdir: str
 
@@ -163,31 +152,19 @@ def group_edges(k1: np.ndarray, k2: np.ndarray, doc: np.ndarray) -> tuple[np.nda
 
 
 def partition_edges_task(task: PartitionEdgesTask) -> dict[str, Any]:
-    """Phase "edges" for one partition: read its keys from every shard, emit candidate edges."""
+    """Phase "edges" for one partition: its keys from every shard's file -> candidate edges."""
     wd = Workdir(task.workdir)
     marker = ("edges", part_name(task.partition) + ".done")
     if wd.exists(*marker):
         return wd.read_json(*marker)
     t0 = time.perf_counter()
-    present = set(wd.listdir("keys", part_name(task.partition)))
-    tables = [
-        wd.read_parquet("keys", part_name(task.partition), name)
-        for name in (shard_name(i) + ".parquet" for i in range(task.shards))
-        if name in present
-    ]
-    if tables:
-        t = pa.concat_tables(tables)
-        src, dst = group_edges(
-            t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy()
-        )
-        n_keys = t.num_rows
-        del t, tables
-    else:
-        src = dst = np.empty(0, np.int64)
-        n_keys = 0
-    wd.write_parquet(
-        pa.table([src, dst], schema=EDGE_SCHEMA), "edges", part_name(task.partition) + ".parquet"
-    )
+    paths = [wd.path("keys", shard_name(i) + ".parquet") for i in range(task.shards)]
+    t = read_destination(paths, task.partition, KEY_SCHEMA, fs=wd.fs)
+    src, dst = group_edges(t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy())
+    n_keys = t.num_rows
+    del t
+    write_edge_rows(wd, wd.path("edges", part_name(task.partition) + ".parquet"), *edge_rows(src, dst),
+                    task.partitions)
     info = {"keys": n_keys, "edges": int(len(src)), "seconds": time.perf_counter() - t0}
     wd.write_json(info, *marker)
     return info

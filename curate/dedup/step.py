@@ -1,15 +1,19 @@
 """Shared driver of the global dedup steps: phases, markers, resume, and applying the result per shard.
 
-``prepare`` (once, at the barrier) runs three phases, each skipped when its markers exist:
+``prepare`` (once, at the barrier) only orchestrates: every phase is a ``job.map`` of tasks with O(1)
+arguments, each skipped when its marker exists (markers are found with one listing per phase):
 
-1. keys   — ``job.map`` over shards: document keys, hash-partitioned to Parquet (:mod:`.shuffle`);
-2. edges  — ``job.map`` over partitions: candidate edges from documents sharing a key;
-3. clusters — on the driver: connected components per language, kept document per cluster, per-shard
-   result files and the cluster-size statistics (:mod:`.components`); then the keys are deleted.
+1. keys   — over shards: document keys, hash-partitioned into one file per shard (:mod:`.shuffle`);
+2. edges  — over partitions: candidate edges from documents sharing a key;
+3. clusters — over partitions, in rounds: distributed connected components, kept document per cluster,
+   per-shard result files and the cluster-size statistics (:mod:`.components`).
 
-``process`` (per shard, on any worker) reads that shard's result file: rows in a cluster of size > 1 get
-their decision, every other row is a kept singleton. A ``manifest.json`` pins settings and inputs: a workdir
-left by a different configuration or input list is cleared instead of being reused.
+The driver never loads keys, edges or doc tables; the partition count comes from the row counts of the
+stage before the barrier (``job.previous_stage["shard_rows"]``) or, lacking those, from a task per shard.
+``process`` (per shard, on any worker) reads that shard's result file once (cached in the task's
+context) and walks it alongside the batches: rows in a cluster of size > 1 get their decision, every other
+row is a kept singleton. A ``manifest.json`` pins settings and inputs: a workdir left by a different
+configuration or input list is cleared instead of being reused.
 """
 
 from __future__ import annotations
@@ -26,18 +30,12 @@ import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
-from curate.dedup.components import KEEP_RULES, KeepRule, build_clusters, summarize
-from curate.dedup.shuffle import (
-    PartitionEdgesTask,
-    ShardKeysTask,
-    partition_edges_task,
-    shard_keys_task,
-    shard_name,
-)
+from curate.dedup.components import KEEP_RULES, KeepRule, build_clusters, part_name, shard_name, summarize
+from curate.dedup.shuffle import PartitionEdgesTask, ShardKeysTask, partition_edges_task, shard_keys_task
 from curate.dedup.workdir import Workdir
 
 log = logging.getLogger(__name__)
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: one keys file per shard, distributed components, results named by shard id
 REASON_PREFIX = "duplicate_of:"
 
 
@@ -64,33 +62,25 @@ class ClusterDedupStep(GlobalStep):
         self.partitions = partitions
         self.keep = keep
         self.batch_size = batch_size
-        self._workdir: str | None = None
-        self._shards: dict[str, tuple[int, int]] = {}  # shard id -> (index, rows)
+        self._workdir: str | None = None  # set by prepare(); all process() needs (O(1) in the shards)
 
     def keys_per_document(self) -> int:
         """Keys each document emits (for the automatic partition count)."""
         return self.keys_per_doc
-
-    @property
-    def per_language_scope(self) -> bool:
-        """Whether clusters stay within one language (always for MinHash)."""
-        return True
 
     # -- to implement -------------------------------------------------------------------------------
     def make_keyer(self, languages: Any = None) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     # -- prepare --------------------------------------------------------------------------------------
-    def _n_partitions(self, shards: list[tuple[str, str]]) -> int:
+    def _n_partitions(self, job: GlobalJob, shards: list[tuple[str, str]]) -> int:
         if self.partitions is not None:
             return self.partitions
-        rows = 0
-        for _, path in shards:  # footers only
-            if not path:  # the shard's earlier stage kept nothing
-                continue
-            with fsspec.open(path, "rb") as f:
-                rows += pq.ParquetFile(f).metadata.num_rows
-        return max(1, math.ceil(rows * self.keys_per_document() / self.target_keys_per_partition))
+        rows = job.previous_stage.get("shard_rows")
+        if rows is None or len(rows) != len(shards):  # prepare() called without the runner: ask the workers
+            rows = job.map(count_rows, [path for _, path in shards])
+        total = sum(int(r) for r in rows)
+        return max(1, math.ceil(total * self.keys_per_document() / self.target_keys_per_partition))
 
     def _manifest(self, shards: list[tuple[str, str]]) -> dict[str, Any]:
         return {
@@ -115,59 +105,29 @@ class ClusterDedupStep(GlobalStep):
         if wd.exists("manifest.json"):
             partitions = int(wd.read_json("manifest.json")["partitions"])
         else:
-            partitions = self._n_partitions(shards)
+            partitions = self._n_partitions(job, shards)
             wd.write_json({**manifest, "partitions": partitions}, "manifest.json")
 
-        done = wd.exists("clusters.done")
-        if not done:
-            keyer = self.make_keyer(job.languages)
-            tasks = [
-                ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size)
-                for i, (_, path) in enumerate(shards)
-            ]
-            shard_info = self._run(
-                job, shard_keys_task, tasks, wd, "keys", [shard_name(i) for i in range(len(shards))]
-            )
-            part_tasks = [PartitionEdgesTask(p, len(shards), job.workdir) for p in range(partitions)]
-            edge_info = self._run(
-                job,
-                partition_edges_task,
-                part_tasks,
-                wd,
-                "edges",
-                [f"part-{p:05d}" for p in range(partitions)],
-            )
-            lang_totals: dict[str, int] = {}
-            for info in shard_info:
-                for lang, n in info["langs"].items():
-                    lang_totals[lang] = lang_totals.get(lang, 0) + n
-            stats = build_clusters(
-                wd, len(shards), partitions, lang_totals, self.keep, self.per_language_scope
-            )
-            timing: dict[str, float] = {}
-            for info in shard_info:
-                for k, v in info["timing"].items():
-                    timing[k] = timing.get(k, 0.0) + v
+        if not wd.exists("clusters.done"):
+            edges = set(wd.listdir("edges"))
+            if not all(part_name(p) + ".parquet" in edges for p in range(partitions)):
+                # no complete edges (first run, or the scratch was cleaned): every later phase starts over
+                for folder in ("shuffle.done", "cc", "labels", "joined", "clustered", "results"):
+                    wd.remove(folder)
+            if not wd.exists("shuffle.done"):
+                self._shuffle(job, wd, shards, partitions)
+            shuffle = wd.read_json("shuffle.done")
+            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], partitions, shuffle["langs"], self.keep)
             wd.write_json(
-                {
-                    "stats": {lang: {str(s): c for s, c in d.items()} for lang, d in stats.items()},
-                    "rows": [info["rows"] for info in shard_info],
-                    "keys_seconds": sum(info["seconds"] for info in shard_info),
-                    "edges_seconds": sum(info["seconds"] for info in edge_info),
-                    "edges": sum(info["edges"] for info in edge_info),
-                    "timing": timing,
-                },
+                {"stats": {lang: {str(s): c for s, c in d.items()} for lang, d in stats.items()},
+                 **{k: v for k, v in shuffle.items() if k != "langs"}},
                 "clusters.done",
             )
-            # the partitioned keys are the bulk of the workdir (24 B per key) and no longer needed; their
-            # markers go with them, so a run that later loses clusters.done recomputes them
-            wd.remove("keys")
+        for folder in ("edges", "cc", "clustered", "docs"):  # scratch of the finished phases
+            wd.remove(folder)
         record = wd.read_json("clusters.done")
         stats = {lang: {int(s): c for s, c in d.items()} for lang, d in record["stats"].items()}
         self._workdir = job.workdir
-        self._shards = {
-            sid: (i, rows) for i, ((sid, _), rows) in enumerate(zip(shards, record["rows"], strict=True))
-        }
         job.stats[self.name] = stats
         job.stats[f"{self.name}_summary"] = {
             "languages": summarize(stats),
@@ -178,60 +138,115 @@ class ClusterDedupStep(GlobalStep):
             "timing": record["timing"],
         }
 
-    @staticmethod
-    def _run(
-        job: GlobalJob, fn: Any, tasks: list[Any], wd: Workdir, phase: str, names: list[str]
-    ) -> list[Any]:
-        """Run the tasks whose marker is missing; read the others' markers (resume)."""
-        todo = [i for i, name in enumerate(names) if not wd.exists(phase, name + ".done")]
-        results: list[Any] = [None] * len(tasks)
-        if todo:
-            for i, res in zip(todo, job.map(fn, [tasks[i] for i in todo]), strict=True):
-                results[i] = res
-        for i, name in enumerate(names):
-            if results[i] is None:
-                results[i] = wd.read_json(phase, name + ".done")
-        return results
+    def _shuffle(self, job: GlobalJob, wd: Workdir, shards: list[tuple[str, str]], partitions: int) -> None:
+        """Phases keys and edges; their summary goes to ``shuffle.done`` and the keys are deleted."""
+        keyer = self.make_keyer(job.languages)
+        tasks = [ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size)
+                 for i, (_, path) in enumerate(shards)]
+        shard_info = _run(job, shard_keys_task, tasks, wd, "keys", [shard_name(i) for i in range(len(shards))])
+        part_tasks = [PartitionEdgesTask(p, partitions, len(shards), job.workdir) for p in range(partitions)]
+        edge_info = _run(job, partition_edges_task, part_tasks, wd, "edges", [part_name(p) for p in range(partitions)])
+        langs: dict[str, int] = {}
+        timing: dict[str, float] = {}
+        for info in shard_info:
+            for lang, n in info["langs"].items():
+                langs[lang] = langs.get(lang, 0) + n
+            for k, v in info["timing"].items():
+                timing[k] = timing.get(k, 0.0) + v
+        wd.write_json(
+            {"langs": langs, "timing": timing, "keys_seconds": sum(i["seconds"] for i in shard_info),
+             "edges_seconds": sum(i["seconds"] for i in edge_info), "edges": sum(i["edges"] for i in edge_info)},
+            "shuffle.done",
+        )
+        # the partitioned keys are the bulk of the workdir (24 B per key): not needed once edges exist
+        wd.remove("keys")
 
     # -- process --------------------------------------------------------------------------------------
+    def _shard_result(self, ctx: BlockContext) -> _ShardResult:
+        """This shard's result file, read once per shard task (``ctx.cache`` lives as long as the task)."""
+        key = f"dedup-result:{self._workdir}"
+        state = ctx.cache.get(key)
+        if state is None or state.shard != ctx.shard:
+            assert self._workdir is not None
+            wd = Workdir(self._workdir)
+            name = ctx.shard + ".parquet"
+            if not wd.exists("results", name):
+                raise KeyError(f"{self.name}: shard {ctx.shard!r} was not among the shards given to prepare() "
+                               f"(no {wd.path('results', name)})")
+            state = _ShardResult(ctx.shard, wd.read_parquet("results", name))
+            ctx.cache[key] = state
+        return state
+
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         if self._workdir is None:
             raise RuntimeError(f"{self.name}: process() called before prepare()")
-        if ctx.shard not in self._shards:
-            raise KeyError(f"{self.name}: shard {ctx.shard!r} was not among the shards given to prepare()")
-        index, rows = self._shards[ctx.shard]
-        res = Workdir(self._workdir).read_parquet("results", shard_name(index) + ".parquet")
+        state = self._shard_result(ctx)
+        res = state.table
         n = table.num_rows
-        ids = table.column(C.ID).cast(pa.string())
-        res_rows = res.column("row").to_numpy()
-        res_ids = res.column(C.ID)
-        if n == rows and (
-            len(res_rows) == 0
-            or ids.take(pa.array(res_rows)).combine_chunks().equals(res_ids.combine_chunks())
-        ):
-            pos, sel = res_rows, np.ones(len(res_rows), dtype=bool)
-        else:
-            # the table is not the shard as prepared (e.g. a sub-batch): match rows by document id
-            found = pc.index_in(res_ids, value_set=ids.combine_chunks())
+        ids = table.column(C.ID).cast(pa.string()).combine_chunks()
+        res_rows = state.rows
+        lo, hi = np.searchsorted(res_rows, [state.offset, state.offset + n])
+        pos = res_rows[lo:hi] - state.offset
+        sel = np.zeros(len(res_rows), dtype=bool)
+        sel[lo:hi] = True
+        if len(pos) and not ids.take(pa.array(pos)).equals(res.column(C.ID).slice(lo, hi - lo).combine_chunks()):
+            # the batches are not the shard as prepared, in order: match rows by document id instead
+            found = pc.index_in(res.column(C.ID), value_set=ids)
             sel = found.is_valid().to_numpy(zero_copy_only=False)
             pos = found.drop_null().to_numpy().astype(np.int64)
+        state.offset += n
         keep = np.ones(n, dtype=bool)
-        keep[pos] = res.column("keep").to_numpy(zero_copy_only=False)[sel]
+        keep[pos] = state.keep[sel]
         reasons: list[str | None] = [None] * n
-        dup_of = np.array(res.column("duplicate_of").to_pylist(), dtype=object)[sel]
-        for p, d in zip(pos.tolist(), dup_of.tolist(), strict=True):
+        for p, d in zip(pos.tolist(), state.duplicate_of[sel].tolist(), strict=True):
             if d is not None:
                 reasons[p] = REASON_PREFIX + d
         if self.size_column:
             size = np.ones(n, dtype=np.int64)
-            size[pos] = res.column("cluster_size").to_numpy()[sel]
+            size[pos] = state.size[sel]
             table = _set_column(table, self.size_column, pa.array(size, pa.int64()))
         if self.id_column:
             # a row outside any multi-document cluster is its own cluster, named by its own id
             cid = np.array(ids.to_pylist(), dtype=object)
-            cid[pos] = np.array(res.column("cluster_id").to_pylist(), dtype=object)[sel]
+            cid[pos] = state.cluster_id[sel]
             table = _set_column(table, self.id_column, pa.array(cid.tolist(), pa.string()))
         return BlockOutput(table=table, keep=keep, reasons=reasons)
+
+
+class _ShardResult:
+    """One shard's dedup decisions as arrays, and how far the batches have walked through the shard."""
+
+    def __init__(self, shard: str, table: pa.Table) -> None:
+        self.shard = shard
+        self.table = table
+        self.rows = table.column("row").to_numpy()
+        self.keep = table.column("keep").to_numpy(zero_copy_only=False)
+        self.size = table.column("cluster_size").to_numpy()
+        self.duplicate_of = np.array(table.column("duplicate_of").to_pylist(), dtype=object)
+        self.cluster_id = np.array(table.column("cluster_id").to_pylist(), dtype=object)
+        self.offset = 0
+
+
+def _run(job: GlobalJob, fn: Any, tasks: list[Any], wd: Workdir, phase: str, names: list[str]) -> list[Any]:
+    """Run the tasks whose marker is missing (one listing of the phase folder); read the others' markers."""
+    done = set(wd.listdir(phase))
+    todo = [i for i, name in enumerate(names) if name + ".done" not in done]
+    results: list[Any] = [None] * len(tasks)
+    if todo:
+        for i, res in zip(todo, job.map(fn, [tasks[i] for i in todo]), strict=True):
+            results[i] = res
+    for i, name in enumerate(names):
+        if results[i] is None:
+            results[i] = wd.read_json(phase, name + ".done")
+    return results
+
+
+def count_rows(path: str) -> int:
+    """Rows of one shard's Parquet file (its footer); 0 for a shard whose earlier stage kept nothing."""
+    if not path:
+        return 0
+    with fsspec.open(path, "rb") as f:
+        return int(pq.ParquetFile(f).metadata.num_rows)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """The dedup scratch folder: atomic Parquet/JSON writes and phase markers (resume support).
 
-Every file is written under a temporary name and renamed when complete, and each phase finishes by
-writing a ``*.done`` marker *after* its data files, so a run killed at any moment leaves either a
+Every file is written atomically (:func:`curate.storage.atomic.write_bytes_atomic`: temporary name and
+rename on filesystems, one PUT on object stores), and each phase finishes by writing a ``*.done`` marker
+*after* its data files, so a run killed at any moment leaves either a
 complete result or one that is redone (identically: every phase is deterministic) on the next run.
 Paths may be local or any fsspec URL that the workers all see.
 """
@@ -9,12 +10,13 @@ Paths may be local or any fsspec URL that the workers all see.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from curate.storage.atomic import write_bytes_atomic
 
 
 class Workdir:
@@ -48,13 +50,7 @@ class Workdir:
         self.fs.makedirs(self.path(*parts), exist_ok=True)
 
     def _atomic_write(self, data: bytes, parts: tuple[str, ...]) -> None:
-        final = self.path(*parts)
-        parent = final.rsplit("/", 1)[0]
-        self.fs.makedirs(parent, exist_ok=True)
-        tmp = f"{parent}/.tmp-{uuid.uuid4().hex}-{final.rsplit('/', 1)[-1]}"
-        with self.fs.open(tmp, "wb") as f:
-            f.write(data)
-        self.fs.mv(tmp, final)
+        write_bytes_atomic(self.path(*parts), data, fs=self.fs)
 
     def write_parquet(self, table: pa.Table, *parts: str) -> None:
         sink = pa.BufferOutputStream()

@@ -12,6 +12,13 @@ lost node); a Python exception raised by curate or block code is *not* retried
 (``retry_exceptions=False``) and surfaces from :meth:`map` with the remote traceback. Re-running a
 shard task is safe: outputs go to a temporary name and are renamed when complete.
 
+Tasks in flight: ``workers`` when given on the command line, else twice the cluster's CPUs (re-read as the
+cluster grows); a pipeline file's ``executor.workers`` sizes only a private local Ray, never a cluster.
+Every task gets the driver's ``CURATE_*``, ``AWS_*``, ``FSSPEC_*`` (and GOOGLE_/AZURE_/HF_) variables
+through its ``runtime_env`` (merged with a submitted job's own), so storage settings and model caches
+reach every node. Task names say the phase and the item (``curate:minhash:keys:shard-000003``). A node
+that leaves the cluster during a map is reported on stderr; its tasks are retried elsewhere.
+
 Workers must import curate: install it into the Python environment that runs Ray on every node (start
 Ray with that environment's ``ray``). The first :meth:`map` checks this with a probe task and says so
 when it is not the case. Block code never knows which executor runs it.
@@ -48,10 +55,12 @@ from curate.cluster.auth import (
 from curate.cluster.errors import (
     ClusterError,
     ClusterUnreachableError,
+    NodePreflightError,
     RayTaskFailedError,
     WorkerEnvironmentError,
 )
 from curate.executors.base import Executor
+from curate.storage.options import FORWARDED_ENV_PREFIXES
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a submitted job
 PROBE_TIMEOUT_S = 180.0
@@ -72,7 +81,20 @@ def _probe_worker() -> dict[str, Any]:
     return {"curate": curate.__version__, "python": sys.version.split()[0], "executable": sys.executable}
 
 
+def forwarded_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The driver's variables every task must see (storage endpoints and credentials, curate settings)."""
+    env = os.environ if environ is None else environ
+    return {k: v for k, v in sorted(env.items()) if k.startswith(FORWARDED_ENV_PREFIXES)}
+
+
+def _node_check(fn: Callable[[Any], Any], item: Any, cwd: str) -> Any:
+    return _run_item(fn, item, cwd)
+
+
 def _label(item: Any, index: int) -> str:
+    phase = getattr(item, "phase", None)
+    if isinstance(phase, str):  # a dedup components task: phase and partition
+        return f"{phase}:{getattr(item, 'partition', index):05d}"
     shard = getattr(item, "shard", None)
     shard_id = getattr(shard, "shard_id", None)
     if isinstance(shard_id, str):
@@ -144,10 +166,12 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, address: str | None = None, retries: int = 3, workers: int | None = None,
-                 progress: bool = True, runtime_env: dict[str, Any] | None = None, token: str | None = None) -> None:
+                 progress: bool = True, runtime_env: dict[str, Any] | None = None, token: str | None = None,
+                 local_cpus: int | None = None) -> None:
         self.address = address
         self.retries = retries
-        self.workers = workers
+        self.workers = workers  # tasks in flight; None = twice the cluster's CPUs
+        self.local_cpus = local_cpus or workers  # CPUs of a private local Ray only
         self.progress = progress
         self.runtime_env = runtime_env
         self.token = token
@@ -158,7 +182,8 @@ class RayExecutor(Executor):
         self._cpus_checked_at = 0.0
         self._cluster_cpus = 1
         self._saved_env: dict[str, str | None] = {}
-        self._saved_flag: bool | None = None
+        self._alive: dict[str, str] = {}  # node id -> address, to report lost nodes
+        self._nodes_checked_at = 0.0
 
     # -- connection ---------------------------------------------------------------------------------
     def _resolve_target(self) -> str | None:
@@ -168,7 +193,14 @@ class RayExecutor(Executor):
             return env_address  # a submitted job's driver belongs to the cluster running it
         address = (self.address or "").strip()
         if address in ("", "auto"):
-            address = env_address if env_address and not env_address.startswith("http") else "local"
+            if env_address.startswith(("http://", "https://")):
+                raise ClusterUnreachableError(
+                    f"RAY_ADDRESS={env_address} is a dashboard / Jobs API address, not a cluster to run tasks on; "
+                    f"set RAY_ADDRESS to the cluster (GCS) address, e.g. 127.0.0.1:{DEFAULT_GCS_PORT}, to run "
+                    f"from here, or use `curate submit PIPELINE --address {env_address}` to run as a job; "
+                    "unset RAY_ADDRESS to start a private local Ray"
+                )
+            address = env_address or "local"
         if address == "local":
             return None
         if address.startswith(("http://", "https://")):
@@ -200,10 +232,8 @@ class RayExecutor(Executor):
         os.environ[TOKEN_ENV] = secrets.token_hex(32)
 
     def _save_process_state(self) -> None:
-        """Connecting may set Ray's auth and loopback switches in this process; close() puts them back."""
+        """Connecting may set Ray's auth and loopback variables in this process; close() puts them back."""
         self._saved_env = {k: os.environ.get(k) for k in (LOOPBACK_ENV, AUTH_MODE_ENV, TOKEN_ENV)}
-        constants = sys.modules.get("ray._private.ray_constants")
-        self._saved_flag = getattr(constants, "ENABLE_RAY_CLUSTER", None)
 
     def _restore_process_state(self) -> None:
         for key, value in self._saved_env.items():
@@ -211,9 +241,6 @@ class RayExecutor(Executor):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        constants = sys.modules.get("ray._private.ray_constants")
-        if constants is not None and self._saved_flag is not None:
-            constants.ENABLE_RAY_CLUSTER = self._saved_flag
         self._saved_env = {}
 
     def _connect(self) -> None:
@@ -242,7 +269,7 @@ class RayExecutor(Executor):
             kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "runtime_env": self.runtime_env}
             if target is None:
                 kwargs.update(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
-                              num_cpus=self.workers)
+                              num_cpus=self.local_cpus)
                 self.target = "a private local Ray"
             else:
                 kwargs["address"] = target
@@ -256,9 +283,11 @@ class RayExecutor(Executor):
                     f"address `ray start` printed instead of 127.0.0.1. Otherwise {START_HEAD_HINT}"
                 ) from None
             self._owns_connection = True
-        self._task_options = {"num_cpus": 1, "max_retries": self.retries, "retry_exceptions": False}
+        self._task_options = {"num_cpus": 1, "max_retries": self.retries, "retry_exceptions": False,
+                              "runtime_env": {"env_vars": forwarded_env()}}
         self._remote = ray.remote(_run_item)
         self._check_workers(ray)
+        self._alive = self._alive_nodes(ray)
 
     def _check_workers(self, ray: Any) -> None:
         cpus = int(ray.cluster_resources().get("CPU", 0))
@@ -296,6 +325,60 @@ class RayExecutor(Executor):
             self._cpus_checked_at = time.monotonic()
         return max(4, 2 * self._cluster_cpus)
 
+    @staticmethod
+    def _alive_nodes(ray: Any) -> dict[str, str]:
+        """Alive nodes with CPUs (the ones tasks run on): node id -> address."""
+        return {n["NodeID"]: n.get("NodeManagerAddress", "?") for n in ray.nodes()
+                if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0}
+
+    def _report_lost_nodes(self, ray: Any) -> None:
+        if time.monotonic() - self._nodes_checked_at < 1.0:
+            return
+        self._nodes_checked_at = time.monotonic()
+        alive = self._alive_nodes(ray)
+        for node_id in sorted(set(self._alive) - set(alive)):
+            print(f"curate: Ray node {node_id[:12]} ({self._alive[node_id]}) left the cluster; its tasks are "
+                  f"retried on the other nodes (up to {self.retries} times)", file=sys.stderr, flush=True)
+        for node_id in sorted(set(alive) - set(self._alive)):
+            print(f"curate: Ray node {node_id[:12]} ({alive[node_id]}) joined the cluster", file=sys.stderr, flush=True)
+        self._alive = alive
+
+    def node_count(self) -> int:
+        self._connect()
+        import ray
+
+        return len(self._alive_nodes(ray))
+
+    def on_every_node(self, fn: Callable[[Any], Any], item: Any) -> list[tuple[str, Any]]:
+        """``fn(item)`` once on each alive node (hard node affinity, Ray's public scheduling API)."""
+        self._connect()
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        assert self._task_options is not None
+        nodes = self._alive_nodes(ray)
+        remote = ray.remote(_node_check)
+        refs = {}
+        for node_id in sorted(nodes):
+            options = {"num_cpus": 0, "max_retries": 0, "runtime_env": self._task_options["runtime_env"],
+                       "name": f"curate:preflight:{node_id[:12]}",
+                       "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=False)}
+            refs[node_id] = remote.options(**options).remote(fn, item, os.getcwd())
+        out = []
+        for node_id, ref in refs.items():
+            where = f"Ray node {node_id[:12]} ({nodes[node_id]})"
+            try:
+                out.append((where, ray.get(ref, timeout=PROBE_TIMEOUT_S)))
+            except (ray.exceptions.NodeDiedError, ray.exceptions.WorkerCrashedError,
+                    ray.exceptions.TaskUnschedulableError, ray.exceptions.LocalRayletDiedError):
+                # the node left while being checked: it runs nothing of this run, so it needs no check
+                print(f"curate: {where} left the cluster during the preflight; continuing without it",
+                      file=sys.stderr, flush=True)
+            except Exception as exc:
+                cause = getattr(exc, "cause", None) or exc
+                raise NodePreflightError(f"{where}: {cause}") from None
+        return out
+
     # -- map ----------------------------------------------------------------------------------------
     def map(self, fn: Callable[[Any], Any], items: list[Any], desc: str = "") -> list[Any]:
         if not items:
@@ -304,6 +387,7 @@ class RayExecutor(Executor):
         import ray
 
         assert self._task_options is not None
+        self._report_lost_nodes(ray)
         cwd = os.getcwd()
         prefix = "curate:" + (desc or getattr(fn, "__name__", "task")).replace(" ", "")
         results: list[Any] = [None] * len(items)
@@ -326,6 +410,7 @@ class RayExecutor(Executor):
                     results[index] = self._result(ray, ref, items[index], index, desc)
                     progress.done(results[index])
                 progress.tick()
+                self._report_lost_nodes(ray)
         except BaseException:
             for ref in pending:  # stop the rest: nothing more is written for a failed run
                 try:

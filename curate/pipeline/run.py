@@ -16,7 +16,9 @@ from curate.executors.base import Executor
 from curate.io.input_files import Shard, expand_paths
 from curate.io.sample_paths import resolve_sample_path
 from curate.langid.language_scores import language_overrides
+from curate.pipeline.error_budget import check_error_budget
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
+from curate.pipeline.preflight import preflight
 from curate.pipeline.run_state import (
     check_overwrite_target,
     claim_output,
@@ -31,6 +33,7 @@ from curate.pipeline.stage_markers import StageMarkers
 from curate.pipeline.stages import Stage, split_stages
 from curate.stats.html_report import write_html_report
 from curate.stats.run_stats import merge_run_stats, merge_stage_results, split_timing, write_run_stats
+from curate.storage.options import apply_storage_options
 
 
 @dataclass
@@ -50,7 +53,9 @@ def make_executor(config: PipelineConfig, workers: int | None = None, executor: 
     if kind == "ray":
         from curate.executors.ray_executor import RayExecutor
 
-        return RayExecutor(address=config.executor.address, retries=config.executor.retries, workers=n)
+        # the file's workers size a laptop run; on a cluster only the command line may cap the tasks in flight
+        return RayExecutor(address=config.executor.address, retries=config.executor.retries, workers=workers,
+                           local_cpus=n)
     from curate.executors.local import LocalExecutor
 
     return LocalExecutor(workers=n)
@@ -63,14 +68,25 @@ def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shar
 
 def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int | None = None,
                  executor: Executor | None = None, overwrite: bool = False) -> RunResult:
+    apply_storage_options(config.storage)  # before any filesystem is opened, here and in the workers
     out_dir = _absolute((output or config.output).rstrip("/"))
-    if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
-        check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
-    with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
-        return _run_locked(config, out_dir, workers, executor, overwrite)
+    blocks = [s.build() for s in config.steps]
+    own_executor = executor is None
+    executor = executor or make_executor(config, workers)
+    try:
+        # before anything is written, the lock included: every node sees OUT and finds what each block needs
+        # (Block.preflight: models, data files, packages; on the driver and on every node)
+        preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
+        if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
+            check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
+        with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
+            return _run_locked(config, out_dir, blocks, executor, overwrite)
+    finally:
+        if own_executor:
+            executor.close()
 
 
-def _run_locked(config: PipelineConfig, out_dir: str, workers: int | None, executor: Executor | None,
+def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executor: Executor,
                 overwrite: bool) -> RunResult:
     started = time.time()
     digest = config_hash(config.identity())
@@ -80,13 +96,8 @@ def _run_locked(config: PipelineConfig, out_dir: str, workers: int | None, execu
     changes = input_changes(previous_shards(out_dir), shards)
     steps = config.steps
     names = [s.name for s in steps]
-    blocks = [s.build() for s in steps]
     stages = split_stages(blocks)
-    for block in blocks:  # on the driver before any work: models, data files, packages (Block.preflight)
-        block.preflight()
     overrides = language_overrides(blocks, config.overrides)  # + the language_score set of the langid model
-    own_executor = executor is None
-    executor = executor or make_executor(config, workers)
     markers = StageMarkers(f"{out_dir}/_markers/{digest}", shards)
     ran = skipped = 0
     global_stats: dict[str, Any] = {}
@@ -102,6 +113,9 @@ def _run_locked(config: PipelineConfig, out_dir: str, workers: int | None, execu
             skipped += len(results)
             if stage.barrier is not None:
                 previous = merge_stage_results(stage_results[-1]) if stage_results else {}
+                if stage_results and all("next_rows" in r for r in stage_results[-1]):
+                    # rows each shard passes to the barrier: sizing without reading every footer
+                    previous["shard_rows"] = [int(r["next_rows"]) for r in stage_results[-1]]
                 global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor,
                                                      markers.barrier_dir, overrides,
                                                      skip=len(results) == len(shards), previous=previous))
@@ -118,15 +132,13 @@ def _run_locked(config: PipelineConfig, out_dir: str, workers: int | None, execu
                 results[result["shard"]] = result
                 ran += 1
             ordered = [results[s.shard_id] for s in shards]
+            check_error_budget(ordered, names, config.max_error_rate, config.min_errors)
             stage_results.append(ordered)
             next_inputs = {r["shard"]: r.get("next_input", "") for r in ordered}
     except BaseException:
         executor.close()
         remove_partial_files(out_dir)  # a killed run never leaves half-written files behind
         raise
-    finally:
-        if own_executor:
-            executor.close()
     global_stats, global_timing = split_timing(global_stats, "global")
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
     swept = remove_stale_outputs(out_dir, stage_results)
@@ -153,7 +165,8 @@ def _prepare_barrier(stage: Stage, shards: list[Shard], inputs: dict[str, str | 
     job = GlobalJob(
         shards=[(s.shard_id, inputs[s.shard_id] or "") for s in shards],
         workdir=f"{out_dir}/_work/{step.name}-{step_index}",
-        map=lambda fn, items: executor.map(fn, items, desc=f"{step.name}"),
+        # one name per phase (task names and progress lines): "minhash:shard_keys_task"
+        map=lambda fn, items: executor.map(fn, items, desc=f"{step.name}:{getattr(fn, '__name__', 'task')}"),
         previous_stage=previous,
     )
     job.languages = languages_for(overrides)

@@ -188,6 +188,8 @@ def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: 
     if not first.all() and (errored[~first].any() or not keep[~first].all()):
         raise ValueError(f"block {name}: an extra copy (BlockOutput.origin) must be kept")
     keep &= ~errored
+    if errored.any() and not counts.first_error:  # for the error budget's message
+        counts.first_error = str(result.errors[int(np.argmax(errored))])[:500]  # type: ignore[index]
     langs = _lang_array(out)
     nbytes = _text_bytes(out)
     dropped_at = np.flatnonzero(~keep)
@@ -249,6 +251,7 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
         "stage": task.stage,
         "read": read_counts.to_dict(),
         "steps": {str(i): step_counts[i].to_dict() for i, _ in task.blocks},
+        "first_errors": {str(i): c.first_error for i, c in step_counts.items() if c.first_error},
         "output": {lang: {k: v for k, v in s.items() if k != "file"} for lang, s in written.items()} if task.final else {},
         "removed_rows": {lang: s["documents"] for lang, s in removed_written.items()},
         "cluster_sizes": sizes.to_dict(),
@@ -256,6 +259,7 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
     }
     if not task.final:
         result["next_input"] = written.get("_all", {}).get("file", "")
+        result["next_rows"] = written.get("_all", {}).get("documents", 0)  # a barrier's sizing, without footers
     write_marker(task.marker, result)
     return result
 

@@ -17,6 +17,7 @@ def error_kind(message: str) -> str:
 class StepCounts:
     def __init__(self) -> None:
         self.langs: dict[str, dict[str, Any]] = {}
+        self.first_error: str | None = None  # the first error message seen (the error budget names it)
 
     def _lang(self, lang: str) -> dict[str, Any]:
         if lang not in self.langs:
