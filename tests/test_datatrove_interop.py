@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from pipeline_helpers import write_pipeline
 
-pytest.importorskip("datatrove", reason="datatrove is not installed (pip install 'curate[datatrove]')")
+pytest.importorskip("datatrove", reason="datatrove is not installed (pip install 'curate-corpus[datatrove]')")
 
 from datatrove.data import Document  # noqa: E402
 from datatrove.executor import LocalPipelineExecutor  # noqa: E402

@@ -37,7 +37,7 @@ def _env(head: LocalHead, **extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def ray_head():
     if not Path(sys.executable).with_name("ray").exists():
-        pytest.skip(f"no ray CLI next to {sys.executable} (pip install 'curate[ray]')")
+        pytest.skip(f"no ray CLI next to {sys.executable} (pip install 'curate-corpus[ray]')")
     head = start_local_head(num_cpus=2)
     try:
         yield head

@@ -109,7 +109,7 @@ class JobsClient:
         try:
             from ray.job_submission import JobSubmissionClient
         except ImportError as exc:  # pragma: no cover - ray is an optional extra
-            raise ClusterError("the Ray Jobs client is missing: pip install 'curate[ray]'") from exc
+            raise ClusterError("the Ray Jobs client is missing: pip install 'curate-corpus[ray]'") from exc
         try:
             self._client = self._call(JobSubmissionClient, self.address, headers=auth_headers(self.token))
         except ConnectionError:

@@ -99,7 +99,7 @@ class SessionCPU:
 def _ray_cli() -> Path:
     ray = Path(sys.executable).with_name("ray")
     if not ray.exists():
-        raise ClusterError(f"no `ray` next to {sys.executable}: pip install 'curate[ray]'")
+        raise ClusterError(f"no `ray` next to {sys.executable}: pip install 'curate-corpus[ray]'")
     return ray
 
 

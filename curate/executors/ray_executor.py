@@ -306,7 +306,7 @@ class RayExecutor(Executor):
             first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise WorkerEnvironmentError(
                 f"Ray workers on {self.target} cannot run curate ({first}); install curate (pip install "
-                "'curate[ray]') into the Python environment that runs Ray on every node, and start Ray with that "
+                "'curate-corpus[ray]') into the Python environment that runs Ray on every node, and start Ray with that "
                 "environment's `ray` (e.g. .venv/bin/ray start ...)"
             ) from exc
         import curate

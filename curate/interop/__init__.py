@@ -1,7 +1,7 @@
 """Interoperability with other data-processing toolkits (datatrove).
 
 Nothing here imports datatrove at import time: :class:`DatatroveStep` needs it (``pip install
-'curate[datatrove]'``), the readers of datatrove's outputs do not.
+'curate-corpus[datatrove]'``), the readers of datatrove's outputs do not.
 """
 
 from __future__ import annotations

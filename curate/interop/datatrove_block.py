@@ -69,7 +69,7 @@ from curate.errors import CurateError
 from curate.interop._columns import ColumnTypes, misfit_message, parse_type
 from curate.langid.language_config import LanguageConfig
 
-INSTALL_HINT = "pip install 'curate[datatrove]'"
+INSTALL_HINT = "pip install 'curate-corpus[datatrove]'"
 # modules searched for a bare class name (``step: GopherQualityFilter``)
 SHORT_NAME_MODULES = ("datatrove.pipeline.filters", "datatrove.pipeline.formatters", "datatrove.pipeline.extractors")
 DATATROVE_LANGUAGE = "datatrove_language"  # virtual language-table field, see module docstring

@@ -67,7 +67,7 @@ def apply_storage_options(storage: Mapping[str, Any]) -> None:
         try:
             fsspec.get_filesystem_class(protocol).clear_instance_cache()
         except ImportError as exc:
-            raise StorageOptionsError(f"storage.{protocol}: {exc} (for s3: pip install 'curate[s3]')") from None
+            raise StorageOptionsError(f"storage.{protocol}: {exc} (for s3: pip install 'curate-corpus[s3]')") from None
 
 
 def _json_env(key: str) -> dict[str, Any]:
