@@ -28,6 +28,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from curate import run
 from curate.config.pipeline_config import parse_pipeline
 from curate.dedup.step import ClusterDedupStep
 from curate.dedup.tokenize import language_tokenizer
@@ -40,7 +41,6 @@ from curate.filters.language_score import LanguageScoreFilter
 from curate.io.parquet_output import ParquetOutput
 from curate.io.warc_reader import WarcReader
 from curate.langid.langid_block import LanguageId
-from curate.pipeline.run import run_pipeline
 
 PHASES_CPU: dict[str, float] = defaultdict(float)
 STEPS = ["extract", "langid", "language_score", "gopher_repetition", "fineweb_quality", "gopher_quality", "minhash"]
@@ -138,7 +138,7 @@ pipeline:
 """)
     load = [os.getloadavg()[0]]
     c0, t0, kids0 = cpu_seconds(), time.perf_counter(), _children_cpu()
-    result = run_pipeline(config, output=args.output_dir, workers=1, overwrite=True)
+    result = run(config, output=args.output_dir, workers=1, overwrite=True)
     # extraction runs in a persistent child process (curate.extract.extraction_process): stop it now, so that
     # its CPU time is counted (a child's rusage reaches its parent when it is reaped)
     extraction_process(args.engine, args.timeout).close()

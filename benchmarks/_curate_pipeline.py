@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/_curate_pipeline.py --engine trafilatura --input-dir DIR --output-dir DIR
 
-One core: ``run_pipeline(..., workers=1)`` runs the shard tasks in this process, one after the other.
+One core: ``run(..., workers=1)`` runs the shard tasks in this process, one after the other.
 Prints one JSON line: seconds of imports (start-up), of ``run_pipeline`` (wall), where that time went
 (reader, each block, Parquet writing; measured by wrapping those calls), and the run's counters.
 """
@@ -26,6 +26,7 @@ def cpu_seconds() -> float:
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
+from curate import run  # noqa: E402
 from curate.blocks.base import Block  # noqa: E402
 from curate.config.pipeline_config import parse_pipeline  # noqa: E402
 from curate.extract.extract_block import Extract  # noqa: E402
@@ -33,7 +34,6 @@ from curate.filters.language_score import LanguageScoreFilter  # noqa: E402
 from curate.io.parquet_output import ParquetOutput  # noqa: E402
 from curate.io.warc_reader import WarcReader  # noqa: E402
 from curate.langid.langid_block import LanguageId  # noqa: E402
-from curate.pipeline.run import run_pipeline  # noqa: E402
 
 PHASES: dict[str, float] = defaultdict(float)  # wall seconds per phase
 PHASES_CPU: dict[str, float] = defaultdict(float)  # CPU seconds of this process per phase
@@ -99,7 +99,7 @@ pipeline:
 """)
     t_ready = time.perf_counter()
     c0, t0 = cpu_seconds(), time.perf_counter()
-    result = run_pipeline(config, output=args.output_dir, workers=1, overwrite=True)
+    result = run(config, output=args.output_dir, workers=1, overwrite=True)
     run_s, cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
     stats = result.stats
     steps = {s["name"]: {k: sum(v[k] for v in s["langs"].values()) for k in ("in", "out")} for s in stats["steps"]}

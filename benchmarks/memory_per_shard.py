@@ -31,12 +31,12 @@ MEM = WORK / "memory"
 CHILD = r"""
 import json, resource, sys, time, yaml
 from curate.config.pipeline_config import parse_pipeline
-from curate.pipeline.run import run_pipeline
+from curate import run
 src, out, steps, extra = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 doc = {"name": "memory", "input": {"paths": [src], **extra}, "output": out, "pipeline": steps,
        "executor": {"type": "local", "workers": 1}}
 cpu = time.process_time()
-result = run_pipeline(parse_pipeline(yaml.safe_dump(doc)), overwrite=True)
+result = run(parse_pipeline(yaml.safe_dump(doc)), overwrite=True)
 print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "cpu_s": time.process_time() - cpu, "read": result.stats["read"]}))
 """

@@ -265,7 +265,7 @@ def main() -> None:
         "- *docs in*: HTML documents that entered extraction (curate: reader output, 2xx HTML responses; "
         "datatrove: records its WarcReader yields, any status). *written*: documents in the output Parquet "
         "(curate also writes the removed rows to `_removed/`, not counted here). docs/s/core = docs in / wall s.",
-        "- Wall s = the pipeline call inside a fresh process (`run_pipeline(..., workers=1)`; "
+        "- Wall s = the pipeline call inside a fresh process (`curate.run(..., workers=1)`; "
         "`LocalPipelineExecutor(tasks=1, workers=1).run()`), model loading and datatrove's extraction sandbox "
         "process included; interpreter start-up and imports are the last column, not counted.",
         "- curate pipeline: extract → langid → language_score (per-language FineWeb2 threshold); datatrove: "

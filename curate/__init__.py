@@ -1,20 +1,34 @@
-"""curate: turn raw web crawls into clean, deduplicated, per-language pretraining corpora."""
+"""curate: turn raw web crawls into clean, deduplicated, per-language pretraining corpora.
+
+The public API, in five names (docs/ARCHITECTURE.md shows the layers behind them)::
+
+    import curate
+    config = curate.load_pipeline("pipelines/quickstart.yaml")   # a validated curate.Pipeline
+    result = curate.run(config, output="out/")                    # local pool or Ray, as the file says
+
+``curate.Filter`` and ``curate.document_filter`` write a custom filter step.
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from curate.blocks.base import Block, BlockContext, BlockOutput, Filter, GlobalStep
+from curate.blocks.document_filter import document_filter
+from curate.config.pipeline_config import PipelineConfig, load_pipeline
+from curate.executors.entry import run
+from curate.pipeline.run import RunResult
+from curate.version import __version__
 
-from curate.blocks.base import Block, BlockContext, BlockOutput, Filter, GlobalStep  # noqa: E402
-from curate.blocks.document_filter import document_filter  # noqa: E402
+Pipeline = PipelineConfig  # the validated pipeline file: steps, input, output, executor
 
 __all__ = [
-    "Block", "BlockContext", "BlockOutput", "DatatroveStep", "Filter", "GlobalStep", "document_filter", "__version__",
+    "Block", "BlockContext", "BlockOutput", "DatatroveStep", "Filter", "GlobalStep", "Pipeline", "RunResult",
+    "document_filter", "load_pipeline", "run", "__version__",
 ]
 
 
 def __getattr__(name: str) -> object:
-    # optional integrations are imported on first use, so `import curate` stays light
     if name == "DatatroveStep":
+        # datatrove is an optional heavy extra (pip install 'curate-corpus[datatrove]'): imported on first use
         from curate.interop.datatrove_block import DatatroveStep
 
         return DatatroveStep

@@ -8,25 +8,25 @@ import os
 import sys
 
 from curate.cluster.cli_commands import register_cluster_commands
+from curate.config.pipeline_config import load_pipeline
 from curate.config.yaml_source import PipelineConfigError
 from curate.errors import CurateError
+from curate.executors.entry import run
 from curate.langid.calibrate_command import register_calibrate_command
+from curate.langid.langs_command import run_langs
 from curate.models.cli_commands import register_models_commands
 from curate.models.resolve import OFFLINE_ENV
+from curate.pipeline.plan import format_plan
+from curate.pipeline.run import load_stats
 from curate.quality.cli_commands import register_quality_commands
+from curate.stats.html_report import write_html_report
+from curate.stats.report_table import format_comparison, format_report
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from curate.config.pipeline_config import load_pipeline
-    from curate.pipeline.run import make_executor, run_pipeline
-    from curate.stats.report_table import format_report
-
     config = load_pipeline(args.pipeline)
-    executor = make_executor(config, args.workers, args.executor) if args.executor else None
-    result = run_pipeline(config, output=args.output, workers=args.workers, executor=executor,
-                          overwrite=args.overwrite)
-    if executor is not None:
-        executor.close()
+    result = run(config, output=args.output, workers=args.workers, executor=args.executor,
+                 overwrite=args.overwrite)
     print(format_report(result.stats))
     changes = result.input_changes
     if changes.get("previous_run") and (changes["added"] or changes["changed"] or changes["removed"]):
@@ -39,8 +39,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from curate.config.pipeline_config import load_pipeline
-    from curate.pipeline.plan import format_plan
 
     config = load_pipeline(args.pipeline)
     print(format_plan(config, output=args.output))
@@ -48,9 +46,6 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from curate.pipeline.run import load_stats
-    from curate.stats.html_report import write_html_report
-    from curate.stats.report_table import format_comparison, format_report
 
     loaded = []
     for out_dir in args.out_dirs:
@@ -74,7 +69,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_langs(args: argparse.Namespace) -> int:
-    from curate.langid.langs_command import run_langs
 
     return run_langs(args.code, script=args.script, name=args.name, tier=args.tier, model=args.model)
 
@@ -85,14 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"models from the local cache only, never the network (sets {OFFLINE_ENV}=1 for workers)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run a pipeline file")
-    run.add_argument("pipeline")
-    run.add_argument("--output", "-o", help="output folder or URL (default: the file's `output:`)")
-    run.add_argument("--workers", "-w", type=int, help="parallel shard tasks (default: the file's, else CPUs)")
-    run.add_argument("--executor", choices=["local", "ray"], help="override the file's executor.type")
-    run.add_argument("--overwrite", action="store_true", help="delete the output folder first and start over (only a curate output, one with _run.json); "
+    run_cmd = sub.add_parser("run", help="run a pipeline file")
+    run_cmd.add_argument("pipeline")
+    run_cmd.add_argument("--output", "-o", help="output folder or URL (default: the file's `output:`)")
+    run_cmd.add_argument("--workers", "-w", type=int, help="parallel shard tasks (default: the file's, else CPUs)")
+    run_cmd.add_argument("--executor", choices=["local", "ray"], help="override the file's executor.type")
+    run_cmd.add_argument("--overwrite", action="store_true", help="delete the output folder first and start over (only a curate output, one with _run.json); "
                      "without it, a rerun resumes and processes only input files added or changed")
-    run.set_defaults(func=_cmd_run)
+    run_cmd.set_defaults(func=_cmd_run)
 
     plan = sub.add_parser("plan", help="validate a pipeline and show stages, shards and settings; no work")
     plan.add_argument("pipeline")

@@ -26,11 +26,11 @@ from archive_builders import (
 )
 from pipeline_helpers import write_pipeline
 
+from curate import run
 from curate.config.pipeline_config import load_pipeline
 from curate.io.format_sniffer import UnknownFormatError
 from curate.io.input_files import READERS, reader_for_path
 from curate.io.read_counts import ReadCounts
-from curate.pipeline.run import run_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +185,7 @@ def test_pipeline_reads_arc_and_damaged_warc_and_its_stats_add_up(pages, tmp_pat
     (inputs / "b.warc.gz").write_bytes(blobs[0] + gzip.compress(b"") + b"\x1f\x8b\x08\x00junk" + b"".join(blobs[1:]))
     cfg = write_pipeline(tmp_path / "p.yaml", [str(inputs)], tmp_path / "out", [{"extract": {"engine": "resiliparse"}}],
                          executor={"type": "local", "workers": 1})
-    result = run_pipeline(load_pipeline(str(cfg)))
+    result = run(load_pipeline(str(cfg)))
     read = result.stats["read"]
     assert read["records"] == read["emitted"] + sum(read["skipped"].values()) + sum(read["errored"].values())
     assert read["emitted"] == len(pages) and read["errored"] == {"unreadable_record": 1}

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from pipeline_helpers import parquet_digests, write_pipeline
 
+from curate import run
 from curate.config.pipeline_config import load_pipeline
 from curate.io.parquet_output import ParquetOutput
 from curate.io.row_group_writer import RowGroupWriter
-from curate.pipeline.run import run_pipeline
 
 
 def _sentences(shared: Path, n: int) -> list[dict]:
@@ -98,7 +98,7 @@ def test_oversize_document_is_skipped_and_counted_before_any_step(tmp_path: Path
                          executor={"type": "local", "workers": 1})
     text = (tmp_path / "p.yaml").read_text().replace("  paths:", "  max_text_bytes: 1000000\n  paths:")
     cfg.write_text(text)
-    result = run_pipeline(load_pipeline(str(cfg)))
+    result = run(load_pipeline(str(cfg)))
     read = result.stats["read"]
     assert read["skipped"] == {"text_too_large": 1}
     assert read["records"] == 51 and read["emitted"] == 50
@@ -115,7 +115,7 @@ def test_pipeline_output_independent_of_batch_size(tmp_path: Path, shared_data: 
                              writer={"row_group_rows": 4})
         text = (tmp_path / f"p{batch}.yaml").read_text().replace("  paths:", f"  batch_size: {batch}\n  paths:")
         cfg.write_text(text)
-        run_pipeline(load_pipeline(str(cfg)))
+        run(load_pipeline(str(cfg)))
         digests.append({k: v for k, v in parquet_digests(tmp_path / f"out{batch}").items()
                         if not k.startswith("_stats")})
     assert digests[0] == digests[1]

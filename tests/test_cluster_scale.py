@@ -85,13 +85,13 @@ def _s3_digests(store, prefix: str) -> dict[str, str]:
 
 
 def _local_run(cfg: Path, out: Path) -> dict[str, str]:
+    from curate import run
     from curate.config.pipeline_config import load_pipeline
     from curate.executors.local import LocalExecutor
-    from curate.pipeline.run import run_pipeline
 
     executor = LocalExecutor(workers=1, progress=False)
     try:
-        run_pipeline(load_pipeline(str(cfg)), output=str(out), executor=executor)
+        run(load_pipeline(str(cfg)), output=str(out), executor=executor)
     finally:
         executor.close()
     return parquet_digests(out)

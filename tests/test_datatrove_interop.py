@@ -34,6 +34,7 @@ from datatrove.pipeline.readers import JsonlReader as DtJsonlReader  # noqa: E40
 from datatrove.pipeline.writers import JsonlWriter, ParquetWriter  # noqa: E402
 
 import curate  # noqa: E402
+from curate import run  # noqa: E402
 from curate.blocks.base import BlockContext  # noqa: E402
 from curate.blocks.registry import BUILTIN_BLOCKS  # noqa: E402
 from curate.config.pipeline_config import load_pipeline  # noqa: E402
@@ -47,7 +48,6 @@ from curate.interop.datatrove_readers import DatatroveJsonlReader, DatatroveParq
 from curate.io.input_files import READERS  # noqa: E402
 from curate.io.read_counts import ReadCounts  # noqa: E402
 from curate.langid.table import load_language_table  # noqa: E402
-from curate.pipeline.run import run_pipeline  # noqa: E402
 
 # the YAML name of the block: "datatrove" once registered, its import path until then
 BLOCK = "datatrove" if "datatrove" in BUILTIN_BLOCKS else "curate.interop.datatrove_block:DatatroveStep"
@@ -172,7 +172,7 @@ def test_mixed_pipeline_matches_datatrove_executor(tmp_path: Path, english_docs:
     ]
     cfg = write_pipeline(tmp_path / "p.yaml", [str(src)], tmp_path / "out", steps,
                          executor={"type": "local", "workers": 1}, input={"paths": [str(src)], "batch_size": 64})
-    run_pipeline(load_pipeline(str(cfg)))
+    run(load_pipeline(str(cfg)))
     kept, removed = _curate_outputs(tmp_path / "out")
     _assert_accounted(tmp_path / "out")
 
@@ -208,7 +208,7 @@ def test_per_language_arguments_route_each_document(tmp_path: Path,
     steps = [{"langid": {}}, {BLOCK: {"step": "GopherQualityFilter", "per_language": PER_LANGUAGE}}]
     cfg = write_pipeline(tmp_path / "p.yaml", inputs, tmp_path / "out", steps,
                          executor={"type": "local", "workers": 2})
-    run_pipeline(load_pipeline(str(cfg)))
+    run(load_pipeline(str(cfg)))
     kept, removed = _curate_outputs(tmp_path / "out")
     _assert_accounted(tmp_path / "out")
     rows = kept.select(["id", "lang"]).to_pylist() + removed.select(["id", "lang"]).to_pylist()
@@ -253,7 +253,7 @@ def test_users_own_filter_by_import_path_adds_typed_columns(tmp_path: Path,
     steps = [{BLOCK: {"step": "datatrove_user_steps:ShoutingFilter", "args": {"max_upper_ratio": 0.5}}}]
     cfg = write_pipeline(tmp_path / "p.yaml", [str(src)], tmp_path / "out", steps,
                          executor={"type": "local", "workers": 1}, input={"paths": [str(src)], "batch_size": 16})
-    run_pipeline(load_pipeline(str(cfg)))
+    run(load_pipeline(str(cfg)))
     kept, removed = _curate_outputs(tmp_path / "out")
     _assert_accounted(tmp_path / "out")
     for t in (kept, removed):
@@ -424,7 +424,7 @@ def test_pipeline_reads_datatrove_outputs(tmp_path: Path) -> None:
         cfg = write_pipeline(tmp_path / f"{fmt}.yaml", [str(folder)], out,
                              [{BLOCK: {"step": "GopherQualityFilter", "args": {"min_doc_words": 3}}}],
                              input={"paths": [str(folder)], "format": fmt})
-        run_pipeline(load_pipeline(str(cfg)))
+        run(load_pipeline(str(cfg)))
         kept = _read_parquets([p for p in sorted(out.glob("*/part-*.parquet")) if not p.parent.name.startswith("_")])
         removed = _read_parquets(sorted((out / "_removed").glob("*/*.parquet")))
         ids = set(kept["id"].to_pylist()) | (set(removed["id"].to_pylist()) if removed is not None else set())

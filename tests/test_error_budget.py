@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from pipeline_helpers import run_cli, write_pipeline
 
+from curate import run
 from curate.config.pipeline_config import PipelineConfigError, parse_pipeline
+from curate.executors.factory import make_executor
 from curate.executors.local import LocalExecutor
 from curate.pipeline.error_budget import ErrorBudgetExceeded, check_error_budget
-from curate.pipeline.run import make_executor, run_pipeline
 from curate.storage.atomic import write_bytes_atomic
 from curate.storage.options import apply_storage_options
 from curate.storage.probe import StorageProbeError
@@ -25,7 +26,7 @@ def _run(cfg: Path, out: Path | str, workers: int = 1):
 
     executor = LocalExecutor(workers=workers, progress=False)
     try:
-        return run_pipeline(load_pipeline(str(cfg)), output=str(out), executor=executor)
+        return run(load_pipeline(str(cfg)), output=str(out), executor=executor)
     finally:
         executor.close()
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 from pipeline_helpers import parquet_digests, write_pipeline
 
+from curate import run
 from curate.blocks.base import BlockContext
 from curate.blocks.columns import READER_SCHEMA
 from curate.config.pipeline_config import load_pipeline
@@ -23,7 +24,6 @@ from curate.extract.extraction_process import ExtractionProcess, extraction_proc
 from curate.extract.html_limits import nesting_depth
 from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
-from curate.pipeline.run import run_pipeline
 
 NESTED = ("<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>").encode()
 
@@ -86,10 +86,10 @@ def test_run_beside_cpu_bound_processes_equals_a_quiet_run(tmp_path: Path, share
     inputs = [str(shared_data / "extraction" / "mozilla_readability_testpages.warc.gz")]
     quiet = write_pipeline(tmp_path / "quiet.yaml", inputs, tmp_path / "quiet", steps,
                            executor={"type": "local", "workers": 1})
-    run_pipeline(load_pipeline(str(quiet)))
+    run(load_pipeline(str(quiet)))
     burners = _burners(6)
     try:
-        run_pipeline(load_pipeline(str(quiet)), output=str(tmp_path / "loaded"))
+        run(load_pipeline(str(quiet)), output=str(tmp_path / "loaded"))
     finally:
         for proc in burners:
             proc.kill()

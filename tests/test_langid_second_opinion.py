@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from pipeline_helpers import REPO, write_pipeline
 
+from curate import run
 from curate.blocks.base import BlockContext
 from curate.config.pipeline_config import PipelineConfigError, load_pipeline
 from curate.extract.extract_block import Extract
@@ -30,7 +31,6 @@ from curate.langid.second_opinion import (
     names_language,
 )
 from curate.langid.table import load_language_table
-from curate.pipeline.run import run_pipeline
 
 OLD_COLUMNS = ["lang", "lang_score", "lang_topk"]
 
@@ -207,7 +207,7 @@ def test_quickstart_crawl_through_a_pipeline_gives_maori_output(tmp_path: Path) 
     steps = [{"extract": {"engine": "trafilatura"}}, {"langid": {}}, {"language_score": {}}]
     cfg = write_pipeline(tmp_path / "p.yaml", ["curate://samples/quickstart.warc.gz"], tmp_path / "out", steps,
                          executor={"type": "local", "workers": 1})
-    result = run_pipeline(load_pipeline(str(cfg)))
+    result = run(load_pipeline(str(cfg)))
     assert result.stats["output"]["mri_Latn"]["documents"] == 3
     assert result.stats["output"]["swh_Latn"]["documents"] == 3
     assert "lvs_Latn" not in result.stats["output"]

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 from pipeline_helpers import REPO, parquet_digests, run_cli, write_pipeline
 
+from curate import run
 from curate.config.pipeline_config import load_pipeline
-from curate.pipeline.run import run_pipeline
 
 STEPS = [{"extract": {"engine": "resiliparse"}}, {"langid": {}}, {"custom_blocks:min_words": {"minimum": 40}}]
 
@@ -29,7 +29,7 @@ def small_run(tmp_path_factory, shared_data: Path):
                                       "cc-main-2020-34-clipped-record.warc.gz", "webrecorder-pdfs.warc.gz",
                                       "cc-main-2024-22-whirlwind.warc.wet.gz")]
     cfg = write_pipeline(tmp / "p.yaml", inputs, tmp / "out", STEPS, executor={"type": "local", "workers": 2})
-    result = run_pipeline(load_pipeline(str(cfg)))
+    result = run(load_pipeline(str(cfg)))
     return tmp, result
 
 
@@ -69,13 +69,13 @@ def test_every_step_and_language_adds_up_and_matches_rows_on_disk(small_run) -> 
 def test_same_input_and_config_give_identical_bytes(small_run, tmp_path: Path) -> None:
     tmp, _ = small_run
     cfg = load_pipeline(str(tmp / "p.yaml"))
-    run_pipeline(cfg, output=str(tmp_path / "again"), workers=1)
+    run(cfg, output=str(tmp_path / "again"), workers=1)
     assert parquet_digests(tmp / "out") == parquet_digests(tmp_path / "again")
 
 
 def test_rerun_of_a_finished_run_skips_all_work(small_run) -> None:
     tmp, first = small_run
-    again = run_pipeline(load_pipeline(str(tmp / "p.yaml")))
+    again = run(load_pipeline(str(tmp / "p.yaml")))
     assert again.ran_tasks == 0 and again.skipped_tasks == first.ran_tasks
     assert again.stats["languages"] == first.stats["languages"]
 

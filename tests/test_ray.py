@@ -66,14 +66,14 @@ def _jobs_cli(head: LocalHead, *args: str, cwd: Path = REPO, env: dict[str, str]
 
 
 def _local_run(cfg: Path, out: Path, workers: int = 1) -> dict[str, str]:
+    from curate import run
     from curate.config.pipeline_config import load_pipeline
     from curate.executors.local import LocalExecutor
-    from curate.pipeline.run import run_pipeline
 
     # in this process (workers=1): models stay loaded between tests; and whatever the file's executor says
     executor = LocalExecutor(workers=workers, progress=False)
     try:
-        run_pipeline(load_pipeline(str(cfg)), output=str(out), executor=executor)
+        run(load_pipeline(str(cfg)), output=str(out), executor=executor)
     finally:
         executor.close()
     return parquet_digests(out)

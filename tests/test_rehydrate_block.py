@@ -433,14 +433,14 @@ E2E_BUDGET = {"unit": "words", "targets": {"eng_Latn": 150_000}, "seed": 11}
 
 
 def _e2e_run(tmp: Path, inputs: list[str], materialize: bool):
+    from curate import run
     from curate.config.pipeline_config import parse_pipeline
-    from curate.pipeline.run import run_pipeline
 
     steps = [{"langid": {}}, {"minhash": {}}, {"custom_blocks:min_words": {"minimum": 200}},
              {"rehydrate": {"materialize": materialize, "budget": E2E_BUDGET}}]
     doc = {"name": "rehydrate-e2e", "input": {"paths": inputs, "batch_size": 64}, "output": str(tmp),
            "executor": {"type": "local", "workers": 2}, "pipeline": steps}
-    return run_pipeline(parse_pipeline(json.dumps(doc), "rehydrate-e2e.yaml"))
+    return run(parse_pipeline(json.dumps(doc), "rehydrate-e2e.yaml"))
 
 
 @pytest.fixture(scope="module")

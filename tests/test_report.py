@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from pipeline_helpers import run_cli, write_pipeline
 
+from curate import run
 from curate.config.pipeline_config import load_pipeline
-from curate.pipeline.run import run_pipeline
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -26,7 +26,7 @@ def report_run(tmp_path_factory, shared_data: Path):
               str(shared_data / "extraction" / "mozilla_readability_testpages.warc.gz")]
     steps = [{"extract": {"engine": "resiliparse"}}, {"langid": {}}, {"custom_blocks:min_words": {"minimum": 80}}]
     cfg = write_pipeline(tmp / "p.yaml", inputs, tmp / "out", steps, executor={"type": "local", "workers": 2})
-    run_pipeline(load_pipeline(str(cfg)))
+    run(load_pipeline(str(cfg)))
     return tmp
 
 
@@ -53,7 +53,7 @@ def test_report_compares_two_runs(report_run: Path, tmp_path: Path) -> None:
     text = (report_run / "p.yaml").read_text().replace("minimum: 80", "minimum: 300")
     cfg = tmp_path / "q.yaml"
     cfg.write_text(text)
-    run_pipeline(load_pipeline(str(cfg)), output=str(tmp_path / "b"))
+    run(load_pipeline(str(cfg)), output=str(tmp_path / "b"))
     proc = run_cli("report", str(report_run / "out"), str(tmp_path / "b"))
     assert proc.returncode == 0, proc.stderr
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("eng_Latn"))
@@ -99,7 +99,7 @@ def test_final_tokens_with_a_local_tokenizer_file(report_run: Path, tmp_path: Pa
     tok.save(str(tok_path))
     doc = (report_run / "p.yaml").read_text() + f"writer: {{tokenizer: {tok_path}}}\n"
     (tmp_path / "p.yaml").write_text(doc)
-    result = run_pipeline(load_pipeline(str(tmp_path / "p.yaml")), output=str(tmp_path / "out"))
+    result = run(load_pipeline(str(tmp_path / "p.yaml")), output=str(tmp_path / "out"))
     eng = result.stats["output"]["eng_Latn"]
     expected = sum(len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False))
     assert eng["tokens"] == expected > eng["words"]  # a 400-piece vocabulary splits words

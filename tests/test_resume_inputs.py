@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pipeline_helpers import parquet_digests, write_pipeline
 
+from curate import run
 from curate.config.pipeline_config import load_pipeline
-from curate.pipeline.run import run_pipeline
 
 STEPS = [{"extract": {"engine": "resiliparse"}}, {"langid": {}}, {"custom_blocks:min_words": {"minimum": 20}}]
 DEDUP_STEPS = [{"extract": {"engine": "resiliparse"}}, {"langid": {}}, {"exact_dedup": {}}]
@@ -30,7 +30,7 @@ def _stats_bytes(out: Path) -> bytes:
 def _fresh(tmp: Path, folder: Path, steps: list, name: str) -> Path:
     cfg = write_pipeline(tmp / f"{name}.yaml", [str(folder)], tmp / name, steps,
                          executor={"type": "local", "workers": 1})
-    run_pipeline(load_pipeline(str(cfg)))
+    run(load_pipeline(str(cfg)))
     return tmp / name
 
 
@@ -48,24 +48,24 @@ def test_added_changed_and_removed_files_process_exactly_what_changed(tmp_path: 
     _link(inputs, "d.warc.gz", warc / "wget-crawl-sample-0000.warc.gz")
     cfg = load_pipeline(str(write_pipeline(tmp_path / "p.yaml", [str(inputs)], tmp_path / "out", STEPS,
                                            executor={"type": "local", "workers": 1})))
-    first = run_pipeline(cfg)
+    first = run(cfg)
     assert first.ran_tasks == 2
 
     # a file that sorts first: by position, every old marker would now name another file
     _link(inputs, "a.warc.gz", warc / "wget-crawl-sample-0001.warc.gz")
-    added = run_pipeline(cfg)
+    added = run(cfg)
     assert (added.ran_tasks, added.skipped_tasks) == (1, 2)
     assert added.input_changes["added"] == 1 and added.input_changes["added_paths"] == [str(inputs / "a.warc.gz")]
     _same_as_fresh(tmp_path, inputs, tmp_path / "out", STEPS, "fresh-added")
 
     _link(inputs, "d.warc.gz", warc / "cc-single-response.warc.gz")  # same name, other content
-    changed = run_pipeline(cfg)
+    changed = run(cfg)
     assert (changed.ran_tasks, changed.skipped_tasks) == (1, 2)
     assert changed.input_changes["changed"] == 1
     _same_as_fresh(tmp_path, inputs, tmp_path / "out", STEPS, "fresh-changed")
 
     (inputs / "b.warc.gz").unlink()
-    removed = run_pipeline(cfg)
+    removed = run(cfg)
     assert (removed.ran_tasks, removed.skipped_tasks) == (0, 2)
     assert removed.input_changes["removed"] == 1
     timing = json.loads((tmp_path / "out" / "_stats" / "timing.json").read_text())
@@ -82,11 +82,11 @@ def test_a_changed_input_set_recomputes_dedup(tmp_path: Path, shared_data: Path)
     _link(inputs, "a.warc.gz", warc / "wget-crawl-sample-0000.warc.gz")
     cfg = load_pipeline(str(write_pipeline(tmp_path / "p.yaml", [str(inputs)], tmp_path / "out", DEDUP_STEPS,
                                            executor={"type": "local", "workers": 1})))
-    first = run_pipeline(cfg)
+    first = run(cfg)
     dedup_removed = sum(e["removed_by"].get("exact_dedup:duplicate", 0) for e in first.stats["languages"].values())
     # the same content again under another name: every one of its documents is now a duplicate
     _link(inputs, "b.warc.gz", warc / "wget-crawl-sample-0000.warc.gz")
-    second = run_pipeline(cfg)
+    second = run(cfg)
     removed_by = {k: v for e in second.stats["languages"].values() for k, v in e["removed_by"].items()}
     assert sum(v for k, v in removed_by.items() if k.startswith("exact_dedup")) > dedup_removed
     _same_as_fresh(tmp_path, inputs, tmp_path / "out", DEDUP_STEPS, "fresh")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curate.pipeline.step_counts import StepCounts
+from curate.stats.step_counts import StepCounts
 
 
 def test_add_rows_counts_what_add_counts():

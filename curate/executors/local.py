@@ -12,8 +12,8 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from curate.executors.base import Executor
 from curate.executors.progress import Progress
+from curate.pipeline.executor import Executor
 from curate.process_guard import die_with_parent
 
 

@@ -59,8 +59,9 @@ from curate.cluster.errors import (
     RayTaskFailedError,
     WorkerEnvironmentError,
 )
-from curate.executors.base import Executor
+from curate.pipeline.executor import Executor
 from curate.storage.options import FORWARDED_ENV_PREFIXES
+from curate.version import __version__
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a submitted job
 PROBE_TIMEOUT_S = 180.0
@@ -75,10 +76,9 @@ def _run_item(fn: Callable[[Any], Any], item: Any, cwd: str) -> Any:
 
 
 def _probe_worker() -> dict[str, Any]:
-    """Runs on a worker: proves curate imports there and reports the environment."""
-    import curate
-
-    return {"curate": curate.__version__, "python": sys.version.split()[0], "executable": sys.executable}
+    """Runs on a worker: proves curate imports there (unpickling this function imports it) and reports the
+    environment."""
+    return {"curate": __version__, "python": sys.version.split()[0], "executable": sys.executable}
 
 
 def forwarded_env(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -309,11 +309,9 @@ class RayExecutor(Executor):
                 "'curate-corpus[ray]') into the Python environment that runs Ray on every node, and start Ray with that "
                 "environment's `ray` (e.g. .venv/bin/ray start ...)"
             ) from exc
-        import curate
-
-        if info.get("curate") != curate.__version__:
+        if info.get("curate") != __version__:
             print(f"curate: warning: workers run curate {info.get('curate')} ({info.get('executable')}), this "
-                  f"driver {curate.__version__}", file=sys.stderr)
+                  f"driver {__version__}", file=sys.stderr)
 
     def _window(self, ray: Any) -> int:
         """Tasks in flight: ``workers`` if given, else twice the cluster's CPUs (re-read now and then, so

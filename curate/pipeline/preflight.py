@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from curate.blocks.base import Block
-from curate.executors.base import Executor
+from curate.pipeline.executor import Executor
 from curate.storage.probe import check_output_location, read_probe, remove_probe, write_probe
 
 

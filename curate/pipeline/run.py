@@ -4,6 +4,7 @@ completion markers for resume, and the merged statistics at the end."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,11 +13,11 @@ import fsspec
 
 from curate.blocks.base import GlobalJob
 from curate.config.pipeline_config import PipelineConfig
-from curate.executors.base import Executor
 from curate.io.input_files import Shard, expand_paths
 from curate.io.sample_paths import resolve_sample_path
 from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
+from curate.pipeline.executor import Executor
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
 from curate.pipeline.preflight import preflight
 from curate.pipeline.run_state import (
@@ -47,43 +48,24 @@ class RunResult:
     input_changes: dict[str, Any] = field(default_factory=dict)  # vs the previous run: added, changed, ...
 
 
-def make_executor(config: PipelineConfig, workers: int | None = None, executor: str | None = None) -> Executor:
-    kind = executor or config.executor.type
-    n = workers or config.executor.workers
-    if kind == "ray":
-        from curate.executors.ray_executor import RayExecutor
-
-        # the file's workers size a laptop run; on a cluster only the command line may cap the tasks in flight
-        return RayExecutor(address=config.executor.address, retries=config.executor.retries, workers=workers,
-                           local_cpus=n)
-    from curate.executors.local import LocalExecutor
-
-    return LocalExecutor(workers=n)
-
-
 def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shard]:
     paths = [resolve_sample_path(p) for p in config.input.paths]
     return expand_paths(paths, config.input.format, check_exists=check_exists)
 
 
-def run_pipeline(config: PipelineConfig, output: str | None = None, workers: int | None = None,
-                 executor: Executor | None = None, overwrite: bool = False) -> RunResult:
+def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None = None,
+                 overwrite: bool = False) -> RunResult:
+    """Run ``config`` on ``executor`` (the caller's, left open: ``curate.run`` builds and closes one)."""
     apply_storage_options(config.storage)  # before any filesystem is opened, here and in the workers
     out_dir = _absolute((output or config.output).rstrip("/"))
     blocks = [s.build() for s in config.steps]
-    own_executor = executor is None
-    executor = executor or make_executor(config, workers)
-    try:
-        # before anything is written, the lock included: every node sees OUT and finds what each block needs
-        # (Block.preflight: models, data files, packages; on the driver and on every node)
-        preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
-        if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
-            check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
-        with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
-            return _run_locked(config, out_dir, blocks, executor, overwrite)
-    finally:
-        if own_executor:
-            executor.close()
+    # before anything is written, the lock included: every node sees OUT and finds what each block needs
+    # (Block.preflight: models, data files, packages; on the driver and on every node)
+    preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
+    if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
+        check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
+    with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
+        return _run_locked(config, out_dir, blocks, executor, overwrite)
 
 
 def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executor: Executor,
@@ -181,8 +163,6 @@ def _absolute(path: str) -> str:
     """Workers (Ray's especially) may run in another folder: local outputs are made absolute."""
     if "://" in path:
         return path
-    import os
-
     return os.path.abspath(path)
 
 

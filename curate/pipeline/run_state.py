@@ -9,8 +9,8 @@ from typing import Any
 
 import fsspec
 
-import curate
 from curate.errors import CurateError
+from curate.version import __version__
 
 RUN_FILE = "_run.json"
 
@@ -37,7 +37,7 @@ def check_overwrite_target(out_dir: str, ignore: tuple[str, ...] = ()) -> None:
 
 
 def config_hash(identity: dict[str, Any]) -> str:
-    payload = json.dumps({"curate": curate.__version__, **identity}, sort_keys=True, default=str)
+    payload = json.dumps({"curate": __version__, **identity}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -61,7 +61,7 @@ def claim_output(out_dir: str, digest: str, name: str, overwrite: bool, keep: tu
             )
     fs.makedirs(root, exist_ok=True)
     with fs.open(run_file, "w") as handle:
-        json.dump({"config_hash": digest, "pipeline": name, "curate": curate.__version__}, handle, sort_keys=True)
+        json.dump({"config_hash": digest, "pipeline": name, "curate": __version__}, handle, sort_keys=True)
 
 
 def remove_partial_files(out_dir: str) -> int:

@@ -25,7 +25,7 @@ from curate.blocks.columns import CLUSTER_SIZE, DROP_REASON, DROP_STAGE, LANG, T
 from curate.io.input_files import READERS, Shard
 from curate.io.parquet_output import ParquetOutput, lang_values
 from curate.io.read_counts import ReadCounts
-from curate.pipeline.step_counts import StepCounts, error_kind
+from curate.stats.step_counts import StepCounts, error_kind
 
 
 @dataclass

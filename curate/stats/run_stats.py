@@ -13,7 +13,7 @@ import fsspec
 import pyarrow as pa
 
 from curate.errors import CurateError
-from curate.pipeline.step_counts import merge_step_dicts
+from curate.stats.step_counts import merge_step_dicts
 
 
 class AccountingError(CurateError, AssertionError):

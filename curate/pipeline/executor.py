@@ -1,5 +1,5 @@
-"""What an executor does: run a picklable function over items in parallel, results in order, and run a
-check once on every node (the preflight)."""
+"""The contract the runner needs from an executor (implemented in curate/executors/): run a picklable
+function over items in parallel, results in order, and run a check once on every node (the preflight)."""
 
 from __future__ import annotations
 
