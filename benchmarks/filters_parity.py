@@ -41,8 +41,8 @@ from _results import BENCH, WORK, RunInfo, md_table, require_shared, write_secti
 
 from curate.blocks.base import BlockContext
 from curate.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
-from curate.langid.labels import normalize_label
-from curate.langid.table import load_language_table
+from curate.languages.labels import normalize_label
+from curate.languages.table import load_language_table
 from curate.tokenizers import get_word_tokenizer, reset_caches
 from curate.tokenizers.cache import cached_words
 

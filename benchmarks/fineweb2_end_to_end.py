@@ -38,8 +38,8 @@ from _results import BENCH, REPO, WORK, figures_comment, machine_line, md_table,
 from filters_parity import fineweb2_config
 from throughput import EXCLUDED, dt_model_path, prepare_inputs
 
-from curate.langid.labels import lid176_labels, normalize_label
-from curate.langid.table import load_language_table
+from curate.languages.labels import lid176_labels, normalize_label
+from curate.languages.table import load_language_table
 
 DT_PYTHON = BENCH / ".venv-datatrove" / "bin" / "python"
 E2E = WORK / "fineweb2_e2e"

@@ -30,8 +30,8 @@ from _results import machine_line, md_table, median, require_shared, write_secti
 
 from curate.blocks.base import BlockContext
 from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
-from curate.langid.labels import lid176_labels, normalize_label
 from curate.langid.langid_block import LanguageId
+from curate.languages.labels import lid176_labels, normalize_label
 
 # lid.176 labels that stay a macrolanguage after normalisation, with the member languages lingua/CLD2 use
 MACRO_MEMBERS: dict[str, set[str]] = {"hbs": {"bos", "hrv", "srp", "cnr"}}
@@ -231,7 +231,7 @@ def main() -> None:
         "## Language ID accuracy (lid.176.ftz through curate's `langid` block)",
         "",
         "`.venv/bin/python benchmarks/langid_accuracy.py` — gold ISO 639-1 codes and the predicted labels both go "
-        "through `curate.langid.labels.normalize_label`; a prediction is right when the ISO 639-3 part of the "
+        "through `curate.languages.labels.normalize_label`; a prediction is right when the ISO 639-3 part of the "
         "two keys is equal (script ignored), so macrolanguage choices (ms/zsm, fa/fas, sw/swh, et/ekk, lv/lvs, "
         "nb+no/nob, zh/cmn, ar/arb, mn/khk, az/azj) compare like with like. Top-1, no score threshold.",
         "",

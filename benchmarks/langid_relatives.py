@@ -12,7 +12,7 @@ Data (shared/data/langid; gold and predictions through ``normalize_label``):
 
 Three configurations of the ``langid`` block: ``second_opinion: none`` (lid.176 alone); CLD2 as second opinion
 without the close-relative check (``relatives_margin: 1.0``, the behaviour before the groups); and the default
-(CLD2 with the check, :mod:`curate.langid.relatives`). Right = same ISO 639-3 code as the gold (script ignored)
+(CLD2 with the check, :mod:`curate.languages.relatives`). Right = same ISO 639-3 code as the gold (script ignored)
 for the accuracy tables, exact ``xxx_Scrp`` key for the Serbian table. *Broken* = rows lid.176 alone got right
 that the configuration gets wrong; *fixed* the reverse. CPU seconds (``time.process_time``) rather than wall
 time: the machine is shared.
@@ -33,9 +33,9 @@ from langid_accuracy import iso3, macro_ok
 from langid_second_opinion import load_sentences, make_documents
 
 from curate.blocks.base import BlockContext
-from curate.langid.labels import normalize_label
 from curate.langid.langid_block import LanguageId
-from curate.langid.relatives import GROUPS, related
+from curate.languages.labels import normalize_label
+from curate.languages.relatives import GROUPS, related
 
 CONFIGS = {
     "lid.176 alone": {"second_opinion": "none"},

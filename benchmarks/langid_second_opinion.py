@@ -32,9 +32,9 @@ from langid_accuracy import covered_codes, iso3
 
 from curate.blocks.base import BlockContext
 from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
-from curate.langid.labels import normalize_label
 from curate.langid.langid_block import LANG_MODEL, LanguageId
 from curate.langid.second_opinion import load_second_opinion
+from curate.languages.labels import normalize_label
 
 WEAK = ("sw", "yo", "so", "ms")  # lid.176 has them but is weak there (see langid_accuracy)
 DOC_SENTENCES = 10

@@ -11,8 +11,8 @@ Inputs (huggingface/fineweb-2, Apache-2.0; a copy lives in ``../shared/data/fine
 
 Outputs (committed, loaded at run time without the shared data):
 
-* ``curate/langid/data/languages.json`` — one entry per ``xxx_Scrp`` key plus per-script defaults;
-* ``curate/langid/data/labels.json`` — lid.176 label -> key, ISO 639-1 -> key, ISO 639-3 -> scripts, aliases.
+* ``curate/languages/data/languages.json`` — one entry per ``xxx_Scrp`` key plus per-script defaults;
+* ``curate/languages/data/labels.json`` — lid.176 label -> key, ISO 639-1 -> key, ISO 639-3 -> scripts, aliases.
 
 The label maps are hand-curated only where FineWeb2's own ``default_code_1``/``default_script`` flags would be
 wrong for lid.176's training data (see ``LID176_CHOICES``); everything else is derived from the CSV. No
@@ -39,15 +39,15 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from curate.langid.table import THRESHOLD_FIELDS  # the fields a FineWeb2 config holds, defined once
+from curate.languages.table import THRESHOLD_FIELDS  # the fields a FineWeb2 config holds, defined once
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO_ROOT / "curate" / "langid" / "data"
+DEFAULT_OUT = REPO_ROOT / "curate" / "languages" / "data"
 
 TOP_N = (2, 3, 4)  # n of FineWeb2's top_n_grams (same in every config; checked)
 DUP_N = (5, 6, 7, 8, 9, 10)  # n of dup_n_grams
 
-# Tier cut points on FineWeb2 released words (train + test). Keep in sync with curate/langid/table.py docstring.
+# Tier cut points on FineWeb2 released words (train + test). Keep in sync with curate/languages/table.py docstring.
 TIER_MIN_WORDS = (("high", 1_000_000_000), ("mid", 100_000_000), ("low", 1_000_000))
 
 # tokenizer_assignment.csv `type` -> short tokenizer string. Types taking a language code get "<kind>:<tok_code>".
@@ -141,7 +141,7 @@ ENGLISH_STOPWORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 def english_recipe() -> dict[str, Any]:
     """FineWeb's English settings: the LanguageConfig field defaults (datatrove's) plus Gopher's stopwords."""
     sys.path.insert(0, str(REPO_ROOT))
-    from curate.langid.language_config import LanguageConfig
+    from curate.languages.language_config import LanguageConfig
 
     base = LanguageConfig(key="eng_Latn")
     cfg: dict[str, Any] = {}

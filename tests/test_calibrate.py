@@ -28,7 +28,7 @@ from curate.langid.calibrate import (
     iter_reference_documents,
 )
 from curate.langid.calibrate_command import register_calibrate_command
-from curate.langid.table import load_language_table
+from curate.languages.table import load_language_table
 
 LANGS = {"por_Latn": "pt", "deu_Latn": "de", "fra_Latn": "fr"}
 

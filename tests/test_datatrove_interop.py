@@ -44,10 +44,10 @@ from curate.interop.datatrove_block import (  # noqa: E402
     DatatroveStepError,
     default_reason,
 )
-from curate.interop.datatrove_readers import DatatroveJsonlReader, DatatroveParquetReader  # noqa: E402
+from curate.io.datatrove_readers import DatatroveJsonlReader, DatatroveParquetReader  # noqa: E402
 from curate.io.input_files import READERS  # noqa: E402
 from curate.io.read_counts import ReadCounts  # noqa: E402
-from curate.langid.table import load_language_table  # noqa: E402
+from curate.languages.table import load_language_table  # noqa: E402
 
 # the YAML name of the block: "datatrove" once registered, its import path until then
 BLOCK = "datatrove" if "datatrove" in BUILTIN_BLOCKS else "curate.interop.datatrove_block:DatatroveStep"
@@ -341,7 +341,7 @@ def test_errors_stay_on_their_row_and_bad_steps_fail_early(monkeypatch: pytest.M
         DatatroveStep(Splitter()).process(_table(["abcdef"]), BlockContext())
 
     monkeypatch.setitem(sys.modules, "datatrove", None)  # as if it were not installed
-    with pytest.raises(DatatroveMissingError, match=r"pip install 'curate\[datatrove\]'"):
+    with pytest.raises(DatatroveMissingError, match=r"pip install 'curate-corpus\[datatrove\]'"):
         DatatroveStep("GopherQualityFilter")
 
 

@@ -15,8 +15,8 @@ from curate.extract.extract_block import Extract
 from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
 from curate.langid.fasttext_model import ModelNotFoundError, packaged_lid176_path
-from curate.langid.labels import normalize_label
 from curate.langid.langid_block import LanguageId
+from curate.languages.labels import normalize_label
 
 
 def _pages(shared: Path, n: int = 20) -> pa.Table:

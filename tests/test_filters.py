@@ -26,15 +26,15 @@ from curate.filters import (
     LanguageScoreFilter,
     URLFilter,
 )
-from curate.filters._text import (
+from curate.formatters import FtfyFormatter, PIIFormatter, SymbolLinesFormatter
+from curate.languages.language_config import LanguageConfig
+from curate.text.word_stats import (
     PUNCTUATION,
     TERMINAL_PUNCTUATION,
     WordArrays,
     duplicated_ngram_chars,
     top_ngram_chars,
 )
-from curate.formatters import FtfyFormatter, PIIFormatter, SymbolLinesFormatter
-from curate.langid.language_config import LanguageConfig
 from curate.tokenizers import get_word_tokenizer, reset_caches
 from curate.tokenizers.base import strip_tokens
 
@@ -411,7 +411,7 @@ TEN = {
 
 
 def test_mixed_batch_of_ten_languages_uses_each_documents_own_thresholds() -> None:
-    from curate.langid.table import load_language_table
+    from curate.languages.table import load_language_table
 
     table = load_language_table()
     ctx = BlockContext(languages=table)
@@ -441,8 +441,8 @@ def test_mixed_batch_of_ten_languages_uses_each_documents_own_thresholds() -> No
 
 
 def test_mixed_batch_equals_per_language_batches(shared_data) -> None:  # noqa: ANN001
-    from curate.langid.labels import normalize_label
-    from curate.langid.table import load_language_table
+    from curate.languages.labels import normalize_label
+    from curate.languages.table import load_language_table
 
     by_lang: dict[str, list[str]] = defaultdict(list)
     with open(shared_data / "langid" / "lingua_sentences.jsonl", encoding="utf-8") as f:

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from real_records import gzip_members, join_record, plain_records, split_record
 
-from curate.interop.datatrove_readers import DatatroveParquetReader
+from curate.io.datatrove_readers import DatatroveParquetReader
 from curate.io.jsonl_reader import JsonlReader
 from curate.io.parquet_reader import ParquetReader
 from curate.io.read_counts import ReadCounts

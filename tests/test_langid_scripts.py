@@ -17,10 +17,10 @@ import pyarrow as pa
 import pytest
 
 from curate.blocks.base import BlockContext
-from curate.langid.labels import SCRIPT_CHOICES, label_scripts, normalize_label, script_is_open, split_key
 from curate.langid.langid_block import LanguageId
-from curate.langid.relatives import may_move, related
 from curate.langid.script import dominant_script, script_counts, scripts_among
+from curate.languages.labels import SCRIPT_CHOICES, label_scripts, normalize_label, script_is_open, split_key
+from curate.languages.relatives import may_move, related
 
 TEXTS = {
     "srp_Latn": "Beograd je glavni i najveći grad Srbije. Nalazi se na ušću Save u Dunav. Svake godine grad "

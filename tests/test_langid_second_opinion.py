@@ -21,7 +21,6 @@ from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
 from curate.langid.cld2_model import Cld2Model
 from curate.langid.fasttext_model import ModelNotFoundError, packaged_lid176_path
-from curate.langid.labels import lid176_labels, normalize_label
 from curate.langid.langid_block import LANG_MODEL, LanguageId
 from curate.langid.script import dominant_script
 from curate.langid.second_opinion import (
@@ -30,7 +29,8 @@ from curate.langid.second_opinion import (
     load_second_opinion,
     names_language,
 )
-from curate.langid.table import load_language_table
+from curate.languages.labels import lid176_labels, normalize_label
+from curate.languages.table import load_language_table
 
 OLD_COLUMNS = ["lang", "lang_score", "lang_topk"]
 

@@ -13,11 +13,11 @@ import pytest
 import yaml
 from pipeline_helpers import REPO, run_cli, write_pipeline
 
-from curate.langid.labels import lid176_labels, model_keys, normalize_label
 from curate.langid.langid_block import LanguageId
 from curate.langid.language_scores import language_overrides, load_score_set
 from curate.langid.score_calibration import ScoreHistogram, fineweb2_threshold
-from curate.langid.table import load_language_table
+from curate.languages.labels import lid176_labels, model_keys, normalize_label
+from curate.languages.table import load_language_table
 
 
 def test_fineweb2_rule_and_histogram_match_numpy() -> None:

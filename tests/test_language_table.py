@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from curate.langid.labels import UND, label_maps, lid176_labels, normalize_label
 from curate.langid.langs_command import run_langs
-from curate.langid.table import (
+from curate.languages.labels import UND, label_maps, lid176_labels, normalize_label
+from curate.languages.table import (
     OVERRIDABLE_FIELDS,
     THRESHOLD_FIELDS,
     TIERS,
@@ -372,7 +372,7 @@ def test_table_loads_without_shared_data(tmp_path):
     """The packaged JSON is all the table needs: run from elsewhere with the shared data hidden."""
     env = dict(os.environ, CURATE_SHARED_DATA=str(tmp_path / "absent"), PYTHONPATH=str(REPO_ROOT))
     code = (
-        "from curate.langid.table import load_language_table as l; t = l(); "
+        "from curate.languages.table import load_language_table as l; t = l(); "
         "print(len(t), t.get('pt').language_score, t.get('als').key)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
@@ -388,7 +388,7 @@ def test_committed_data_matches_a_fresh_build(fineweb2: Path, tmp_path):
         capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stderr
-    data_dir = REPO_ROOT / "curate" / "langid" / "data"
+    data_dir = REPO_ROOT / "curate" / "languages" / "data"
     for name in ("languages.json", "labels.json"):
         assert (tmp_path / name).read_bytes() == (data_dir / name).read_bytes(), f"{name} is stale: rebuild it"
         json.loads((data_dir / name).read_text(encoding="utf-8"))

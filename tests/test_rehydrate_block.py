@@ -96,7 +96,7 @@ def test_table_per_language_comes_from_this_runs_counts(tmp_path: Path) -> None:
 
 def test_max_reps_per_language_and_per_tier(tmp_path: Path) -> None:
     job = make_job(tmp_path, [], counts(eng_Latn=(ENG_KEPT, ENG_REMOVED), fra_Latn=(FRA_KEPT, FRA_REMOVED)))
-    from curate.langid.table import load_language_table
+    from curate.languages.table import load_language_table
 
     job.languages = load_language_table()
     tier = job.languages.get("fra_Latn").tier

@@ -49,7 +49,7 @@ class BlockContext:
     """What a block may know about where it runs (shard, worker-local caches)."""
 
     shard: str = ""
-    languages: Any = None  # curate.langid.table.LanguageTable, with the pipeline's overrides applied
+    languages: Any = None  # curate.languages.table.LanguageTable, with the pipeline's overrides applied
     cache: dict[str, Any] = field(default_factory=dict)
 
 

@@ -218,7 +218,7 @@ def validate_source(src: YamlSource) -> PipelineConfig:
 def _validate_overrides(config: PipelineConfig, src: YamlSource) -> None:
     if not config.overrides:
         return
-    from curate.langid.table import load_language_table
+    from curate.languages.table import load_language_table
 
     try:
         load_language_table().with_overrides(config.overrides)

@@ -43,7 +43,7 @@ def tokenizer_spec(lang: str, languages: Any = None) -> str:
     """The tokenizer spec of ``lang`` in the language table (``languages`` or the shipped one)."""
     try:
         if languages is None:
-            from curate.langid.table import load_language_table
+            from curate.languages.table import load_language_table
 
             languages = load_language_table()
         return str(languages.get(lang).tokenizer or "whitespace")

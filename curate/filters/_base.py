@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from curate.blocks.base import BlockContext, BlockOutput, Filter
 from curate.blocks.columns import LANG, TEXT, UNKNOWN_LANG
-from curate.langid.language_config import LanguageConfig
+from curate.languages.language_config import LanguageConfig
 
 
 class _DefaultsOnly:
@@ -33,7 +33,7 @@ def default_languages() -> Any:
     global _default_table
     if _default_table is None:
         try:
-            from curate.langid.table import load_language_table  # type: ignore[import-not-found]
+            from curate.languages.table import load_language_table  # type: ignore[import-not-found]
 
             _default_table = load_language_table()
         except ImportError:

@@ -24,7 +24,7 @@ import pyarrow as pa
 from curate.blocks.base import BlockContext, BlockOutput
 from curate.blocks.columns import TEXT
 from curate.filters._base import LanguageAwareFilter, pick
-from curate.langid.language_config import LanguageConfig
+from curate.languages.language_config import LanguageConfig
 from curate.tokenizers import get_word_tokenizer
 from curate.tokenizers.base import WordTokenizer
 

@@ -26,7 +26,7 @@ rule (reason)                  removes when                                     
 =============================  ==========================================================  =========
 
 "Words" are the tokenizer's tokens including punctuation tokens; a *non-symbol* word has at least
-one character outside the punctuation set (``curate.filters._text.PUNCTUATION``). Stopwords match
+one character outside the punctuation set (``curate.text.word_stats.PUNCTUATION``). Stopwords match
 tokens exactly (case-sensitive); a language without stopwords (no FineWeb2 config) skips that rule.
 Lines are ``str.splitlines()``. Rules are checked in this order. 0 switches a rule off; None takes
 the language table's value.
@@ -40,8 +40,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from curate.filters._base import LanguageAwareFilter, pick
-from curate.filters._text import WordArrays
-from curate.langid.language_config import LanguageConfig
+from curate.languages.language_config import LanguageConfig
+from curate.text.word_stats import WordArrays
 from curate.tokenizers import get_word_tokenizer
 from curate.tokenizers.base import WordTokenizer
 from curate.tokenizers.cache import tokenized

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from curate.filters._base import LanguageAwareFilter, pick
-from curate.filters._text import WordArrays, duplicated_ngram_chars, top_ngram_chars
-from curate.langid.language_config import LanguageConfig
+from curate.languages.language_config import LanguageConfig
+from curate.text.word_stats import WordArrays, duplicated_ngram_chars, top_ngram_chars
 from curate.tokenizers import get_word_tokenizer
 from curate.tokenizers.base import WordTokenizer
 from curate.tokenizers.cache import tokenized

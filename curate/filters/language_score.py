@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from curate.blocks.columns import LANG_SCORE
 from curate.filters._base import LanguageAwareFilter, pick
-from curate.langid.language_config import LanguageConfig
+from curate.languages.language_config import LanguageConfig
 
 
 class LanguageScoreFilter(LanguageAwareFilter):

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from curate.blocks.columns import URL
 from curate.filters._base import LanguageAwareFilter
-from curate.langid.language_config import LanguageConfig
+from curate.languages.language_config import LanguageConfig
 
 _NON_WORD = re.compile(r"[\W_]+")
 

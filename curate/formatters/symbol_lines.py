@@ -5,7 +5,7 @@ that consist only of "|" characters, artefacts of tables in trafilatura's output
 run of such lines with one line break (huggingface/fineweb-2 pipeline:
 ``SymbolLinesFormatter(symbols_to_remove=["|"], replace_char="\\n")``); those are the defaults.
 ``symbols: all`` removes lines made of any punctuation/symbol character
-(``curate.filters._text.PUNCTUATION``), with ``replacement: ""`` they vanish without a trace.
+(``curate.text.word_stats.PUNCTUATION``), with ``replacement: ""`` they vanish without a trace.
 
 A line is a symbol line when it is not blank and every character is a listed symbol or a space.
 Blank lines are kept; consecutive symbol lines are replaced once.
@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from curate.filters._text import PUNCTUATION
 from curate.formatters._base import TextFormatter
+from curate.text.word_stats import PUNCTUATION
 
 
 class SymbolLinesFormatter(TextFormatter):

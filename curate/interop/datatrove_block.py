@@ -37,7 +37,7 @@ How rows and documents map (one batch at a time):
   of the batch goes on.
 * ``per_language`` builds one datatrove instance per distinct set of per-language values (so languages sharing
   thresholds share an instance) and routes each row by its ``lang``. A value is a field of
-  :class:`curate.langid.language_config.LanguageConfig` (``stopwords``, ``dup_line_frac``, ``top_n_grams``, ...,
+  :class:`curate.languages.language_config.LanguageConfig` (``stopwords``, ``dup_line_frac``, ``top_n_grams``, ...,
   ``key``), or ``datatrove_language``: the language key when datatrove has a word tokenizer for it, else its
   proxy, else datatrove's whitespace tokenizer. The mapping form ``{field: ..., if_empty: {...}}`` also sets the
   given arguments when the value is empty: the language table leaves ``stopwords`` empty for languages FineWeb2
@@ -64,10 +64,10 @@ import numpy as np
 import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockOutput
+from curate.blocks.column_types import ColumnTypes, misfit_message, parse_type
 from curate.blocks.columns import HTML, ID, LANG, LANG_SCORE, TEXT, UNKNOWN_LANG
 from curate.errors import CurateError
-from curate.interop._columns import ColumnTypes, misfit_message, parse_type
-from curate.langid.language_config import LanguageConfig
+from curate.languages.language_config import LanguageConfig
 
 INSTALL_HINT = "pip install 'curate-corpus[datatrove]'"
 # modules searched for a bare class name (``step: GopherQualityFilter``)
@@ -230,7 +230,7 @@ class DatatroveStep(Block):
         if self._specs:
             languages = ctx.languages if ctx is not None and ctx.languages is not None else None
             if languages is None:
-                from curate.langid.table import load_language_table
+                from curate.languages.table import load_language_table
 
                 languages = load_language_table()
             config = languages.get(lang)

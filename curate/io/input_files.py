@@ -10,8 +10,8 @@ from typing import Any
 from fsspec.core import url_to_fs
 
 from curate.errors import CurateError
-from curate.interop.datatrove_readers import DatatroveJsonlReader, DatatroveParquetReader
 from curate.io.arc_reader import ArcReader
+from curate.io.datatrove_readers import DatatroveJsonlReader, DatatroveParquetReader
 from curate.io.format_sniffer import FormatSniffer
 from curate.io.jsonl_reader import JsonlReader
 from curate.io.parquet_reader import ParquetReader

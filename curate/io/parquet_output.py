@@ -7,17 +7,15 @@ boundaries were upstream; nothing is visible under the final name until it is co
 
 from __future__ import annotations
 
-import os
 from collections import Counter, defaultdict
 from typing import Any
 
-import fsspec
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from curate.blocks.columns import HTML, LANG, TEXT, UNKNOWN_LANG
-from curate.io.row_group_writer import TMP_SUFFIX, RowGroupWriter
+from curate.io.row_group_writer import RowGroupWriter
+from curate.tokenizers.subword import load_tokenizer
 
 
 def lang_values(table: pa.Table) -> list[str]:
@@ -51,8 +49,6 @@ def text_stats(table: pa.Table, tokenizer: str | None = None) -> dict[str, int]:
     words = pieces - empty
     stats = {"documents": table.num_rows, "bytes": int(nbytes), "words": int(words)}
     if tokenizer:
-        from curate.rehydrate.rows import load_tokenizer
-
         encoded = load_tokenizer(tokenizer).encode_batch(text.to_pylist(), add_special_tokens=False)
         stats["tokens"] = sum(len(e.ids) for e in encoded)
     return stats
@@ -114,12 +110,3 @@ class ParquetOutput:
         self._writers.clear()
 
 
-def write_parquet_atomic(table: pa.Table, path: str, compression: str | None = "zstd",
-                         compression_level: int | None = 3, row_group_rows: int = 20_000) -> None:
-    fs, fs_path = fsspec.core.url_to_fs(path)
-    fs.makedirs(os.path.dirname(fs_path), exist_ok=True)
-    tmp = fs_path + TMP_SUFFIX
-    with fs.open(tmp, "wb") as handle:
-        pq.write_table(table, handle, compression=compression, compression_level=compression_level,
-                       row_group_size=row_group_rows, write_statistics=True)
-    fs.mv(tmp, fs_path)

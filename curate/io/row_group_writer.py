@@ -22,8 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks.columns import TEXT
-
-TMP_SUFFIX = ".tmp"
+from curate.storage.parquet_file import TMP_SUFFIX
 
 
 def _row_bytes(table: pa.Table) -> np.ndarray:

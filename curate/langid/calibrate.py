@@ -47,9 +47,10 @@ import numpy as np
 
 from curate.errors import CurateError
 from curate.langid.calibrate_stats import DUP_NS, METRICS, TOP_NS, document_metrics
-from curate.langid.labels import lid176_labels, normalize_label
-from curate.langid.language_config import LanguageConfig
-from curate.langid.table import LanguageTable, load_language_table
+from curate.languages.labels import lid176_labels, normalize_label
+from curate.languages.language_config import LanguageConfig
+from curate.languages.table import LanguageTable, load_language_table
+from curate.text.sources import TextSourceError, iter_documents
 from curate.tokenizers import get_word_tokenizer
 
 METHODS = ("quantile",)
@@ -165,14 +166,11 @@ def _plain_blocks(path: str) -> Iterator[str]:
 
 def iter_reference_documents(paths: Iterable[str], lang: str | None = None, text_field: str = "text") -> Iterator[str]:
     """Documents of ``paths``: Parquet / JSONL (``text_field``; records whose ``lang`` is another language
-    are skipped) via :func:`curate.quality.text_sources.iter_documents`, anything else as plain text
+    are skipped) via :func:`curate.text.sources.iter_documents`, anything else as plain text
     with blank-line-separated documents. ``.gz``/``.zst``/``.bz2``/``.xz`` are decompressed."""
-    from curate.quality.errors import TrainingDataError
-    from curate.quality.text_sources import iter_documents
-
     try:
         yield from iter_documents(paths, text_field, lang, plain=_plain_blocks)
-    except TrainingDataError as exc:
+    except TextSourceError as exc:
         raise CalibrationError(str(exc)) from exc
 
 

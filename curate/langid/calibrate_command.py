@@ -54,8 +54,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         format_yaml,
         iter_reference_documents,
     )
-    from curate.langid.labels import normalize_label
-    from curate.langid.table import load_language_table
+    from curate.languages.labels import normalize_label
+    from curate.languages.table import load_language_table
 
     try:
         lang = normalize_label(args.lang)

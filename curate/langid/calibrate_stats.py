@@ -2,7 +2,7 @@
 
 One function, :func:`document_metrics`, mirrors the decision statistics of ``gopher_repetition``,
 ``fineweb_quality`` and ``gopher_quality`` (same line splitting, same tokenizer, same
-:mod:`curate.filters._text` n-gram counting), so a threshold derived from these values means the
+:mod:`curate.text.word_stats` n-gram counting), so a threshold derived from these values means the
 same thing when the filter applies it. Metric names:
 
 =======================  ==========================================================  =================
@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 
-from curate.filters._text import TERMINAL_PUNCTUATION, WordArrays, duplicated_ngram_chars, top_ngram_chars
+from curate.text.word_stats import TERMINAL_PUNCTUATION, WordArrays, duplicated_ngram_chars, top_ngram_chars
 from curate.tokenizers.base import WordTokenizer
 
 TOP_NS = (2, 3, 4)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from curate.langid.labels import UND
 from curate.langid.second_opinion import SecondOpinion, key_for
+from curate.languages.labels import UND
 
 # CLD2 raises "input contains invalid UTF-8" on C0/C1 controls (but tab/LF/CR), DEL, noncharacters, and Python
 # cannot even encode lone surrogates: on such an error, these are replaced with spaces and CLD2 asked again.

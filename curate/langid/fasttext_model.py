@@ -12,11 +12,7 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from curate.models.errors import ModelUnavailableError
-
-
-class ModelNotFoundError(ModelUnavailableError):
-    """A configured language-ID model (or the package of a second opinion) cannot be had."""
+from curate.models.errors import ModelNotFoundError
 
 
 def packaged_lid176_path() -> str:

@@ -14,12 +14,13 @@ import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, LANG_MODEL, LANG_SCORE, LANG_TOPK, TEXT
-from curate.langid.fasttext_model import ModelNotFoundError, load_fasttext, packaged_lid176_path
-from curate.langid.labels import label_scripts, normalize_label, split_key
+from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
 from curate.langid.language_scores import SETS
-from curate.langid.relatives import DEFAULT_MARGIN, may_move
 from curate.langid.script import scripts_among
 from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_language
+from curate.languages.labels import label_scripts, normalize_label, split_key
+from curate.languages.relatives import DEFAULT_MARGIN, may_move
+from curate.models.errors import ModelNotFoundError
 from curate.models.resolve import is_url, resolve_model
 
 TOPK_TYPE = pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float32())]))
@@ -40,7 +41,7 @@ class LanguageId(Block):
     Script from the text: a label that names no script although its language is written in several
     (lid.176's ``sr``, ``uz``, ``az``, ``ku``, ``pa``, ...) takes the text's dominant script
     (:mod:`curate.langid.script`; lid.176 ``sr`` on Latin text -> ``srp_Latn``), per label as documented in
-    :mod:`curate.langid.labels`; a label that names its script (GlotLID's ``srp_Latn``) is trusted.
+    :mod:`curate.languages.labels`; a label that names its script (GlotLID's ``srp_Latn``) is trusted.
 
     ``model`` may be a local path or any fsspec URL (``hf://cis-lmu/glotlid/model_v3.bin``, ``s3://...``,
     ``https://...``): URLs go through the model cache (:mod:`curate.models`; ``curate models fetch``,
@@ -54,7 +55,7 @@ class LanguageId(Block):
     ``second_opinion_below``, the row's text also goes to the second model. Its answer replaces fastText's when
     it names a language (not ``und``) *other than fastText's*, with a confidence of at least
     ``second_opinion_min`` and, between close relatives (Serbian/Croatian/Bosnian, Danish/Norwegian, ...; see
-    :mod:`curate.langid.relatives`), only when fastText's lead over the second opinion's language is below
+    :mod:`curate.languages.relatives`), only when fastText's lead over the second opinion's language is below
     ``relatives_margin`` (1.0 turns the check off); then ``lang`` is its label, ``lang_score`` its confidence
     and ``lang_model`` its name (``cld2``). Every other row keeps fastText's label and score (``lang_model: fasttext``): an agreeing second
     opinion does not replace lid.176's score, so the per-language ``language_score`` thresholds keep their

@@ -16,11 +16,11 @@ from dataclasses import fields
 from typing import Any, TextIO
 
 from curate.langid.fasttext_model import model_labels
-from curate.langid.labels import UND, label_maps, model_keys, normalize_label, split_key
 from curate.langid.langid_block import LanguageId
-from curate.langid.language_config import LanguageConfig
 from curate.langid.language_scores import load_score_set
-from curate.langid.table import TIERS, load_language_table
+from curate.languages.labels import UND, label_maps, model_keys, normalize_label, split_key
+from curate.languages.language_config import LanguageConfig
+from curate.languages.table import TIERS, load_language_table
 
 _COLUMNS = ("key", "name", "script", "tier", "language_score", "tokenizer")
 _NAME_WIDTH = 32

@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-from curate.langid.labels import lid176_labels, model_keys
+from curate.languages.labels import lid176_labels, model_keys
 
 SETS = ("fineweb2", "lid176")
 

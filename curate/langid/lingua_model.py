@@ -8,8 +8,8 @@ document), not a curate dependency: ``pip install lingua-language-detector``. Se
 
 from __future__ import annotations
 
-from curate.langid.labels import UND
 from curate.langid.second_opinion import SecondOpinion, key_for
+from curate.languages.labels import UND
 
 
 class LinguaModel(SecondOpinion):

@@ -1,7 +1,7 @@
 """The dominant writing system (ISO 15924) of a text: a script histogram of its letters.
 
 Used where a language-ID label leaves the script open (lid.176's ``sr`` is Serbian in Cyrillic *or* Latin;
-see :mod:`curate.langid.labels`). Each code point's Unicode ``Script`` property comes from the ``regex``
+see :mod:`curate.languages.labels`). Each code point's Unicode ``Script`` property comes from the ``regex``
 package (``\\p{Script=...}``; a dependency of trafilatura's date parser, declared by curate too), turned once
 per process into a lookup array, so a document costs one ``numpy`` gather and ``bincount`` over the first
 ``sample`` characters instead of a Python loop. Common/Inherited characters (digits, punctuation, spaces,

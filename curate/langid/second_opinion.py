@@ -29,7 +29,7 @@ sentences joined 10 to a ~1 KB document: 0.840 -> 0.979 with CLD2 (1.000 on the 
 included; Swahili stays 1.000; Yoruba 0.01 -> 0.97), 0.976 with lingua. Block cost per document: 230 µs alone,
 242 µs with CLD2, 1,139 µs with lingua. On CLD2's own unit-test strings (biased towards CLD2): CLD2 132/141 on
 lid.176 languages and 43/54 on the others, CLD3 95/141 and 10/54. (These figures predate the close-relative
-check of :mod:`curate.langid.relatives`, which moves the sentence accuracy with CLD2 from 0.9509 to 0.9505 and
+check of :mod:`curate.languages.relatives`, which moves the sentence accuracy with CLD2 from 0.9509 to 0.9505 and
 leaves the documents' at 0.979; benchmarks/langid_relatives.py.) ``gcld3`` has no wheel for current Pythons (sdist needing protobuf), hence
 ``cld3-py``. lingua needs ~1.4 GB of RAM with every model loaded (35 s to preload), the low-accuracy mode 0.940
 at ~3 ms. On real web pages lid.176 was unsure about, CLD3 confidently labels junk ("abc def ghi" -> Welsh 0.98,
@@ -52,7 +52,7 @@ LanguageId`). The confidence that becomes ``lang_score`` when it decides:
   share of the text's bytes CLD2 gives to its top language (``percent / 100``);
 * lingua: the top value of ``compute_language_confidence_values`` (relative confidences that sum to 1).
 
-Labels go through :func:`curate.langid.labels.normalize_label` with the dominant script of the text as hint, so
+Labels go through :func:`curate.languages.labels.normalize_label` with the dominant script of the text as hint, so
 CLD2's ``sr`` on Latin-script text becomes ``srp_Latn`` and ``mi`` becomes ``mri_Latn``. Models are loaded once
 per process (:func:`load_second_opinion` is cached).
 """
@@ -62,9 +62,9 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from curate.langid.fasttext_model import ModelNotFoundError
-from curate.langid.labels import label_scripts, normalize_label, split_key
 from curate.langid.script import scripts_among
+from curate.languages.labels import label_scripts, normalize_label, split_key
+from curate.models.errors import ModelNotFoundError
 
 # backend name -> "module:Class" (imported only when used), and the PyPI package that ships its model
 BACKENDS: dict[str, tuple[str, str]] = {

@@ -45,7 +45,7 @@ class ShardTask:
 
 @lru_cache(maxsize=4)
 def _languages(overrides_json: str) -> Any:
-    from curate.langid.table import load_language_table
+    from curate.languages.table import load_language_table
 
     table = load_language_table()
     overrides = json.loads(overrides_json)

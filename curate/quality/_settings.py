@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import pyarrow as pa
 
-from curate.langid.labels import normalize_label
+from curate.languages.labels import normalize_label
 from curate.quality.errors import QualityConfigError, QualityModelNotFoundError
 
 T = TypeVar("T")

@@ -20,9 +20,9 @@ from curate.quality.errors import QualityError
 
 
 def _cmd_train_quality(args: argparse.Namespace) -> int:
-    from curate.langid.labels import normalize_label
+    from curate.languages.labels import normalize_label
     from curate.quality.fasttext_training import train_quality_classifier
-    from curate.quality.text_sources import read_documents
+    from curate.text.sources import read_documents
 
     try:
         lang = normalize_label(args.lang)
@@ -52,11 +52,11 @@ def _cmd_train_quality(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate_perplexity(args: argparse.Namespace) -> int:
-    from curate.langid.labels import normalize_label
+    from curate.languages.labels import normalize_label
     from curate.quality._settings import check_file
     from curate.quality.calibrate_perplexity import format_cutoffs, perplexity_cutoffs
     from curate.quality.perplexity_scorer import PerplexityScorer, language_tokenizer_spec
-    from curate.quality.text_sources import iter_documents
+    from curate.text.sources import iter_documents
 
     try:
         lang = normalize_label(args.lang)

@@ -1,13 +1,14 @@
 """Errors of the model-based quality blocks and commands; every message says what to do next.
 
 All derive from :class:`QualityError`; the ones about missing model files also derive from
-:class:`curate.langid.fasttext_model.ModelNotFoundError`, which the CLI already reports as a user error.
+:class:`curate.models.errors.ModelNotFoundError`, which the CLI already reports as a user error.
 """
 
 from __future__ import annotations
 
 from curate.errors import CurateError
-from curate.langid.fasttext_model import ModelNotFoundError
+from curate.models.errors import ModelNotFoundError
+from curate.text.sources import TextSourceError
 
 
 class QualityError(CurateError):
@@ -33,7 +34,7 @@ class PositiveLabelError(QualityError, ValueError):
     """The classifier has no label with the configured positive-label name."""
 
 
-class TrainingDataError(QualityError, ValueError):
+class TrainingDataError(QualityError, TextSourceError):
     """Training or reference files are missing, unreadable, or hold too few documents."""
 
 

@@ -38,7 +38,7 @@ def language_tokenizer_spec(languages: Any, lang: str) -> str:
     """The word-tokenizer spec of ``lang`` in the (pipeline's) language table; ``whitespace`` if unknown."""
     table = languages
     if table is None:
-        from curate.langid.table import load_language_table
+        from curate.languages.table import load_language_table
 
         table = load_language_table()
     try:

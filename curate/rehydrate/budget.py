@@ -36,7 +36,7 @@ Unit = Literal["documents", "tokens", "bytes", "words"]
 def _lang_key(label: str) -> str:
     if label == ANY_LANG:
         return label
-    from curate.langid.labels import normalize_label
+    from curate.languages.labels import normalize_label
 
     return normalize_label(label)
 

@@ -24,11 +24,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.blocks.columns import CLUSTER_SIZE, ID, LANG, TEXT
-from curate.io.parquet_output import write_parquet_atomic
 from curate.rehydrate.budget import Budget
 from curate.rehydrate.rows import groups, lang_column, row_hashes, row_units, row_weights
 from curate.rehydrate.sampling import KEY_BINS, key_bins, sampling_keys, scale, sparse_histogram
 from curate.rehydrate.tables import RepetitionTable
+from curate.storage.parquet_file import write_parquet_atomic
 
 CACHE_SCHEMA = pa.schema([("lang", pa.string()), ("weight", pa.int64()), ("units", pa.int64()),
                           ("hash", pa.uint64())])

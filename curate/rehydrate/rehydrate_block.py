@@ -52,7 +52,7 @@ import pyarrow.compute as pc
 
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
 from curate.blocks.columns import ID, WEIGHT
-from curate.langid.table import TIERS
+from curate.languages.table import TIERS
 from curate.rehydrate.budget import Budget
 from curate.rehydrate.measure import MeasureTask, boundary_shard, histogram_shard, measure_shard
 from curate.rehydrate.rows import groups, lang_column, row_hashes, row_weights
@@ -82,7 +82,7 @@ METHODS = ("rates", "fixed", "table", "none")
 
 
 def _lang_key(label: str) -> str:
-    from curate.langid.labels import normalize_label
+    from curate.languages.labels import normalize_label
 
     return normalize_label(label)
 

@@ -7,8 +7,6 @@ shard), so both see the same language, cluster size, weight, size and hash for e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +15,7 @@ import xxhash
 
 from curate.blocks.columns import CLUSTER_SIZE, ID, LANG, TEXT, UNKNOWN_LANG
 from curate.rehydrate.tables import RepetitionTable, repetitions_for_sizes
+from curate.tokenizers.subword import load_tokenizer
 
 _U64 = (1 << 64) - 1
 
@@ -64,19 +63,6 @@ def _text(table: pa.Table) -> pa.ChunkedArray:
     if TEXT not in table.column_names:
         return pa.chunked_array([pa.array([""] * table.num_rows, pa.string())])
     return pc.fill_null(table.column(TEXT).cast(pa.string()), "")
-
-
-@lru_cache(maxsize=4)
-def load_tokenizer(path: str) -> Any:
-    """A Hugging Face ``tokenizers.Tokenizer`` from a tokenizer.json, loaded once per worker process."""
-    try:
-        from tokenizers import Tokenizer
-    except ImportError as exc:  # the Budget model checks this up front; a worker may still lack it
-        raise RuntimeError("budget.tokenizer needs the `tokenizers` package on every worker") from exc
-    import fsspec
-
-    with fsspec.open(path, "r", encoding="utf-8") as handle:
-        return Tokenizer.from_str(handle.read())
 
 
 def word_counts(text: pa.ChunkedArray) -> np.ndarray:

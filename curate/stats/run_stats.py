@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from curate.errors import CurateError
 from curate.stats.step_counts import merge_step_dicts
+from curate.storage.parquet_file import write_parquet_atomic
 
 
 class AccountingError(CurateError, AssertionError):
@@ -179,8 +180,6 @@ def tidy_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_run_stats(out_dir: str, stats: dict[str, Any], timing: dict[str, Any]) -> None:
-    from curate.io.parquet_output import write_parquet_atomic
-
     fs, root = fsspec.core.url_to_fs(out_dir)
     fs.makedirs(f"{root}/_stats", exist_ok=True)
     for name, payload in (("stats.json", stats), ("timing.json", timing)):

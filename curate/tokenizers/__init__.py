@@ -1,7 +1,7 @@
 """Word tokenizers for every language of the language table.
 
 ``get_word_tokenizer(spec)`` returns one cached, lazily loaded tokenizer per spec and process.
-Specs are the ``tokenizer`` field of :class:`curate.langid.language_config.LanguageConfig`:
+Specs are the ``tokenizer`` field of :class:`curate.languages.language_config.LanguageConfig`:
 
 ==============================  ===============================================================
 spec                            tokenizer

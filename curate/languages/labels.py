@@ -114,7 +114,7 @@ class LabelMaps:
 
 @lru_cache(maxsize=1)
 def label_maps() -> LabelMaps:
-    data = json.loads((files("curate.langid") / "data" / "labels.json").read_text(encoding="utf-8"))
+    data = json.loads((files("curate.languages") / "data" / "labels.json").read_text(encoding="utf-8"))
     return LabelMaps(
         lid176=data["lid176"],
         lid176_notes=data["lid176_notes"],

@@ -13,10 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 
-from curate.langid.labels import normalize_label
-from curate.quality.errors import TrainingDataError
+from curate.errors import CurateError
+from curate.languages.labels import normalize_label
 
 _COMPRESSIONS = (".gz", ".zst", ".bz2", ".xz")
+
+
+
+class TextSourceError(CurateError, ValueError):
+    """A training or reference text file is missing, unreadable, or lacks the configured text field."""
 
 
 def _base_name(path: str) -> str:
@@ -41,7 +46,7 @@ def _parquet(path: str, text_field: str, lang: str | None) -> Iterator[str]:
         pf = pq.ParquetFile(fh)
         names = pf.schema_arrow.names
         if text_field not in names:
-            raise TrainingDataError(f"{path}: no column {text_field!r} (columns: {', '.join(names)}); "
+            raise TextSourceError(f"{path}: no column {text_field!r} (columns: {', '.join(names)}); "
                                     "pass --text-field")
         cols = [text_field] + (["lang"] if lang and "lang" in names else [])
         for batch in pf.iter_batches(columns=cols, batch_size=8192):
@@ -62,9 +67,9 @@ def _jsonl(path: str, text_field: str, lang: str | None) -> Iterator[str]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise TrainingDataError(f"{path}:{lineno}: not JSON ({exc.msg}); JSONL needs one object per line") from exc
+                raise TextSourceError(f"{path}:{lineno}: not JSON ({exc.msg}); JSONL needs one object per line") from exc
             if text_field not in rec:
-                raise TrainingDataError(f"{path}:{lineno}: no field {text_field!r} (fields: {', '.join(rec)}); "
+                raise TextSourceError(f"{path}:{lineno}: no field {text_field!r} (fields: {', '.join(rec)}); "
                                         "pass --text-field")
             if lang and rec.get("lang") and normalize_label(str(rec["lang"])) != lang:
                 continue
@@ -94,9 +99,9 @@ def iter_documents(paths: Iterable[str], text_field: str = "text", lang: str | N
             else:
                 yield from (plain or _plain)(path)
         except FileNotFoundError as exc:
-            raise TrainingDataError(f"{path}: no such file") from exc
+            raise TextSourceError(f"{path}: no such file") from exc
         except UnicodeDecodeError as exc:
-            raise TrainingDataError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+            raise TextSourceError(f"{path}: not UTF-8 text ({exc.reason})") from exc
 
 
 def read_documents(paths: Iterable[str], text_field: str = "text", lang: str | None = None,

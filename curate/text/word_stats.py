@@ -1,4 +1,5 @@
-"""Character classes and vectorised per-document statistics shared by the quality filters.
+"""Character classes and vectorised per-document word statistics, shared by the quality filters, the
+symbol-line formatter and the language-ID calibration.
 
 The character sets reproduce the ones datatrove's filters use (huggingface/datatrove
 ``utils/text.py``), because FineWeb2's thresholds were fitted with them:

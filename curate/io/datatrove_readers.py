@@ -35,14 +35,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from curate.blocks.column_types import ColumnTypes, misfit_message, parse_type
 from curate.blocks.columns import DATE, HTML, ID, LANG, LANG_SCORE, READER_SCHEMA, SOURCE, TEXT, URL
-from curate.interop._columns import ColumnTypes, misfit_message, parse_type
 from curate.io.parquet_reader import MissingColumnError
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import Reader
 from curate.io.text_column import TextColumn
 from curate.io.warc_reader import record_id_for
-from curate.langid.labels import normalize_label
+from curate.languages.labels import normalize_label
 
 MetadataMode = Literal["columns", "json"]
 LANGUAGE, LANGUAGE_SCRIPT, LANGUAGE_SCORE = "language", "language_script", "language_score"

@@ -19,7 +19,7 @@ authors name as hard (BCMS, Scandinavian, Malay/Indonesian, Persian varieties).
 
 from __future__ import annotations
 
-from curate.langid.labels import split_key
+from curate.languages.labels import split_key
 
 GROUPS: dict[str, frozenset[str]] = {
     "bcms": frozenset({"srp", "hrv", "bos", "cnr", "hbs"}),

@@ -41,8 +41,8 @@ from importlib.resources import files
 from typing import Any
 
 from curate.errors import CurateError
-from curate.langid.labels import UND, normalize_label, split_key
-from curate.langid.language_config import LanguageConfig
+from curate.languages.labels import UND, normalize_label, split_key
+from curate.languages.language_config import LanguageConfig
 
 TIERS = ("high", "mid", "low", "extreme-low", "unknown")
 THRESHOLD_FIELDS = (
@@ -270,7 +270,7 @@ def _default_row(script: str, entry: Mapping[str, Any], unpack: Any) -> Language
 @lru_cache(maxsize=1)
 def load_language_table() -> LanguageTable:
     """The shipped table (``data/languages.json``); loaded once per process."""
-    data = json.loads((files("curate.langid") / "data" / "languages.json").read_text(encoding="utf-8"))
+    data = json.loads((files("curate.languages") / "data" / "languages.json").read_text(encoding="utf-8"))
     layout, top_n, dup_n = data["config_layout"], data["top_n"], data["dup_n"]
 
     def unpack(row: list[Any]) -> dict[str, Any]:
