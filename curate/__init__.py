@@ -15,6 +15,7 @@ from curate.blocks.base import Block, BlockContext, BlockOutput, Filter, GlobalS
 from curate.blocks.document_filter import document_filter
 from curate.config.pipeline_config import PipelineConfig, load_pipeline
 from curate.executors.entry import run
+from curate.interop.datatrove_block import DatatroveStep  # imports datatrove only when a step is built
 from curate.pipeline.run import RunResult
 from curate.version import __version__
 
@@ -25,11 +26,3 @@ __all__ = [
     "document_filter", "load_pipeline", "run", "__version__",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name == "DatatroveStep":
-        # datatrove is an optional heavy extra (pip install 'curate-corpus[datatrove]'): imported on first use
-        from curate.interop.datatrove_block import DatatroveStep
-
-        return DatatroveStep
-    raise AttributeError(f"module 'curate' has no attribute {name!r}")

@@ -16,6 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from curate.blocks.base import BlockContext
+from curate.cli.calibrate_command import register_calibrate_command
 from curate.filters.fineweb_quality import FineWebQualityFilter
 from curate.filters.gopher_quality import GopherQualityFilter
 from curate.filters.gopher_repetition import GopherRepetitionFilter
@@ -27,7 +28,6 @@ from curate.langid.calibrate import (
     format_yaml,
     iter_reference_documents,
 )
-from curate.langid.calibrate_command import register_calibrate_command
 from curate.languages.table import load_language_table
 
 LANGS = {"por_Latn": "pt", "deu_Latn": "de", "fra_Latn": "fr"}

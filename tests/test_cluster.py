@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from curate.cli.cluster_commands import register_cluster_commands
+from curate.cli.jobs import SubmitRequest, entrypoint, shipped_pipeline
 from curate.cluster.addresses import is_loopback, jobs_address, split_host_port
 from curate.cluster.auth import auth_headers, resolve_token
-from curate.cluster.cli_commands import register_cluster_commands
 from curate.cluster.errors import ClusterAuthError, ClusterUnreachableError
-from curate.cluster.jobs import SubmitRequest, entrypoint, shipped_pipeline
 from curate.cluster.local_head import free_port
 from curate.executors.ray_executor import RayExecutor, _Progress
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from curate.langid.langs_command import run_langs
+from curate.cli.langs_command import run_langs
 from curate.languages.labels import UND, label_maps, lid176_labels, normalize_label
 from curate.languages.table import (
     OVERRIDABLE_FIELDS,

@@ -22,7 +22,7 @@ from pipeline_helpers import run_cli, write_pipeline
 from test_langid_scripts import TEXTS
 
 from curate.blocks.base import BlockContext
-from curate.cli import main
+from curate.cli.main import main
 from curate.langid.langid_block import LanguageId
 from curate.models.cache import ModelCache, sha256_of
 from curate.models.errors import ModelUnavailableError

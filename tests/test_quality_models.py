@@ -30,12 +30,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from curate.blocks.base import BlockContext
+from curate.cli.quality_commands import register_quality_commands
 from curate.quality import fasttext_build
 from curate.quality.arpa_builder import build_arpa
 from curate.quality.arpa_model import ArpaModel
 from curate.quality.calibrate_perplexity import perplexity_cutoffs
 from curate.quality.ccnet_normalize import normalize
-from curate.quality.cli_commands import register_quality_commands
 from curate.quality.errors import (
     FastTextTrainingUnavailableError,
     KenLMUnavailableError,

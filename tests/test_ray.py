@@ -47,7 +47,7 @@ def ray_head():
 
 def _cluster_cli_module() -> str:
     """`curate.cli` once it has the job commands wired in, else the standalone entry point."""
-    from curate.cli import build_parser
+    from curate.cli.main import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     return "curate.cli" if "submit" in sub.choices else "curate.cluster"
@@ -258,7 +258,7 @@ def test_stop_ends_a_running_job(ray_head: LocalHead, shared_data: Path, tmp_pat
     submitted = _jobs_cli(ray_head, "submit", str(cfg), *conn, "--no-wait")
     assert submitted.returncode == 0, submitted.stderr[-2000:]
     job = submitted.stdout.strip().splitlines()[-1]
-    from curate.cluster.jobs import JobsClient
+    from curate.cli.jobs import JobsClient
 
     client = JobsClient(ray_head.jobs, token=ray_head.token)
     deadline = time.time() + 60

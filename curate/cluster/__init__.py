@@ -1,5 +1,6 @@
-"""Running curate on a Ray cluster: connection helpers shared by the Ray executor, and the Ray Jobs
-API commands (``curate submit / status / logs / stop``)."""
+"""Running curate on a Ray cluster: the connection helpers (addresses, auth, errors) of the Ray executor.
+
+The Ray Jobs API commands (``curate submit / status / logs / stop``) are in ``curate/cli/``."""
 
 from curate.cluster.errors import (
     ClusterAuthError,

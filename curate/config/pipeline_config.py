@@ -14,6 +14,7 @@ from curate.blocks.registry import BUILTIN_BLOCKS, UnknownBlockError, resolve_bl
 from curate.config.key_check import check_keys
 from curate.config.yaml_source import PipelineConfigError, YamlSource, load_yaml, parse_yaml
 from curate.errors import CurateError
+from curate.languages.table import load_language_table
 from curate.storage.options import validate_storage_options
 
 
@@ -218,8 +219,6 @@ def validate_source(src: YamlSource) -> PipelineConfig:
 def _validate_overrides(config: PipelineConfig, src: YamlSource) -> None:
     if not config.overrides:
         return
-    from curate.languages.table import load_language_table
-
     try:
         load_language_table().with_overrides(config.overrides)
     except (KeyError, ValueError, TypeError) as exc:

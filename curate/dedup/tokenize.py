@@ -22,6 +22,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from curate.languages.table import load_language_table
+from curate.tokenizers import get_word_tokenizer
+
 Tokenize = Callable[[str], list[str]]
 
 log = logging.getLogger(__name__)
@@ -43,8 +46,6 @@ def tokenizer_spec(lang: str, languages: Any = None) -> str:
     """The tokenizer spec of ``lang`` in the language table (``languages`` or the shipped one)."""
     try:
         if languages is None:
-            from curate.languages.table import load_language_table
-
             languages = load_language_table()
         return str(languages.get(lang).tokenizer or "whitespace")
     except Exception as exc:  # no table: dedup still works, with whitespace tokens
@@ -54,11 +55,6 @@ def tokenizer_spec(lang: str, languages: Any = None) -> str:
 
 def _build(spec: str, fast: bool) -> Tokenize:
     if fast and spec.strip().lower() not in SEGMENTED:
-        return whitespace_tokenize
-    try:
-        from curate.tokenizers import get_word_tokenizer
-    except Exception as exc:  # missing or broken module: dedup still runs
-        log.warning("curate.tokenizers not available (%s): MinHash shingles use whitespace tokens", exc)
         return whitespace_tokenize
     try:
         return get_word_tokenizer(spec).words

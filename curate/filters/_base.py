@@ -16,28 +16,16 @@ import pyarrow as pa
 from curate.blocks.base import BlockContext, BlockOutput, Filter
 from curate.blocks.columns import LANG, TEXT, UNKNOWN_LANG
 from curate.languages.language_config import LanguageConfig
-
-
-class _DefaultsOnly:
-    """Stand-in table when the packaged language table is unavailable: FineWeb2 defaults."""
-
-    def get(self, key: str) -> LanguageConfig:
-        return LanguageConfig(key=key)
-
+from curate.languages.table import load_language_table
 
 _default_table: Any = None
 
 
 def default_languages() -> Any:
-    """The packaged language table (loaded once), or FineWeb2's defaults if it cannot load."""
+    """The packaged language table (loaded once)."""
     global _default_table
     if _default_table is None:
-        try:
-            from curate.languages.table import load_language_table  # type: ignore[import-not-found]
-
-            _default_table = load_language_table()
-        except ImportError:
-            _default_table = _DefaultsOnly()
+        _default_table = load_language_table()
     return _default_table
 
 

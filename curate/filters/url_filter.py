@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import fsspec
 import pyarrow as pa
 
 from curate.blocks.columns import URL
@@ -45,8 +46,6 @@ def _read_lists(inline: Iterable[str] | str | None, files: Iterable[str] | str |
     if isinstance(files, str):
         files = [files]
     for path in files or ():
-        import fsspec
-
         with fsspec.open(path, "rt", encoding="utf-8") as f:
             items.extend(f.read().splitlines())
     return [s.strip() for s in items if s.strip() and not s.strip().startswith("#")]

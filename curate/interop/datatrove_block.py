@@ -68,6 +68,7 @@ from curate.blocks.column_types import ColumnTypes, misfit_message, parse_type
 from curate.blocks.columns import HTML, ID, LANG, LANG_SCORE, TEXT, UNKNOWN_LANG
 from curate.errors import CurateError
 from curate.languages.language_config import LanguageConfig
+from curate.languages.table import load_language_table
 
 INSTALL_HINT = "pip install 'curate-corpus[datatrove]'"
 # modules searched for a bare class name (``step: GopherQualityFilter``)
@@ -230,8 +231,6 @@ class DatatroveStep(Block):
         if self._specs:
             languages = ctx.languages if ctx is not None and ctx.languages is not None else None
             if languages is None:
-                from curate.languages.table import load_language_table
-
                 languages = load_language_table()
             config = languages.get(lang)
             for arg, spec in self._specs.items():

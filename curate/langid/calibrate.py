@@ -36,17 +36,23 @@ reference tokens and occur in at least 10% of documents, by frequency, at least 
 
 from __future__ import annotations
 
+import io
+import json
 import math
+import os
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import fsspec
 import numpy as np
+from ruamel.yaml import YAML
 
 from curate.errors import CurateError
 from curate.langid.calibrate_stats import DUP_NS, METRICS, TOP_NS, document_metrics
+from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
 from curate.languages.labels import lid176_labels, normalize_label
 from curate.languages.language_config import LanguageConfig
 from curate.languages.table import LanguageTable, load_language_table
@@ -149,8 +155,6 @@ class CalibrationResult:
 def _plain_blocks(path: str) -> Iterator[str]:
     """Plain text: documents are blocks separated by one or more blank lines (lines inside a block,
     i.e. paragraphs, are kept: the line-based metrics need them)."""
-    import fsspec
-
     with fsspec.open(path, "rt", encoding="utf-8", compression="infer") as fh:
         block: list[str] = []
         for line in fh:
@@ -298,8 +302,6 @@ def lid176_language_score(documents: Sequence[str], lang: str, model_path: str |
     documents it labels ``lang``; None when lid.176 has no label for ``lang`` or labels too few documents."""
     if not any(normalize_label(label) == lang for label in lid176_labels()):
         return None
-    from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
-
     model = load_fasttext(model_path or packaged_lid176_path())
     scores = []
     for text in documents:
@@ -414,10 +416,6 @@ def format_report(result: CalibrationResult, tokenizer: str) -> list[str]:
 
 def format_yaml(result: CalibrationResult, report: Sequence[str] = ()) -> str:
     """The ``{lang: {field: value}}`` YAML (FineWeb2 config keys), the report as leading comments."""
-    import io
-
-    from ruamel.yaml import YAML
-
     yaml = YAML()
     yaml.default_flow_style = None
     buf = io.StringIO()
@@ -436,9 +434,6 @@ def _plain(value: Any) -> Any:
 
 def _english_anchor_from_lingua() -> dict[str, tuple[float, float]]:  # pragma: no cover - maintenance helper
     """How :data:`DEFAULT_ENGLISH_ANCHOR` was measured (needs ../shared/data/langid/lingua_sentences.jsonl)."""
-    import json
-    import os
-
     path = os.path.join(os.environ.get("CURATE_SHARED_DATA", "../shared/data"), "langid", "lingua_sentences.jsonl")
     with open(path, encoding="utf-8") as fh:
         sentences = [r["text"] for r in map(json.loads, fh) if r["iso639_1"] == "en"]

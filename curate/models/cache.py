@@ -3,7 +3,7 @@
 Where: ``$CURATE_MODEL_CACHE``, else ``~/.cache/curate/models``. Layout: ``<sha256>/<file name>`` plus
 ``index.json`` (URL -> sha256, file, size), written atomically under a lock so that workers fetching at once
 do not lose each other's entries. Nothing in it depends on the time of the fetch, so two caches filled from
-the same URLs are identical. ``curate models fetch|list|verify`` (:mod:`curate.models.cli_commands`) fill and
+the same URLs are identical. ``curate models fetch|list|verify`` (:mod:`curate.cli.models_commands`) fill and
 check it; :func:`curate.models.resolve.resolve_model` reads it.
 """
 

@@ -25,6 +25,7 @@ from curate.blocks.columns import CLUSTER_SIZE, DROP_REASON, DROP_STAGE, LANG, T
 from curate.io.input_files import READERS, Shard
 from curate.io.parquet_output import ParquetOutput, lang_values
 from curate.io.read_counts import ReadCounts
+from curate.languages.table import load_language_table
 from curate.stats.step_counts import StepCounts, error_kind
 
 
@@ -45,8 +46,6 @@ class ShardTask:
 
 @lru_cache(maxsize=4)
 def _languages(overrides_json: str) -> Any:
-    from curate.languages.table import load_language_table
-
     table = load_language_table()
     overrides = json.loads(overrides_json)
     return table.with_overrides(overrides) if overrides else table

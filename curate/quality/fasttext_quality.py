@@ -27,7 +27,9 @@ written without spaces) is applied before scoring, exactly as in training.
 from __future__ import annotations
 
 import json
+import mmap
 import os
+import struct
 from collections import defaultdict
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
@@ -39,6 +41,8 @@ from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, TEXT, UNKNOWN_LANG
 from curate.quality._settings import check_file, lang_map, set_column
 from curate.quality.errors import PositiveLabelError, QualityConfigError
+from curate.quality.perplexity_scorer import language_tokenizer_spec
+from curate.tokenizers import get_word_tokenizer
 
 DEFAULT_LABEL = "__label__hq"  # DCLM's positive label (fasttext_oh_eli5 classifier)
 SIDECAR_SUFFIX = ".json"
@@ -107,9 +111,6 @@ def model_labels(path: str) -> list[str]:
     double, then the dictionary: int32 size, int32 nwords, int32 nlabels, int64 ntokens, int64
     pruneidx_size, and ``size`` entries of (NUL-terminated word, int64 count, int8 type); type 1 = label.
     """
-    import mmap
-    import struct
-
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         pos = 8 + 12 * 4 + 8
         size, _nwords, _nlabels = struct.unpack_from("<iii", mm, pos)
@@ -131,8 +132,6 @@ def segmenter_for(spec: str | None) -> Any:
     """``text -> text`` that puts spaces between the words of ``spec``'s tokenizer (None: identity)."""
     if not spec:
         return None
-    from curate.tokenizers import get_word_tokenizer
-
     tokenizer = get_word_tokenizer(spec)
     return lambda text: " ".join(tokenizer.words(text))
 
@@ -236,8 +235,6 @@ class FastTextQualityFilter(Block):
         if seg == "auto":
             return read_sidecar(path).get("segment") or None
         if seg == "table":
-            from curate.quality.perplexity_scorer import language_tokenizer_spec
-
             return language_tokenizer_spec(ctx.languages, lang)
         return seg
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import sys
 
+from curate.quality.errors import FastTextTrainingUnavailableError
+from curate.quality.fasttext_build import require_training_build
+
 EXIT_DIVERGED = 3
 EXIT_NO_TRAINING_BUILD = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    from curate.quality.errors import FastTextTrainingUnavailableError
-    from curate.quality.fasttext_build import require_training_build
-
     train_path, model_path, params_json = (argv if argv is not None else sys.argv[1:])[:3]
     try:
         fasttext = require_training_build()

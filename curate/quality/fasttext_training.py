@@ -37,9 +37,12 @@ from typing import Any
 
 import numpy as np
 
+from curate.quality import fasttext_train_child as child
 from curate.quality.errors import FastTextTrainingUnavailableError, TrainingDataError, TrainingDivergedError
 from curate.quality.fasttext_build import installed_fasttext_distributions, require_training_build
 from curate.quality.fasttext_quality import DEFAULT_LABEL, prepare_line, segmenter_for, sidecar_path
+from curate.quality.perplexity_scorer import language_tokenizer_spec
+from curate.tokenizers import normalize_spec
 
 NEGATIVE_LABEL = "__label__cc"  # DCLM's label for the (random Common Crawl) negatives
 # tokenizer specs of scripts written without spaces between words
@@ -49,9 +52,6 @@ DCLM_HYPERPARAMETERS: dict[str, Any] = {"lr": 0.1, "dim": 100, "ws": 5, "epoch":
 
 def auto_segment(lang: str, languages: Any = None) -> str | None:
     """The tokenizer spec to pre-segment ``lang`` with, or None for languages written with spaces."""
-    from curate.quality.perplexity_scorer import language_tokenizer_spec
-    from curate.tokenizers import normalize_spec
-
     spec = normalize_spec(language_tokenizer_spec(languages, lang))
     return spec if spec in UNSPACED else None
 
@@ -133,8 +133,6 @@ def heldout_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float = 0
 
 def _train_in_fresh_process(train_path: str, model_path: str, params: dict[str, Any]) -> None:
     """``train_supervised`` on the file in a new interpreter; the model is saved to ``model_path``."""
-    from curate.quality import fasttext_train_child as child
-
     proc = subprocess.run(
         [sys.executable, "-m", "curate.quality.fasttext_train_child", train_path, model_path, json.dumps(params)],
         capture_output=True, text=True, check=False,

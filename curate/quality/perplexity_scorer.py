@@ -27,9 +27,11 @@ import importlib.util
 from functools import lru_cache
 from typing import Any
 
+from curate.languages.table import load_language_table
 from curate.quality.ccnet_normalize import normalize
 from curate.quality.errors import SentencePieceUnavailableError
 from curate.quality.kenlm_model import Backend, load_language_model
+from curate.tokenizers import get_word_tokenizer
 
 _RESERVED = {"<s>": "s", "</s>": "/s", "<unk>": "unk"}  # text tokens that would collide with model symbols
 
@@ -38,8 +40,6 @@ def language_tokenizer_spec(languages: Any, lang: str) -> str:
     """The word-tokenizer spec of ``lang`` in the (pipeline's) language table; ``whitespace`` if unknown."""
     table = languages
     if table is None:
-        from curate.languages.table import load_language_table
-
         table = load_language_table()
     try:
         cfg = table.get(lang)
@@ -102,8 +102,6 @@ class PerplexityScorer:
         if self.tokenizer in ("none", "", None):
             return line.split()
         if self._words is None:
-            from curate.tokenizers import get_word_tokenizer
-
             self._words = get_word_tokenizer(self.tokenizer)
         return self._words.words(line)
 

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from curate.languages.labels import normalize_label
+
 ANY_LANG = "*"
 Unit = Literal["documents", "tokens", "bytes", "words"]
 
@@ -36,8 +38,6 @@ Unit = Literal["documents", "tokens", "bytes", "words"]
 def _lang_key(label: str) -> str:
     if label == ANY_LANG:
         return label
-    from curate.languages.labels import normalize_label
-
     return normalize_label(label)
 
 

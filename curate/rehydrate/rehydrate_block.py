@@ -52,6 +52,7 @@ import pyarrow.compute as pc
 
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
 from curate.blocks.columns import ID, WEIGHT
+from curate.languages.labels import normalize_label
 from curate.languages.table import TIERS
 from curate.rehydrate.budget import Budget
 from curate.rehydrate.measure import MeasureTask, boundary_shard, histogram_shard, measure_shard
@@ -82,8 +83,6 @@ METHODS = ("rates", "fixed", "table", "none")
 
 
 def _lang_key(label: str) -> str:
-    from curate.languages.labels import normalize_label
-
     return normalize_label(label)
 
 

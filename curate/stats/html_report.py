@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+import fsspec
+
 from curate.stats.svg_charts import column_chart, hbar_chart
 
 MAX_LANGS = 25
@@ -150,8 +152,6 @@ def render_html(stats: dict[str, Any]) -> str:
 
 
 def write_html_report(out_dir: str, stats: dict[str, Any]) -> str:
-    import fsspec
-
     path = f"{out_dir.rstrip('/')}/report.html"
     with fsspec.open(path + ".tmp", "w", encoding="utf-8") as handle:
         handle.write(render_html(stats))

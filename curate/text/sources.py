@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 
+import fsspec
+import pyarrow.parquet as pq
+
 from curate.errors import CurateError
 from curate.languages.labels import normalize_label
 
@@ -33,15 +36,10 @@ def _base_name(path: str) -> str:
 
 
 def _open_text(path: str) -> object:
-    import fsspec
-
     return fsspec.open(path, "rt", encoding="utf-8", compression="infer")
 
 
 def _parquet(path: str, text_field: str, lang: str | None) -> Iterator[str]:
-    import fsspec
-    import pyarrow.parquet as pq
-
     with fsspec.open(path, "rb") as fh:
         pf = pq.ParquetFile(fh)
         names = pf.schema_arrow.names

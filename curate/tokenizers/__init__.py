@@ -30,8 +30,10 @@ from __future__ import annotations
 import functools
 import threading
 
+from curate.tokenizers import segmenters as seg
 from curate.tokenizers.base import WordTokenizer, strip_tokens
 from curate.tokenizers.cache import cached_words, clear_word_cache
+from curate.tokenizers.spacy_tokenizer import SpacyWordTokenizer, VietnameseTokenizer
 
 __all__ = [
     "WordTokenizer",
@@ -105,9 +107,6 @@ def _build(spec: str) -> WordTokenizer:
 
 
 def _make(spec: str) -> WordTokenizer:
-    from curate.tokenizers import segmenters as seg
-    from curate.tokenizers.spacy_tokenizer import SpacyWordTokenizer, VietnameseTokenizer
-
     kind, _, code = spec.partition(":")
     simple: dict[str, type[WordTokenizer]] = {
         "chinese": seg.ChineseTokenizer,

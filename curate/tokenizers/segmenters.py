@@ -29,6 +29,7 @@ import logging
 import re
 import string
 import threading
+import warnings
 from typing import Any
 
 from curate.tokenizers.base import WordTokenizer, strip_tokens
@@ -127,8 +128,6 @@ class KoreanTokenizer(WordTokenizer):
     def kiwi(self) -> Any:
         if self._kiwi is None:
             with _load_lock:
-                import warnings
-
                 from kiwipiepy import Kiwi
 
                 try:

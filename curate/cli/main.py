@@ -7,18 +7,18 @@ import json
 import os
 import sys
 
-from curate.cluster.cli_commands import register_cluster_commands
+from curate.cli.calibrate_command import register_calibrate_command
+from curate.cli.cluster_commands import register_cluster_commands
+from curate.cli.langs_command import run_langs
+from curate.cli.models_commands import register_models_commands
+from curate.cli.quality_commands import register_quality_commands
 from curate.config.pipeline_config import load_pipeline
 from curate.config.yaml_source import PipelineConfigError
 from curate.errors import CurateError
 from curate.executors.entry import run
-from curate.langid.calibrate_command import register_calibrate_command
-from curate.langid.langs_command import run_langs
-from curate.models.cli_commands import register_models_commands
 from curate.models.resolve import OFFLINE_ENV
 from curate.pipeline.plan import format_plan
 from curate.pipeline.run import load_stats
-from curate.quality.cli_commands import register_quality_commands
 from curate.stats.html_report import write_html_report
 from curate.stats.report_table import format_comparison, format_report
 

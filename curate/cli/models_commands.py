@@ -1,6 +1,6 @@
 """``curate models fetch|list|verify``: fill and check the model cache (:mod:`curate.models.cache`).
 
-Wiring (``curate/cli.py``, inside ``build_parser``): ``register_models_commands(sub)``.
+Wiring (``curate/cli/main.py``, inside ``build_parser``): ``register_models_commands(sub)``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """``curate calibrate``: register it on the CLI's subparsers.
 
-Wiring (``curate/cli.py``, inside ``build_parser``)::
+Wiring (``curate/cli/main.py``, inside ``build_parser``)::
 
-    from curate.langid.calibrate_command import register_calibrate_command
+    from curate.cli.calibrate_command import register_calibrate_command
     register_calibrate_command(sub)
 
 The command sets ``func`` (``args -> exit code``); bad input is printed as ``curate: ...`` and returns 1.
@@ -14,7 +14,16 @@ import argparse
 import sys
 from typing import Any
 
+from curate.langid.calibrate import (
+    CalibrationError,
+    calibrate,
+    format_report,
+    format_yaml,
+    iter_reference_documents,
+)
 from curate.langid.run_scores import RunScoresError, format_overrides, run_score_stats
+from curate.languages.labels import normalize_label
+from curate.languages.table import load_language_table
 
 
 def _cmd_calibrate_langid(args: argparse.Namespace) -> int:
@@ -47,16 +56,6 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         print("curate: calibrate needs --lang and --reference (or: curate calibrate langid RUN_OUTPUT)",
               file=sys.stderr)
         return 2
-    from curate.langid.calibrate import (
-        CalibrationError,
-        calibrate,
-        format_report,
-        format_yaml,
-        iter_reference_documents,
-    )
-    from curate.languages.labels import normalize_label
-    from curate.languages.table import load_language_table
-
     try:
         lang = normalize_label(args.lang)
         docs = list(iter_reference_documents(args.reference, lang, args.text_field))

@@ -1,7 +1,7 @@
 """``curate submit / status / logs / stop``: a pipeline as a Ray job, through the Ray Jobs API.
 
 ``register_cluster_commands(subparsers)`` adds the four subcommands to the ``curate`` parser; each
-sets ``func`` (parsed args -> exit code). ``python -m curate.cluster ...`` runs them on their own.
+sets ``func`` (parsed args -> exit code).
 Exit codes: 0 done / job succeeded or running, 1 job failed or stopped, 2 usage or connection error.
 """
 
@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from curate.cli.jobs import JobsClient, SubmitRequest, format_job, format_job_table
 from curate.cluster.errors import ClusterError
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_ERROR = 0, 1, 2
@@ -27,8 +28,6 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _client(args: argparse.Namespace):  # -> JobsClient (import kept lazy: ray is an optional extra)
-    from curate.cluster.jobs import JobsClient
-
     return JobsClient(args.address, token=args.token, token_file=args.token_file)
 
 
@@ -58,8 +57,6 @@ def _key_values(pairs: list[str] | None) -> dict[str, str]:
 
 @_guard
 def cmd_submit(args: argparse.Namespace) -> int:
-    from curate.cluster.jobs import SubmitRequest, format_job
-
     client = _client(args)
     request = SubmitRequest(pipeline=args.pipeline, output=args.output, workers=args.workers,
                             overwrite=args.overwrite, python=args.python, env=_key_values(args.env),
@@ -84,8 +81,6 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_status(args: argparse.Namespace) -> int:
-    from curate.cluster.jobs import format_job, format_job_table
-
     client = _client(args)
     if not args.job:
         print(format_job_table(client.list()))
@@ -160,16 +155,3 @@ def register_cluster_commands(subparsers: argparse._SubParsersAction) -> None:
     stop.add_argument("--no-wait", action="store_true", help="return without waiting for the job to stop")
     stop.set_defaults(func=cmd_stop)
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m curate.cluster {submit,status,logs,stop} ...``"""
-    from curate.config.yaml_source import PipelineConfigError
-
-    parser = argparse.ArgumentParser(prog="python -m curate.cluster", description="Ray job commands of curate")
-    register_cluster_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except PipelineConfigError as exc:
-        print(f"curate: invalid pipeline: {exc}", file=sys.stderr)
-        return EXIT_ERROR

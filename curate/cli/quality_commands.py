@@ -1,8 +1,8 @@
 """``curate train-quality`` and ``curate calibrate-perplexity``: register them on the CLI's subparsers.
 
-Wiring (``curate/cli.py``, inside ``build_parser``)::
+Wiring (``curate/cli/main.py``, inside ``build_parser``)::
 
-    from curate.quality.cli_commands import register_quality_commands
+    from curate.cli.quality_commands import register_quality_commands
     register_quality_commands(sub)
 
 Each command sets ``func`` (``args -> exit code``); user errors (:class:`QualityError`) are printed
@@ -16,14 +16,16 @@ import json
 import sys
 from typing import Any
 
+from curate.languages.labels import normalize_label
+from curate.quality._settings import check_file
+from curate.quality.calibrate_perplexity import format_cutoffs, perplexity_cutoffs
 from curate.quality.errors import QualityError
+from curate.quality.fasttext_training import train_quality_classifier
+from curate.quality.perplexity_scorer import PerplexityScorer, language_tokenizer_spec
+from curate.text.sources import iter_documents, read_documents
 
 
 def _cmd_train_quality(args: argparse.Namespace) -> int:
-    from curate.languages.labels import normalize_label
-    from curate.quality.fasttext_training import train_quality_classifier
-    from curate.text.sources import read_documents
-
     try:
         lang = normalize_label(args.lang)
         positive = read_documents(args.positive, args.text_field, lang, args.max_docs)
@@ -52,12 +54,6 @@ def _cmd_train_quality(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate_perplexity(args: argparse.Namespace) -> int:
-    from curate.languages.labels import normalize_label
-    from curate.quality._settings import check_file
-    from curate.quality.calibrate_perplexity import format_cutoffs, perplexity_cutoffs
-    from curate.quality.perplexity_scorer import PerplexityScorer, language_tokenizer_spec
-    from curate.text.sources import iter_documents
-
     try:
         lang = normalize_label(args.lang)
         model = check_file(args.model, "--model", "KenLM model")

@@ -24,9 +24,12 @@ from io import StringIO
 from pathlib import Path
 from typing import Any, TextIO
 
+from ruamel.yaml import YAML
+
 from curate.cluster.addresses import check_reachable, jobs_address, split_host_port
 from curate.cluster.auth import TOKEN_HINT, auth_headers, resolve_token
 from curate.cluster.errors import ClusterAuthError, ClusterError, ClusterUnreachableError, JobNotFoundError
+from curate.config.pipeline_config import load_pipeline
 
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 PIPELINE_FILE = "pipeline.yaml"
@@ -58,9 +61,7 @@ def _absolute(path: str, base: Path) -> str:
 def shipped_pipeline(pipeline: str, folder: Path, output: str | None = None, base: Path | None = None) -> tuple[Path, Any]:
     """Validate ``pipeline`` here (errors name file and line before anything is sent) and write the copy
     the job runs to ``folder/pipeline.yaml``, local paths made absolute. Returns (path, config)."""
-    from ruamel.yaml import YAML
 
-    from curate.config.pipeline_config import load_pipeline
 
     config = load_pipeline(pipeline)  # raises PipelineConfigError with file:line
     base = base or Path.cwd()
