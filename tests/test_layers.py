@@ -138,6 +138,23 @@ def test_imports_inside_functions_only_for_optional_heavy_packages():
         "\n".join(lazy))
 
 
+def test_every_import_inside_a_function_says_why():
+    # a one-line reason on the import, the line above it, or the first import of its group
+    silent = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for name, line, inside in _imports(path, _module_name(path)):
+            if not inside or name.startswith("curate"):
+                continue
+            above = line - 2
+            while above >= 0 and lines[above].strip().startswith(("from ", "import ")) and "#" not in lines[above]:
+                above -= 1
+            context = [lines[line - 1], lines[above] if above >= 0 else ""]
+            if not any("#" in text for text in context):
+                silent.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name} with no reason")
+    assert not silent, "\n".join(silent)
+
+
 def test_the_checker_sees_relative_and_function_level_imports(tmp_path: Path):
     # the checker itself: an import nested in a function, and a relative one, are both found and resolved
     probe = tmp_path / "probe.py"

@@ -108,6 +108,7 @@ class JobsClient:
         if check and port is not None:
             check_reachable(host, port, "Ray Jobs API (dashboard)", HEAD_HINT)
         try:
+            # optional extra (curate-corpus[ray]): imported only when a Ray run starts
             from ray.job_submission import JobSubmissionClient
         except ImportError as exc:  # pragma: no cover - ray is an optional extra
             raise ClusterError("the Ray Jobs client is missing: pip install 'curate-corpus[ray]'") from exc

@@ -66,6 +66,7 @@ def refresh_auth_mode() -> None:
     if os.environ.get(AUTH_MODE_ENV, "").lower() != "token":
         return
     try:
+        # optional extra (curate-corpus[ray]): imported only when a Ray run starts
         from ray._raylet import AuthenticationTokenLoader, Config
 
         Config.initialize("")

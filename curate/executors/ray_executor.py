@@ -260,6 +260,7 @@ class RayExecutor(Executor):
         if target is None:
             keep_loopback_node_ip()
             self._private_token()
+        # optional extra (curate-corpus[ray]): imported only when a Ray run starts
         import ray
 
         refresh_auth_mode()
@@ -343,6 +344,7 @@ class RayExecutor(Executor):
 
     def node_count(self) -> int:
         self._connect()
+        # optional extra (curate-corpus[ray]): imported only when a Ray run starts
         import ray
 
         return len(self._alive_nodes(ray))
@@ -350,6 +352,7 @@ class RayExecutor(Executor):
     def on_every_node(self, fn: Callable[[Any], Any], item: Any) -> list[tuple[str, Any]]:
         """``fn(item)`` once on each alive node (hard node affinity, Ray's public scheduling API)."""
         self._connect()
+        # optional extra (curate-corpus[ray]): imported only when a Ray run starts
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -382,6 +385,7 @@ class RayExecutor(Executor):
         if not items:
             return []
         self._connect()
+        # optional extra (curate-corpus[ray]): imported only when a Ray run starts
         import ray
 
         assert self._task_options is not None
@@ -436,6 +440,7 @@ class RayExecutor(Executor):
 
     def close(self) -> None:
         if self._owns_connection:
+            # optional extra (curate-corpus[ray]): imported only when a Ray run starts
             import ray
 
             if ray.is_initialized():

@@ -14,6 +14,7 @@ logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 def trafilatura_text(html: str) -> str:
     """Trafilatura with the FineWeb settings (FineWeb paper, section 3.2 "Text extraction";
     datatrove's ``Trafilatura`` block): favor_precision, no comments, deduplicate."""
+    # heavy (lxml, models of boilerplate): loaded in the extraction worker only
     import trafilatura
 
     return trafilatura.extract(
@@ -23,6 +24,7 @@ def trafilatura_text(html: str) -> str:
 
 def resiliparse_text(html: str | bytes) -> str:
     """Resiliparse main-content extraction: about 10x faster than trafilatura (DESIGN.md floors)."""
+    # optional fast extractor: imported only when selected
     from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.html import HTMLTree
 

@@ -55,6 +55,7 @@ class FtfyFormatter(TextFormatter):
         self._config: Any = None
 
     def format(self, text: str) -> str:
+        # heavy import: loaded only when the ftfy step runs
         import ftfy
 
         if self._config is None:

@@ -167,6 +167,7 @@ class DatatroveStep(Block):
         reason: str | None = None,
     ) -> None:
         require_datatrove(f"the datatrove block ({step!r})")
+        # optional extra (curate-corpus[datatrove]): imported when a datatrove step is built
         from datatrove.pipeline.base import PipelineStep
         from datatrove.pipeline.filters.base_filter import BaseFilter
 
@@ -253,6 +254,7 @@ class DatatroveStep(Block):
     # --- the block ------------------------------------------------------------------------------------------
 
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
+        # optional extra (curate-corpus[datatrove]): imported when a datatrove step is built
         from datatrove.data import Document
 
         n = table.num_rows
@@ -468,6 +470,7 @@ def _count(step: Any, kept: bool, reason: Any, doc: Any) -> None:
 
 def _datatrove_language(config: LanguageConfig) -> tuple[Any, str]:
     """The ``language`` argument for datatrove's word tokenizers, and a label for the instance cache."""
+    # optional extra (curate-corpus[datatrove]): imported when a datatrove step is built
     from datatrove.utils.word_tokenizers import WhitespaceTokenizer, load_tokenizer_assignments
 
     known = load_tokenizer_assignments()

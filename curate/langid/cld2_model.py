@@ -24,6 +24,7 @@ class Cld2Model(SecondOpinion):
     name = "cld2"
 
     def __init__(self) -> None:
+        # optional second opinion: imported only when configured
         import pycld2
 
         self._detect = pycld2.detect

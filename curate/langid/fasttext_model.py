@@ -30,6 +30,7 @@ def load_fasttext(path: str) -> Any:
     """The raw C++ model object (``.predict(line, k, threshold, errors) -> [(prob, label), ...]``)."""
     if not os.path.exists(path):
         raise ModelNotFoundError(f"language-ID model {path!r} does not exist; set langid.model to a fastText .bin/.ftz")
+    # native module: loaded only where a fastText model is used
     import fasttext
 
     return fasttext.load_model(path).f

@@ -18,6 +18,7 @@ class LinguaModel(SecondOpinion):
     name = "lingua"
 
     def __init__(self) -> None:
+        # optional second opinion (large models): imported only when configured
         from lingua import LanguageDetectorBuilder
 
         # high-accuracy mode: the low-accuracy one is 3x faster but still ~100x slower than CLD2 and less accurate

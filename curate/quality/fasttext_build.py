@@ -33,6 +33,7 @@ def fasttext_build() -> FastTextBuild:
     """``"full"`` when ``import fasttext`` can train, ``"predict-only"`` for fasttext-predict, else ``"missing"``."""
     if importlib.util.find_spec("fasttext") is None:
         return "missing"
+    # native module: loaded only where a fastText model is used
     import fasttext
 
     return "full" if hasattr(fasttext, "train_supervised") else "predict-only"
@@ -53,6 +54,7 @@ def require_training_build() -> Any:
     """The ``fasttext`` module if it can train; otherwise an actionable :class:`FastTextTrainingUnavailableError`."""
     build = fasttext_build()
     if build == "full":
+        # native module: loaded only where a fastText model is used
         import fasttext
 
         return fasttext

@@ -80,6 +80,7 @@ def load_classifier(path: str) -> Any:
 
 @lru_cache(maxsize=16)
 def _load_classifier(path: str, _mtime_ns: int, _size: int) -> Any:
+    # native module: loaded only where a fastText model is used
     import fasttext
 
     try:

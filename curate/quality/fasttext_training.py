@@ -107,6 +107,7 @@ def _split(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarra
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Area under the ROC curve (Mann-Whitney U with average ranks for ties); NaN with one class only."""
+    # heavy import: only the training report's statistics need it
     from scipy.stats import rankdata
 
     pos = labels.astype(bool)
@@ -202,6 +203,7 @@ def train_quality_classifier(
     finally:
         os.unlink(train_path)
 
+    # native module: loaded only where a fastText model is used
     import fasttext
 
     f = fasttext.load_model(out).f

@@ -42,6 +42,7 @@ def _load(path: str, backend: Backend, _mtime_ns: int, _size: int) -> Any:
     if not kenlm_available():
         raise KenLMUnavailableError("backend 'kenlm' was requested but the `kenlm` package is not installed: "
                                     "`pip install kenlm` (or use backend 'auto' for ARPA files)")
+    # optional extra (curate-corpus[quality]): imported only when a KenLM model is used
     import kenlm
 
     config = kenlm.Config()

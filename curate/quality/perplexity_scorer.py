@@ -56,6 +56,7 @@ def load_sentencepiece(path: str) -> Any:
             f"a SentencePiece model ({path!r}) is configured but the `sentencepiece` package is not installed: "
             "`pip install sentencepiece`, or drop sentencepiece_models to use the language's word tokenizer"
         )
+    # optional extra (curate-corpus[quality]): imported only when a SentencePiece model is used
     import sentencepiece
 
     sp = sentencepiece.SentencePieceProcessor()

@@ -71,6 +71,7 @@ _lock = threading.Lock()
 @functools.cache
 def _spacy_has(code: str) -> bool:
     try:
+        # heavy (hundreds of ms): loaded only for languages whose tokenizer is spaCy
         from spacy.util import get_lang_class
 
         get_lang_class(code)

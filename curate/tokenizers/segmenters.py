@@ -49,6 +49,7 @@ class ChineseTokenizer(WordTokenizer):
     def jieba(self) -> Any:
         if self._jieba is None:
             with _load_lock:
+                # word segmenter with a large dictionary: loaded only for Chinese
                 import jieba
 
                 jieba.setLogLevel(logging.WARNING)
@@ -95,6 +96,7 @@ class JapaneseTokenizer(WordTokenizer):
     def _load(self) -> None:
         with _load_lock:
             if self._tok is None:
+                # word segmenter with a large dictionary: loaded only for Japanese
                 from sudachipy import Dictionary, SplitMode
 
                 self._mode = SplitMode.A
@@ -128,6 +130,7 @@ class KoreanTokenizer(WordTokenizer):
     def kiwi(self) -> Any:
         if self._kiwi is None:
             with _load_lock:
+                # word segmenter with a large model: loaded only for Korean
                 from kiwipiepy import Kiwi
 
                 try:
@@ -155,11 +158,13 @@ class ThaiTokenizer(WordTokenizer):
     spec = "thai"
 
     def words(self, text: str) -> list[str]:
+        # heavy word segmenter: loaded only for Thai
         from pythainlp.tokenize import word_tokenize
 
         return strip_tokens(word_tokenize(text, engine="newmm-safe", keep_whitespace=False))
 
     def sentences(self, text: str) -> list[str]:
+        # heavy word segmenter: loaded only for Thai
         from pythainlp.tokenize import sent_tokenize
 
         return strip_tokens(sent_tokenize(text))
@@ -177,6 +182,7 @@ class KhmerTokenizer(WordTokenizer):
             with _load_lock:
                 # khmer-nltk logs every model load at INFO
                 logging.getLogger("khmer-nltk").setLevel(logging.WARNING)
+                # heavy word segmenter: loaded only for Khmer
                 import khmernltk
 
                 self._mod = khmernltk
@@ -195,11 +201,13 @@ class LaoTokenizer(WordTokenizer):
     spec = "lao"
 
     def words(self, text: str) -> list[str]:
+        # heavy word segmenter: loaded only for Lao
         from laonlp.tokenize import word_tokenize
 
         return strip_tokens(word_tokenize(text)) if text else []
 
     def sentences(self, text: str) -> list[str]:
+        # heavy word segmenter: loaded only for Lao
         from laonlp.tokenize import sent_tokenize
 
         return strip_tokens(sent_tokenize(text))

@@ -38,6 +38,7 @@ _FILL_BATCH_CHARS = 200_000
 
 
 def _load_spacy(lang: str, config: dict[str, Any] | None = None) -> Any:
+    # heavy (hundreds of ms): loaded only for languages whose tokenizer is spaCy
     import spacy
 
     try:
@@ -57,6 +58,7 @@ def _multi_chunk_anchors(nlp: Any) -> dict[str, list[frozenset[str]]] | None:
                 any(c.isspace() for c in s)]
     if not specials:
         return None
+    # heavy (hundreds of ms): loaded only for languages whose tokenizer is spaCy
     from spacy.tokenizer import Tokenizer
 
     tok = nlp.tokenizer
