@@ -198,12 +198,6 @@ def test_materialize_repeats_rows_weight_times_with_unique_ids(tmp_path: Path) -
     assert np.all(np.diff(out.origin) >= 0)
 
 
-@pytest.mark.skipif(EXPANDS, reason="the runner supports row-expanding blocks")
-def test_materialize_without_runner_support_fails_clearly() -> None:
-    with pytest.raises(ValueError, match="BlockOutput.origin"):
-        Rehydrate(materialize=True)
-
-
 # ---------------------------------------------------------------------------------------------------
 # budgets
 # ---------------------------------------------------------------------------------------------------
