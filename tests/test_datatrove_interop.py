@@ -341,7 +341,7 @@ def test_errors_stay_on_their_row_and_bad_steps_fail_early(monkeypatch: pytest.M
         DatatroveStep(Splitter()).process(_table(["abcdef"]), BlockContext())
 
     monkeypatch.setitem(sys.modules, "datatrove", None)  # as if it were not installed
-    with pytest.raises(DatatroveMissingError, match=r"pip install 'curate\[datatrove\]'"):
+    with pytest.raises(DatatroveMissingError, match=r"pip install 'curate-corpus\[datatrove\]'"):
         DatatroveStep("GopherQualityFilter")
 
 
