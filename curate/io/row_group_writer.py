@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks.columns import TEXT
-from curate.storage.parquet_file import TMP_SUFFIX
+from curate.storage.atomic import TMP_SUFFIX
 
 
 def _row_bytes(table: pa.Table) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import Any
 import fsspec
 
 from curate.errors import CurateError
+from curate.storage.atomic import TMP_SUFFIX
 from curate.version import __version__
 
 RUN_FILE = "_run.json"
@@ -69,7 +70,7 @@ def remove_partial_files(out_dir: str) -> int:
     fs, root = fsspec.core.url_to_fs(out_dir)
     if not fs.exists(root):
         return 0
-    stale = [p for p in fs.find(root) if p.endswith(".tmp")]
+    stale = [p for p in fs.find(root) if p.endswith(TMP_SUFFIX)]
     for path in stale:
         fs.rm(path)
     return len(stale)

@@ -27,6 +27,7 @@ from curate.io.parquet_output import ParquetOutput, lang_values
 from curate.io.read_counts import ReadCounts
 from curate.languages.table import load_language_table
 from curate.stats.step_counts import StepCounts, error_kind
+from curate.storage.atomic import write_text_atomic
 
 
 @dataclass
@@ -264,11 +265,7 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
 
 
 def write_marker(path: str, payload: dict[str, Any]) -> None:
-    fs, fs_path = fsspec.core.url_to_fs(path)
-    fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(fs_path + ".tmp", "w") as handle:
-        json.dump(payload, handle, sort_keys=True)
-    fs.mv(fs_path + ".tmp", fs_path)
+    write_text_atomic(path, json.dumps(payload, sort_keys=True))
 
 
 def read_marker(path: str) -> dict[str, Any] | None:

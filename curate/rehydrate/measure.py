@@ -28,6 +28,7 @@ from curate.rehydrate.budget import Budget
 from curate.rehydrate.rows import groups, lang_column, row_hashes, row_units, row_weights
 from curate.rehydrate.sampling import KEY_BINS, key_bins, sampling_keys, scale, sparse_histogram
 from curate.rehydrate.tables import RepetitionTable
+from curate.storage.atomic import write_text_atomic
 from curate.storage.parquet_file import write_parquet_atomic
 
 CACHE_SCHEMA = pa.schema([("lang", pa.string()), ("weight", pa.int64()), ("units", pa.int64()),
@@ -96,10 +97,7 @@ def measure_shard(task: MeasureTask) -> dict[str, dict[str, int]]:
     table = pa.concat_tables(cached) if cached else CACHE_SCHEMA.empty_table()
     write_parquet_atomic(table, task.cache)
     result = {lang: totals[lang] for lang in sorted(totals)}
-    fs, p = fsspec.core.url_to_fs(done)
-    with fs.open(p + ".tmp", "w") as handle:
-        json.dump(result, handle)
-    fs.mv(p + ".tmp", p)
+    write_text_atomic(done, json.dumps(result))
     return result
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-import fsspec
-
 from curate.stats.svg_charts import column_chart, hbar_chart
+from curate.storage.atomic import write_text_atomic
 
 MAX_LANGS = 25
 
@@ -153,8 +152,5 @@ def render_html(stats: dict[str, Any]) -> str:
 
 def write_html_report(out_dir: str, stats: dict[str, Any]) -> str:
     path = f"{out_dir.rstrip('/')}/report.html"
-    with fsspec.open(path + ".tmp", "w", encoding="utf-8") as handle:
-        handle.write(render_html(stats))
-    fs, fs_path = fsspec.core.url_to_fs(path)
-    fs.mv(fs_path + ".tmp", fs_path)
+    write_text_atomic(path, render_html(stats))
     return path

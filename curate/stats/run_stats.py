@@ -9,11 +9,11 @@ import json
 from collections import Counter
 from typing import Any
 
-import fsspec
 import pyarrow as pa
 
 from curate.errors import CurateError
 from curate.stats.step_counts import merge_step_dicts
+from curate.storage.atomic import write_text_atomic
 from curate.storage.parquet_file import write_parquet_atomic
 
 
@@ -180,12 +180,9 @@ def tidy_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_run_stats(out_dir: str, stats: dict[str, Any], timing: dict[str, Any]) -> None:
-    fs, root = fsspec.core.url_to_fs(out_dir)
-    fs.makedirs(f"{root}/_stats", exist_ok=True)
     for name, payload in (("stats.json", stats), ("timing.json", timing)):
-        with fs.open(f"{root}/_stats/{name}.tmp", "w") as handle:
-            json.dump(payload, handle, indent=1, sort_keys=True, ensure_ascii=False)
-        fs.mv(f"{root}/_stats/{name}.tmp", f"{root}/_stats/{name}")
+        write_text_atomic(f"{out_dir.rstrip('/')}/_stats/{name}",
+                          json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False))
     rows = tidy_rows(stats)
     table = pa.Table.from_pylist(rows, schema=pa.schema(
         [("lang", pa.string()), ("step", pa.string()), ("metric", pa.string()), ("value", pa.int64())]))

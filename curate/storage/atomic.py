@@ -5,6 +5,9 @@ name in the same folder, then ``os.replace`` semantics (fsspec ``mv``) publish t
 GCS, Azure) have no rename (s3fs's ``mv`` is copy + delete, not atomic), but a single PUT is atomic: the
 object appears complete or not at all. So there the final object is written in one ``pipe`` call and
 nothing else. Which case applies is decided by the filesystem's protocol, not guessed from the path.
+
+Every temporary name ends in :data:`TMP_SUFFIX`, so a resumed run finds and removes what a killed one left
+(``curate.pipeline.run_state.remove_partial_files``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 import fsspec
 
 # protocols whose single PUT is atomic and whose rename is a copy: write the final object directly
+TMP_SUFFIX = ".tmp"  # the one temporary suffix of curate's writes: a resumed run removes files ending in it
 OBJECT_STORE_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "az", "adl", "oss", "r2"})
 
 
@@ -35,10 +39,10 @@ def write_bytes_atomic(url_or_path: str, data: bytes, fs: Any = None) -> None:
     if is_object_store(fs):
         fs.pipe_file(path, data)  # one PUT (s3fs switches to multipart only above its block size)
         return
-    parent, _, name = path.rpartition("/")
+    parent = path.rpartition("/")[0]
     if parent:
         fs.makedirs(parent, exist_ok=True)
-    tmp = f"{parent}/.tmp-{uuid.uuid4().hex}-{name}" if parent else f".tmp-{uuid.uuid4().hex}-{name}"
+    tmp = f"{path}.{uuid.uuid4().hex}{TMP_SUFFIX}"  # unique: concurrent writers of one path never share a temporary
     try:
         fs.pipe_file(tmp, data)
         fs.mv(tmp, path)
@@ -46,3 +50,8 @@ def write_bytes_atomic(url_or_path: str, data: bytes, fs: Any = None) -> None:
         if fs.exists(tmp):
             fs.rm(tmp)
         raise
+
+
+def write_text_atomic(url_or_path: str, text: str, fs: Any = None) -> None:
+    """:func:`write_bytes_atomic` of ``text`` encoded as UTF-8."""
+    write_bytes_atomic(url_or_path, text.encode("utf-8"), fs=fs)
