@@ -15,7 +15,8 @@ from curate.cluster.addresses import is_loopback, jobs_address, split_host_port
 from curate.cluster.auth import auth_headers, resolve_token
 from curate.cluster.errors import ClusterAuthError, ClusterUnreachableError
 from curate.cluster.local_head import free_port
-from curate.executors.ray_executor import RayExecutor, _Progress
+from curate.executors.progress import Progress
+from curate.executors.ray_executor import RayExecutor
 
 
 def test_addresses() -> None:
@@ -122,16 +123,16 @@ def test_executor_rejects_a_dashboard_url_and_a_dead_address() -> None:
 
 
 def test_progress_line_counts_docs_and_eta(monkeypatch: pytest.MonkeyPatch) -> None:
-    progress = _Progress("stage 0", 4, enabled=False)
+    progress = Progress(4, "stage 0", enabled=False)
     clock = iter([10.0, 12.0])
-    monkeypatch.setattr("curate.executors.ray_executor.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("curate.executors.progress.time.monotonic", lambda: next(clock))
     progress.started = 0.0
-    progress.done({"read": {"records": 300, "emitted": 100}})
+    progress.update({"read": {"records": 300, "emitted": 100}})
     line = progress.line()
     assert line == "stage 0: 1/4 tasks, 100 docs, 10 docs/s, ETA 00:00:30"
 
 
 def test_eta_hours_go_past_a_day() -> None:
-    from curate.executors.ray_executor import _hms
+    from curate.executors.progress import hms
 
-    assert _hms(31 * 3600 + 5 * 60 + 10.7) == "31:05:10"
+    assert hms(31 * 3600 + 5 * 60 + 10.7) == "31:05:10"

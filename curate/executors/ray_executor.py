@@ -32,7 +32,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any
 
 from curate.cluster.addresses import (
     DEFAULT_GCS_PORT,
@@ -59,12 +59,14 @@ from curate.cluster.errors import (
     RayTaskFailedError,
     WorkerEnvironmentError,
 )
+from curate.executors.progress import Progress
 from curate.pipeline.executor import Executor
 from curate.storage.options import FORWARDED_ENV_PREFIXES
 from curate.version import __version__
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a submitted job
 PROBE_TIMEOUT_S = 180.0
+JOB_LOG_EVERY_SECONDS = 10.0  # a progress line this often in a job's log (``curate logs``)
 
 
 def _run_item(fn: Callable[[Any], Any], item: Any, cwd: str) -> Any:
@@ -102,64 +104,6 @@ def _label(item: Any, index: int) -> str:
     if isinstance(shard, str):
         return shard
     return f"{index:05d}"
-
-
-def _hms(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"  # hours go past 24 on a long run
-
-
-class _Progress:
-    """``stage 0: 12/30 tasks, 3,456 docs, 410 docs/s, ETA 0:00:21`` on stderr: redrawn in place on a
-    terminal, one line every ``log_every`` seconds otherwise (job logs), and a final line per map."""
-
-    def __init__(self, desc: str, total: int, enabled: bool, stream: TextIO | None = None,
-                 log_every: float = 10.0) -> None:
-        self.desc = desc or "tasks"
-        self.total = total
-        self.stream = stream or sys.stderr
-        self.enabled = enabled
-        self.tty = enabled and self.stream.isatty()
-        self.interval = 0.5 if self.tty else log_every
-        self.started = self.last = time.monotonic()
-        self.count = 0
-        self.docs = 0
-        self.has_docs = False
-
-    def done(self, result: Any) -> None:
-        self.count += 1
-        read = result.get("read") if isinstance(result, dict) else None
-        if isinstance(read, dict) and isinstance(read.get("emitted"), int):
-            self.docs += read["emitted"]  # documents that entered the steps (WARC: HTML responses)
-            self.has_docs = True
-
-    def line(self) -> str:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        parts = [f"{self.desc}: {self.count}/{self.total} tasks"]
-        if self.has_docs:
-            parts.append(f"{self.docs:,} docs, {self.docs / elapsed:,.0f} docs/s")
-        if 0 < self.count < self.total:
-            eta = elapsed / self.count * (self.total - self.count)
-            parts.append(f"ETA {_hms(eta)}")
-        else:
-            parts.append(f"{elapsed:.1f} s")
-        return ", ".join(parts)
-
-    def tick(self) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self.last < self.interval:
-            return
-        self.last = now
-        if self.tty:
-            self.stream.write("\r" + self.line() + "\x1b[K")
-        else:
-            self.stream.write(self.line() + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write(("\r" if self.tty else "") + self.line() + ("\x1b[K\n" if self.tty else "\n"))
-            self.stream.flush()
 
 
 class RayExecutor(Executor):
@@ -394,7 +338,7 @@ class RayExecutor(Executor):
         prefix = "curate:" + (desc or getattr(fn, "__name__", "task")).replace(" ", "")
         results: list[Any] = [None] * len(items)
         pending: dict[Any, int] = {}
-        progress = _Progress(desc, len(items), self.progress)
+        progress = Progress(len(items), desc, self.progress, log_every=JOB_LOG_EVERY_SECONDS)
         next_index = 0
         try:
             while next_index < len(items) or pending:
@@ -410,7 +354,7 @@ class RayExecutor(Executor):
                 for ref in ready:
                     index = pending.pop(ref)
                     results[index] = self._result(ray, ref, items[index], index, desc)
-                    progress.done(results[index])
+                    progress.update(results[index])
                 progress.tick()
                 self._report_lost_nodes(ray)
         except BaseException:
