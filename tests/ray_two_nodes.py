@@ -1,4 +1,4 @@
-"""A second Ray node on this machine, on loopback, for multi-node tests (recipe in shared/DESIGN.md).
+"""A second Ray node on this machine, on loopback, for multi-node tests.
 
 Ray's CLI refuses to add a node to a cluster when ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (the switch that
 keeps every address on 127.0.0.1), and without it Ray swaps in the machine's outward address. So this file,

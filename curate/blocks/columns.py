@@ -1,4 +1,4 @@
-"""Canonical column names of the document data model (see DESIGN.md, "Data model")."""
+"""Canonical column names of the document data model (see the README, "Outputs")."""
 
 from __future__ import annotations
 

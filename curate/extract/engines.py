@@ -23,7 +23,7 @@ def trafilatura_text(html: str) -> str:
 
 
 def resiliparse_text(html: str | bytes) -> str:
-    """Resiliparse main-content extraction: about 10x faster than trafilatura (DESIGN.md floors)."""
+    """Resiliparse main-content extraction: much faster than trafilatura (benchmarks/RESULTS.md, extraction_quality)."""
     # optional fast extractor: imported only when selected
     from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.html import HTMLTree

@@ -46,7 +46,7 @@ How rows and documents map (one batch at a time):
 A metadata key named like an existing column (``text``, ``html``) comes back as ``metadata_<key>``.
 
 Readers, writers, statistics and dedup stages do not fit a row-preserving block and are refused with the curate
-equivalent to use (inputs, Parquet outputs, ``_stats``, ``minhash`` / ``exact_dedup``; see ``README_SECTION.md``).
+equivalent to use (inputs, Parquet outputs, ``_stats``, ``minhash`` / ``exact_dedup``; see the README, "Coming from datatrove").
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ metric on reference text of that language (Wikipedia, GlotLID-Corpus) *relative 
 infers stopwords from the language's most frequent words (huggingface/fineweb-2 README: "Stopwords are
 automatically inferred from wikipedia"). The code that produced ``configs/*.yml`` was not published;
 this module re-implements the idea with curate's own statistics (:mod:`curate.langid.calibrate_stats`,
-i.e. exactly what the filters compute). The method, per threshold (see CALIBRATE_README_SECTION.md):
+i.e. exactly what the filters compute). The method, per threshold (see the README, "Calibrating a new language"):
 
 1. English anchor. For every rule, ``removed_en`` = the share of *English* reference documents the
    English (FineWeb) threshold removes, and ``median_en`` = the median of the metric on English

@@ -1,4 +1,4 @@
-"""Per-language settings: one row of the language table (see DESIGN.md, "Languages")."""
+"""Per-language settings: one row of the language table (see the README, "Languages")."""
 
 from __future__ import annotations
 

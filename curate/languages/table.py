@@ -1,4 +1,4 @@
-"""The language table: every per-language setting, keyed by ``xxx_Scrp`` (see DESIGN.md, "Languages").
+"""The language table: every per-language setting, keyed by ``xxx_Scrp`` (see the README, "Languages").
 
 Built from FineWeb2's per-language figures (huggingface/fineweb-2, Apache-2.0) by
 ``scripts/build_language_table.py`` and shipped as ``data/languages.json``; loading needs nothing outside the

@@ -1,4 +1,4 @@
-"""Cut the step list into stages at global steps (the barriers of DESIGN.md's data flow)."""
+"""Cut the step list into stages at global steps (the barriers of docs/ARCHITECTURE.md's data flow)."""
 
 from __future__ import annotations
 

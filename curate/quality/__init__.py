@@ -7,5 +7,5 @@
   head/middle/tail buckets; ``curate calibrate-perplexity`` computes the cut-offs
   (:mod:`curate.quality.calibrate_perplexity`).
 
-Models are user-provided files, never downloaded; see ``README_SECTION.md`` in this folder.
+Models are user-provided files, never downloaded; see the README, "Model-based quality".
 """

@@ -40,7 +40,7 @@ def check_file(path: str, setting: str, what: str) -> str:
         )
     if not os.path.isfile(full):
         raise QualityModelNotFoundError(f"{setting}: {what} file {path!r} does not exist; fix the path "
-                                        "(models are never downloaded at run time, see curate/quality/README_SECTION.md)")
+                                        "(models are never downloaded at run time, see the README, 'Where to get models')")
     return full
 
 

@@ -82,7 +82,7 @@ class KenLMPerplexity(Block):
         if not models:
             raise QualityConfigError(
                 "kenlm_perplexity needs `models: {lang: PATH}` (KenLM ARPA or binary files, e.g. CCNet's "
-                "<lang>.arpa.bin); see curate/quality/README_SECTION.md"
+                "<lang>.arpa.bin); see the README, 'Where to get models'"
             )
         self.models = {k: check_file(p, f"kenlm_perplexity.models.{k}", "KenLM model")
                        for k, p in lang_map(models, "kenlm_perplexity.models").items()}

@@ -1,7 +1,7 @@
 """Rehydration: duplication-aware upsampling of deduplicated documents (FineWeb2 scheme).
 
 ``compute_repetitions`` turns per-cluster-size kept/removed counts into a repetition table,
-``repetitions_for_sizes`` applies a table to documents' cluster sizes. See DESIGN.md, "Rehydration".
+``repetitions_for_sizes`` applies a table to documents' cluster sizes. See the README, "Rehydration and per-language budgets".
 """
 
 from curate.rehydrate.tables import (
