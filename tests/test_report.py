@@ -14,6 +14,7 @@ from pipeline_helpers import run_cli, write_pipeline
 
 from curate import run
 from curate.config.pipeline_config import load_pipeline
+from curate.stats.run_record import SCHEMA_VERSION, read_run_stats
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -105,3 +106,16 @@ def test_final_tokens_with_a_local_tokenizer_file(report_run: Path, tmp_path: Pa
     assert eng["tokens"] == expected > eng["words"]  # a 400-piece vocabulary splits words
     assert result.stats["languages"]["eng_Latn"]["tokens"] == expected
     assert "tokens share" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_stats_carry_a_schema_version_and_a_newer_one_is_refused(report_run: Path, tmp_path: Path) -> None:
+    out = report_run / "out"
+    stats = json.loads((out / "_stats" / "stats.json").read_text())
+    assert stats["schema_version"] == SCHEMA_VERSION >= 1
+    assert read_run_stats(str(out)) == stats
+    newer = tmp_path / "newer"
+    shutil.copytree(out / "_stats", newer / "_stats")
+    (newer / "_stats" / "stats.json").write_text(json.dumps({**stats, "schema_version": SCHEMA_VERSION + 1}))
+    proc = run_cli("report", str(newer))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert f"schema_version {SCHEMA_VERSION + 1}" in proc.stderr and "stats.json" in proc.stderr, proc.stderr

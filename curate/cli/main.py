@@ -18,9 +18,9 @@ from curate.errors import CurateError
 from curate.executors.entry import run
 from curate.models.resolve import OFFLINE_ENV
 from curate.pipeline.plan import format_plan
-from curate.pipeline.run import load_stats
 from curate.stats.html_report import write_html_report
 from curate.stats.report_table import format_comparison, format_report
+from curate.stats.run_record import read_run_stats
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -50,7 +50,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     loaded = []
     for out_dir in args.out_dirs:
         try:
-            loaded.append(load_stats(out_dir))
+            loaded.append(read_run_stats(out_dir))
         except FileNotFoundError:
             print(f"curate: no statistics in {out_dir}/_stats/stats.json; is it the output of a finished run?",
                   file=sys.stderr)

@@ -3,7 +3,6 @@ completion markers for resume, and the merged statistics at the end."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -171,7 +170,3 @@ def _remove_intermediate(out_dir: str) -> None:
     if fs.exists(f"{root}/_work"):
         fs.rm(f"{root}/_work", recursive=True)
 
-
-def load_stats(out_dir: str) -> dict[str, Any]:
-    with fsspec.open(f"{out_dir.rstrip('/')}/_stats/stats.json", "r") as handle:
-        return json.load(handle)

@@ -10,6 +10,7 @@ from typing import Any
 import fsspec
 
 from curate.errors import CurateError
+from curate.stats.run_record import read_run_stats
 from curate.storage.atomic import TMP_SUFFIX
 from curate.version import __version__
 
@@ -78,10 +79,8 @@ def remove_partial_files(out_dir: str) -> int:
 
 def previous_shards(out_dir: str) -> list[dict[str, Any]] | None:
     """The input files of the last finished run into ``out_dir`` (from its statistics), if any."""
-    fs, root = fsspec.core.url_to_fs(out_dir)
     try:
-        with fs.open(f"{root}/_stats/stats.json", "r") as handle:
-            return list(json.load(handle).get("shards", []))
+        return list(read_run_stats(out_dir).get("shards", []))
     except (FileNotFoundError, ValueError):
         return None
 

@@ -8,8 +8,8 @@ rehydration weights and the final token share per language.
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
+from curate.stats.run_record import RunStats, minhash_cluster_sizes, rehydration_tables
 from curate.stats.svg_charts import column_chart, hbar_chart
 from curate.storage.atomic import write_text_atomic
 
@@ -24,12 +24,12 @@ svg .t{font-size:13px;font-weight:600}svg .l{font-size:11px}svg .v{font-size:10p
 """
 
 
-def _top_langs(stats: dict[str, Any]) -> list[str]:
+def _top_langs(stats: RunStats) -> list[str]:
     langs = sorted(stats["languages"].items(), key=lambda kv: (-kv[1]["in"], kv[0]))
     return [k for k, _ in langs[:MAX_LANGS]]
 
 
-def _funnel(stats: dict[str, Any], langs: list[str]) -> str:
+def _funnel(stats: RunStats, langs: list[str]) -> str:
     steps = [s for s in stats["steps"]]
     head = "".join(f"<th>{escape(str(s['index']))}. {escape(s['name'])}</th>" for s in steps)
     rows = []
@@ -46,7 +46,7 @@ def _funnel(stats: dict[str, Any], langs: list[str]) -> str:
     return table + "<p>Documents remaining after each step (langid onward counted under the detected language).</p>" + bars
 
 
-def _reasons(stats: dict[str, Any], langs: list[str]) -> str:
+def _reasons(stats: RunStats, langs: list[str]) -> str:
     totals: dict[str, int] = {}
     for e in stats["languages"].values():
         for reason, n in e["removed_by"].items():
@@ -65,7 +65,7 @@ def _reasons(stats: dict[str, Any], langs: list[str]) -> str:
                     + "".join(rows) + "</table>")
 
 
-def _langid_hist(stats: dict[str, Any], langs: list[str]) -> str:
+def _langid_hist(stats: RunStats, langs: list[str]) -> str:
     charts = []
     for step in stats["steps"]:
         for lang in langs[:12]:
@@ -78,19 +78,8 @@ def _langid_hist(stats: dict[str, Any], langs: list[str]) -> str:
     return f"<div class='grid'>{''.join(charts)}</div>" if charts else "<p class='empty'>no language-ID step</p>"
 
 
-def _find_cluster_sizes(stats: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Per language {cluster size: clusters} from the dedup step's statistics."""
-    for key, value in stats.get("global", {}).items():
-        if key.endswith(":minhash") and isinstance(value, dict):
-            for candidate in (value.get("cluster_sizes"), value.get("minhash"), value):
-                if isinstance(candidate, dict) and candidate and all(isinstance(v, dict) for v in candidate.values()):
-                    return {lang: {str(k): int(n) for k, n in sizes.items() if str(k).isdigit()}
-                            for lang, sizes in candidate.items()}
-    return {}
-
-
-def _clusters(stats: dict[str, Any], langs: list[str]) -> str:
-    sizes = _find_cluster_sizes(stats)
+def _clusters(stats: RunStats, langs: list[str]) -> str:
+    sizes = minhash_cluster_sizes(stats)
     charts = []
     for lang in langs[:12]:
         dist = sizes.get(lang)
@@ -101,24 +90,20 @@ def _clusters(stats: dict[str, Any], langs: list[str]) -> str:
     return f"<div class='grid'>{''.join(charts)}</div>" if charts else "<p class='empty'>no MinHash step in this run</p>"
 
 
-def _rehydration(stats: dict[str, Any], langs: list[str]) -> str:
-    for key, value in stats.get("global", {}).items():
-        if key.endswith(":rehydrate") and isinstance(value, dict):
-            per_lang = value.get("languages", value)
-            charts = []
-            for lang in langs[:12]:
-                entry = per_lang.get(lang)
-                table = entry.get("table") if isinstance(entry, dict) else None
-                if isinstance(table, dict) and table:
-                    points = sorted((int(k), float(v)) for k, v in table.items())
-                    charts.append(column_chart([(str(k), v) for k, v in points],
-                                               f"{lang}: repetitions by cluster size"))
-            if charts:
-                return f"<div class='grid'>{''.join(charts)}</div>"
+def _rehydration(stats: RunStats, langs: list[str]) -> str:
+    tables = rehydration_tables(stats)
+    charts = []
+    for lang in langs[:12]:
+        table = tables.get(lang)
+        if table:
+            points = sorted((int(k), float(v)) for k, v in table.items())
+            charts.append(column_chart([(str(k), v) for k, v in points], f"{lang}: repetitions by cluster size"))
+    if charts:
+        return f"<div class='grid'>{''.join(charts)}</div>"
     return "<p class='empty'>no rehydration step in this run</p>"
 
 
-def _token_share(stats: dict[str, Any], langs: list[str]) -> str:
+def _token_share(stats: RunStats, langs: list[str]) -> str:
     unit = "tokens" if any("tokens" in o for o in stats["output"].values()) else "words"
     total = sum(o.get(unit, 0) for o in stats["output"].values()) or 1
     rows = sorted(((lang, 100.0 * o.get(unit, 0) / total) for lang, o in stats["output"].items()),
@@ -127,7 +112,7 @@ def _token_share(stats: dict[str, Any], langs: list[str]) -> str:
                       f"Final {unit} share per language (%)")
 
 
-def render_html(stats: dict[str, Any]) -> str:
+def render_html(stats: RunStats) -> str:
     langs = _top_langs(stats)
     read = stats["read"]
     docs = hbar_chart([(lang, [stats["languages"][lang]["in"], stats["languages"][lang]["kept"]]) for lang in langs],
@@ -150,7 +135,7 @@ def render_html(stats: dict[str, Any]) -> str:
             f"<h1>curate report: {escape(stats['pipeline'])}</h1>{summary}{body}</body></html>")
 
 
-def write_html_report(out_dir: str, stats: dict[str, Any]) -> str:
+def write_html_report(out_dir: str, stats: RunStats) -> str:
     path = f"{out_dir.rstrip('/')}/report.html"
     write_text_atomic(path, render_html(stats))
     return path

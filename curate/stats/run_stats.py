@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from curate.errors import CurateError
+from curate.stats.run_record import SCHEMA_VERSION
 from curate.stats.step_counts import merge_step_dicts
 from curate.storage.atomic import write_text_atomic
 from curate.storage.parquet_file import write_parquet_atomic
@@ -95,7 +96,8 @@ def merge_run_stats(config: Any, digest: str, shards: list[Any], stages: list[An
     for results in stage_results:
         for r in results:
             removed_rows.update(r["removed_rows"])
-    stats = {
+    stats: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
         "pipeline": config.name,
         "config_hash": digest,
         "shards": [{"id": s.shard_id, "path": s.path} for s in shards],
