@@ -68,7 +68,7 @@ _TO_LATIN = {ord(c): lat for c, lat in zip(_CYRL, _LATN, strict=True)}
 
 def _block(setting: str) -> LanguageId:
     if setting == "lingua" and importlib.util.find_spec("lingua") is None:
-        pytest.skip("lingua-language-detector is not installed (optional second opinion)")
+        pytest.skip("the optional extra curate-corpus[lingua] is not installed")
     return LanguageId(second_opinion=setting)  # type: ignore[arg-type]
 
 

@@ -170,7 +170,7 @@ def test_cld2_labels_scripts_and_bad_input() -> None:
 
 
 def test_lingua_backend_when_installed() -> None:
-    pytest.importorskip("lingua")
+    pytest.importorskip("lingua", reason="the optional extra curate-corpus[lingua] is not installed")
     pages, langs = _quickstart()
     mi = pages.filter(pa.array([code == "mi" for code in langs]))
     out = LanguageId(second_opinion="lingua").process(mi, BlockContext()).table

@@ -2,7 +2,7 @@
 
 75 languages, n-gram models shipped in the wheel and loaded lazily (per language, the first time a text in its
 script is seen; with every model loaded a worker holds about 1.4 GB). Much slower than CLD2 (milliseconds per
-document), not a curate dependency: ``pip install lingua-language-detector``. See
+document), an optional extra: ``pip install 'curate-corpus[lingua]'``. See
 :mod:`curate.langid.second_opinion` for the comparison.
 """
 
