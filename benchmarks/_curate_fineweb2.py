@@ -21,12 +21,10 @@ import json
 import os
 import resource
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
+from _phase_timers import PHASES_CPU, cpu_seconds, timed, timed_iter
 
 from curate import run
 from curate.config.pipeline_config import parse_pipeline
@@ -42,13 +40,9 @@ from curate.io.parquet_output import ParquetOutput
 from curate.io.warc_reader import WarcReader
 from curate.langid.langid_block import LanguageId
 
-PHASES_CPU: dict[str, float] = defaultdict(float)
 STEPS = ["extract", "langid", "language_score", "gopher_repetition", "fineweb_quality", "gopher_quality", "minhash"]
 
 
-def cpu_seconds() -> float:
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _children_cpu() -> float:
@@ -56,43 +50,20 @@ def _children_cpu() -> float:
     return kids.ru_utime + kids.ru_stime
 
 
-def _timed(phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        c0 = time.process_time()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            PHASES_CPU[phase] += time.process_time() - c0
-
-    return wrapper
 
 
-def _timed_iter(phase: str, fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
-    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        it = fn(*args, **kwargs)
-        while True:
-            c0 = time.process_time()
-            try:
-                item = next(it)
-            except StopIteration:
-                return
-            finally:
-                PHASES_CPU[phase] += time.process_time() - c0
-            yield item
-
-    return wrapper
 
 
 def instrument() -> None:
-    WarcReader.read = _timed_iter("read", WarcReader.read)  # type: ignore[method-assign]
+    WarcReader.read = timed_iter("read", WarcReader.read)  # type: ignore[method-assign]
     for phase, cls in [("extract", Extract), ("langid", LanguageId), ("language_score", LanguageScoreFilter),
                        ("gopher_repetition", GopherRepetitionFilter), ("fineweb_quality", FineWebQualityFilter),
                        ("gopher_quality", GopherQualityFilter)]:
-        cls.process = _timed(phase, cls.process)  # type: ignore[method-assign]
-    ClusterDedupStep.prepare = _timed("minhash", ClusterDedupStep.prepare)  # type: ignore[method-assign]
-    ClusterDedupStep.process = _timed("minhash", ClusterDedupStep.process)  # type: ignore[method-assign]
-    ParquetOutput.add = _timed("write", ParquetOutput.add)  # type: ignore[method-assign]
-    ParquetOutput.close = _timed("write", ParquetOutput.close)  # type: ignore[method-assign]
+        cls.process = timed(phase, cls.process)  # type: ignore[method-assign]
+    ClusterDedupStep.prepare = timed("minhash", ClusterDedupStep.prepare)  # type: ignore[method-assign]
+    ClusterDedupStep.process = timed("minhash", ClusterDedupStep.process)  # type: ignore[method-assign]
+    ParquetOutput.add = timed("write", ParquetOutput.add)  # type: ignore[method-assign]
+    ParquetOutput.close = timed("write", ParquetOutput.close)  # type: ignore[method-assign]
 
 
 def kept_ids(out_dir: Path) -> dict[str, list[str]]:

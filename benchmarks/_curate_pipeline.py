@@ -12,19 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from typing import Any
 
-T_START = time.perf_counter()
+T_START = time.perf_counter()  # before the imports below: start-up is measured
 
-
-def cpu_seconds() -> float:
-    """User + system CPU time of this process and of its finished children (datatrove's extraction sandbox)."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+from _phase_timers import PHASES, PHASES_CPU, cpu_seconds, timed, timed_iter  # noqa: E402
 
 from curate import run  # noqa: E402
 from curate.blocks.base import Block  # noqa: E402
@@ -35,48 +27,14 @@ from curate.io.parquet_output import ParquetOutput  # noqa: E402
 from curate.io.warc_reader import WarcReader  # noqa: E402
 from curate.langid.langid_block import LanguageId  # noqa: E402
 
-PHASES: dict[str, float] = defaultdict(float)  # wall seconds per phase
-PHASES_CPU: dict[str, float] = defaultdict(float)  # CPU seconds of this process per phase
-
-
-def _timed(phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        t0, c0 = time.perf_counter(), time.process_time()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            PHASES[phase] += time.perf_counter() - t0
-            PHASES_CPU[phase] += time.process_time() - c0
-
-    return wrapper
-
-
-def _timed_iter(phase: str, fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
-    """Time spent inside a generator (the reader), not in what consumes it."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        it = fn(*args, **kwargs)
-        while True:
-            t0, c0 = time.perf_counter(), time.process_time()
-            try:
-                item = next(it)
-            except StopIteration:
-                return
-            finally:
-                PHASES[phase] += time.perf_counter() - t0
-                PHASES_CPU[phase] += time.process_time() - c0
-            yield item
-
-    return wrapper
-
 
 def instrument() -> None:
-    WarcReader.read = _timed_iter("read", WarcReader.read)  # type: ignore[method-assign]
+    WarcReader.read = timed_iter("read", WarcReader.read)  # type: ignore[method-assign]
     blocks: dict[str, type[Block]] = {"extract": Extract, "langid": LanguageId, "language_score": LanguageScoreFilter}
     for phase, cls in blocks.items():
-        cls.process = _timed(phase, cls.process)  # type: ignore[method-assign]
-    ParquetOutput.add = _timed("write", ParquetOutput.add)  # type: ignore[method-assign]
-    ParquetOutput.close = _timed("write", ParquetOutput.close)  # type: ignore[method-assign]
+        cls.process = timed(phase, cls.process)  # type: ignore[method-assign]
+    ParquetOutput.add = timed("write", ParquetOutput.add)  # type: ignore[method-assign]
+    ParquetOutput.close = timed("write", ParquetOutput.close)  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from curate.blocks.column_types import ColumnTypes, misfit_message, parse_type
 from curate.blocks.columns import DATE, HTML, ID, LANG, LANG_SCORE, READER_SCHEMA, SOURCE, TEXT, URL
+from curate.io.json_object_line import json_object_line
 from curate.io.parquet_reader import MissingColumnError
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import Reader
@@ -118,12 +119,8 @@ class DatatroveJsonlReader(_DatatroveReader):
                 if not line.strip():
                     continue
                 counts.records += 1
-                try:
-                    obj = _loads(line)
-                    if not isinstance(obj, dict):
-                        raise ValueError("line is not a JSON object")
-                except ValueError as exc:
-                    counts.error("bad_json", f"{path}:{line_no}: not a JSON object ({exc}); fix or drop the line")
+                obj = json_object_line(line, path, line_no, counts, _loads)
+                if obj is None:
                     continue
                 text = obj.get(s.text_key)
                 if not isinstance(text, str) or not text.strip():

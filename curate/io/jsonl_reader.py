@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import fsspec
 import pyarrow as pa
 import zstandard
 
+from curate.io.json_object_line import json_object_line
 from curate.io.read_counts import ReadCounts
 from curate.io.reader_base import BatchBuilder, Reader
 from curate.io.record_converter import record_id_for
@@ -62,12 +62,8 @@ class JsonlReader(Reader):
                     counts.error("invalid_utf8", f"{path}:{line_no}: not valid UTF-8 at byte {exc.start} of the "
                                  "line; the line was skipped (re-encode the file as UTF-8)")
                     continue
-                try:
-                    obj = json.loads(line)
-                    if not isinstance(obj, dict):
-                        raise ValueError("line is not a JSON object")
-                except ValueError as exc:
-                    counts.error("bad_json", f"{path}:{line_no}: not a JSON object ({exc}); fix or drop the line")
+                obj = json_object_line(line, path, line_no, counts)
+                if obj is None:
                     continue
                 text = obj.get(self.text_key)
                 if not isinstance(text, str) or not text.strip():
