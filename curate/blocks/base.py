@@ -16,6 +16,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pyarrow as pa
 
+from curate.models.ref import ModelRef
+
 BlockKind = Literal["transform", "filter", "global"]
 
 
@@ -75,6 +77,11 @@ class Block:
         """Check, on the machine this runs on, that everything the block needs is there (model and
         data files, optional packages). Runs before any work, on the driver and on every node of a
         cluster; raise a :class:`curate.errors.CurateError` whose message says how to get what is missing."""
+
+    def model_refs(self) -> list[ModelRef]:
+        """The model files this block's settings name (paths or URLs, with their sha256 pins); ``curate models
+        fetch --pipeline`` fetches the URLs among them into the model cache."""
+        return []
 
     def describe(self) -> dict[str, Any]:
         """Settings shown by ``curate plan``."""

@@ -21,6 +21,7 @@ from curate.langid.second_opinion import BACKENDS, load_second_opinion, names_la
 from curate.languages.labels import label_scripts, normalize_label, split_key
 from curate.languages.relatives import DEFAULT_MARGIN, may_move
 from curate.models.errors import ModelNotFoundError
+from curate.models.ref import ModelRef
 from curate.models.resolve import is_url, resolve_model
 
 TOPK_TYPE = pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float32())]))
@@ -120,6 +121,9 @@ class LanguageId(Block):
         if is_url(self.model) or self.model_sha256:
             return resolve_model(self.model, self.model_sha256, what="langid model")
         return self.model
+
+    def model_refs(self) -> list[ModelRef]:
+        return [ModelRef("langid.model", self.model, self.model_sha256)] if self.model else []
 
     def preflight(self) -> None:
         """The model is on this machine (fetched into the cache now if it is a URL and curate runs online;

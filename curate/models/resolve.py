@@ -44,7 +44,8 @@ def _resolve(spec: str, sha256: str | None, what: str, is_offline: bool, cache_r
         state = "is not in" if entry is None else f"is in with another sha256 ({entry.sha256}) than pinned in"
         raise ModelUnavailableError(
             f"{what} {spec} {state} the model cache {cache.root}, and curate runs offline (--offline / "
-            f"{OFFLINE_ENV}=1): run `curate models fetch {spec}` where the network is reachable, with "
+            f"{OFFLINE_ENV}=1): run `curate models fetch {spec}` (or `curate models fetch --pipeline "
+            "PIPELINE.yaml` for all of a pipeline's models) where the network is reachable, with "
             "CURATE_MODEL_CACHE pointing at the cache this machine uses (or copy that folder here)"
         )
     return cache.fetch(spec, sha256).path

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import TypeVar
 
 import pyarrow as pa
 
 from curate.languages.labels import normalize_label
+from curate.models.resolve import is_url, resolve_model
 from curate.quality.errors import QualityConfigError, QualityModelNotFoundError
 
 T = TypeVar("T")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def lang_key(label: str) -> str:
@@ -31,17 +34,47 @@ def lang_map(values: Mapping[str, T] | None, setting: str) -> dict[str, T]:
 
 
 def check_file(path: str, setting: str, what: str) -> str:
-    """``path`` with ``~`` expanded, or :class:`QualityModelNotFoundError` naming the setting to fix."""
+    """``path`` with ``~`` expanded, or :class:`QualityModelNotFoundError` naming the setting to fix; a URL
+    (``hf://``, ``s3://``, ``https://``, ...) is kept as it is and resolved through the model cache later
+    (:func:`resolve_setting`), on the driver in ``preflight`` and once per worker process."""
+    if is_url(str(path)):
+        return str(path)
     full = os.path.expanduser(str(path))
-    if "://" in full:
-        raise QualityConfigError(
-            f"{setting}: {path!r} is a URL; {what} files are memory-mapped and must be local paths that every "
-            "worker can read (copy the file to local or shared storage first)"
-        )
     if not os.path.isfile(full):
-        raise QualityModelNotFoundError(f"{setting}: {what} file {path!r} does not exist; fix the path "
-                                        "(models are never downloaded at run time, see the README, 'Where to get models')")
+        raise QualityModelNotFoundError(f"{setting}: {what} file {path!r} does not exist; fix the path or give "
+                                        "a URL (hf://, s3://, https://; see the README, 'Where to get models')")
     return full
+
+
+def check_sha256(value: str | None, setting: str) -> str | None:
+    """A ``*_sha256`` pin, lower-cased, or :class:`QualityConfigError` when it is not 64 hex digits."""
+    if value is None:
+        return None
+    pin = str(value).strip().lower()
+    if not _SHA256.fullmatch(pin):
+        raise QualityConfigError(f"{setting}: {value!r} is not a sha256 (64 hex digits); copy it from "
+                                 "`curate models list` or `sha256sum MODEL`")
+    return pin
+
+
+def check_pins(pins: Mapping[str, str] | None, models: Mapping[str, str], setting: str) -> dict[str, str]:
+    """``{lang: sha256}`` pins of a ``{lang: model}`` map; a pin for a language without a model is an error."""
+    out: dict[str, str] = {}
+    for key, value in lang_map(pins, setting).items():
+        if key not in models:
+            raise QualityConfigError(f"{setting}.{key}: no model for {key} to pin; pin only languages of "
+                                     f"{setting.removesuffix('_sha256')}")
+        out[key] = check_sha256(value, f"{setting}.{key}") or ""
+    return out
+
+
+def resolve_setting(spec: str, sha256: str | None, setting: str) -> str:
+    """The local file of a model setting: a local path as checked by :func:`check_file` (untouched unless
+    pinned), a URL through the model cache (fetched when online; offline, from the cache or an error saying
+    ``curate models fetch``). Once per process per setting (``resolve_model``'s cache)."""
+    if not is_url(spec) and not sha256:
+        return spec
+    return resolve_model(spec, sha256, what=setting)
 
 
 def per_language(value: T | Mapping[str, T] | None, lang: str, per_lang: Mapping[str, T] | None = None) -> T | None:

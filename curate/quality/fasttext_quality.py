@@ -22,10 +22,20 @@ Models load once per worker process (``functools.lru_cache``) and documents are 
 loop of C++ ``predict`` calls, grouped by language. Classifiers trained by ``curate train-quality``
 carry a sidecar ``MODEL.bin.json``; with ``segment: auto`` its word segmentation (for languages
 written without spaces) is applied before scoring, exactly as in training.
+
+Models by URL (``hf://``, ``s3://``, ``https://``, any fsspec URL): as langid's ``model:``, through the model
+cache (:mod:`curate.models`; ``curate models fetch``, ``--offline``), pinned by ``model_sha256`` /
+``models_sha256: {lang: sha256}``. The sidecar travels as its own cached file, fetched from the model's URL +
+``.json`` (publish it next to the model, as ``curate train-quality`` writes it); it is read only with
+``segment: auto``. Online, a URL without a sidecar is a model trained elsewhere (no segmentation, as for a
+local model without one); offline, a sidecar missing from the cache is an error (``curate models fetch
+--pipeline`` fetches it), as the run could not tell "none" from "not fetched". Set ``segment`` explicitly
+(``none`` for a model trained elsewhere) and no sidecar is looked for.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import mmap
 import os
@@ -39,8 +49,19 @@ import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, TEXT, UNKNOWN_LANG
-from curate.quality._settings import check_file, lang_map, set_column
-from curate.quality.errors import PositiveLabelError, QualityConfigError
+from curate.models.errors import ModelUnavailableError
+from curate.models.offline import offline
+from curate.models.ref import ModelRef
+from curate.models.resolve import is_url, resolve_model
+from curate.quality._settings import (
+    check_file,
+    check_pins,
+    check_sha256,
+    lang_map,
+    resolve_setting,
+    set_column,
+)
+from curate.quality.errors import PositiveLabelError, QualityConfigError, QualityModelNotFoundError
 from curate.quality.perplexity_scorer import language_tokenizer_spec
 from curate.tokenizers import get_word_tokenizer
 
@@ -48,6 +69,8 @@ DEFAULT_LABEL = "__label__hq"  # DCLM's positive label (fasttext_oh_eli5 classif
 SIDECAR_SUFFIX = ".json"
 STATUS_OK = "ok"
 STATUS_NO_MODEL = "no_model"
+_NO_SIDECAR = ("a model trained elsewhere; for offline runs set fasttext_quality.segment (none, or the tokenizer "
+               "it was trained with)")
 
 
 def sidecar_path(model_path: str) -> str:
@@ -87,6 +110,28 @@ def _load_classifier(path: str, _mtime_ns: int, _size: int) -> Any:
         return fasttext.load_model(path).f
     except ValueError as exc:  # fastText raises ValueError for files that are not fastText models
         raise QualityConfigError(f"{path!r} is not a fastText model ({exc}); expected a supervised .bin/.ftz") from exc
+
+
+def read_remote_sidecar(model_url: str) -> dict[str, Any]:
+    """The sidecar of a model given by URL, fetched into the model cache as ``model_url + .json``; {} when
+    the store says there is no such file (a model trained elsewhere). Offline, not cached: an error."""
+    path = _remote_sidecar(sidecar_path(model_url), offline(), os.environ.get("CURATE_MODEL_CACHE", ""))
+    if path is None:
+        return {}
+    st = os.stat(path)
+    return _read_sidecar(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=16)  # once per process, a sidecar that does not exist included (no request per batch)
+def _remote_sidecar(url: str, _offline: bool, _cache_root: str) -> str | None:
+    try:
+        return resolve_model(url, what="fasttext_quality sidecar")
+    except ModelUnavailableError as exc:
+        if isinstance(exc.__cause__, FileNotFoundError):  # the store answered: no such file
+            return None
+        raise ModelUnavailableError(
+            f"{exc}; or set fasttext_quality.segment (none for a model not trained by `curate train-quality`), "
+            "then no sidecar is needed") from None
 
 
 def read_sidecar(path: str) -> dict[str, Any]:
@@ -151,7 +196,8 @@ class FastTextQualityFilter(Block):
     Defaults: ``label = "__label__hq"`` and DCLM's preprocessing (see module docstring);
     ``threshold = 0.5``. Settings:
 
-    * ``model``: one multilingual classifier; ``models``: ``{lang: path}`` per language (wins);
+    * ``model``: one multilingual classifier; ``models``: ``{lang: path}`` per language (wins); paths or
+      URLs, pinned by ``model_sha256`` and ``models_sha256: {lang: sha256}`` (see the module docstring);
     * ``label``: the positive label, e.g. ``__label__hq`` (DCLM) or ``__label__1``;
     * ``mode``: ``filter`` | ``score`` | ``bucket``;
     * ``threshold`` / ``thresholds: {lang: t}``: keep documents with score >= t (filter mode);
@@ -170,6 +216,8 @@ class FastTextQualityFilter(Block):
         self,
         model: str | None = None,
         models: dict[str, str] | None = None,
+        model_sha256: str | None = None,
+        models_sha256: dict[str, str] | None = None,
         label: str = DEFAULT_LABEL,
         mode: Literal["filter", "score", "bucket"] = "filter",
         threshold: float = 0.5,
@@ -193,6 +241,11 @@ class FastTextQualityFilter(Block):
         self.model = check_file(model, "fasttext_quality.model", "fastText classifier") if model else None
         self.models = {k: check_file(p, f"fasttext_quality.models.{k}", "fastText classifier")
                        for k, p in lang_map(models, "fasttext_quality.models").items()}
+        if model_sha256 is not None and not model:
+            raise QualityConfigError("fasttext_quality.model_sha256 pins `model:`, which is not set; pin "
+                                     "per-language models with models_sha256: {lang: sha256}")
+        self.model_sha256 = check_sha256(model_sha256, "fasttext_quality.model_sha256")
+        self.models_sha256 = check_pins(models_sha256, self.models, "fasttext_quality.models_sha256")
         self.label = label
         self.mode = mode
         self.threshold = float(threshold)
@@ -219,7 +272,42 @@ class FastTextQualityFilter(Block):
 
     # -- per-language resolution -------------------------------------------------------------
     def model_for(self, lang: str) -> str | None:
+        """The language's classifier as configured (a path or a URL), or None."""
         return self.models.get(lang) or self.model
+
+    def local_model_for(self, lang: str) -> str | None:
+        """The language's classifier as a local file (a URL resolved through the model cache), or None."""
+        if lang in self.models:
+            return resolve_setting(self.models[lang], self.models_sha256.get(lang), f"fasttext_quality.models.{lang}")
+        if self.model:
+            return resolve_setting(self.model, self.model_sha256, "fasttext_quality.model")
+        return None
+
+    def model_refs(self) -> list[ModelRef]:
+        refs = [ModelRef(f"fasttext_quality.models.{k}", p, self.models_sha256.get(k)) for k, p in self.models.items()]
+        if self.model:
+            refs.append(ModelRef("fasttext_quality.model", self.model, self.model_sha256))
+        if (self.segment or "").strip() == "auto":  # the sidecars travel with their models
+            refs += [ModelRef(f"{r.setting} sidecar", sidecar_path(r.spec), optional=True, if_absent=_NO_SIDECAR)
+                     for r in list(refs) if is_url(r.spec)]
+        return refs
+
+    def preflight(self) -> None:
+        """Every classifier is on this machine (a URL fetched into the cache now when online; offline, one
+        missing from the cache fails here, before any work, naming ``curate models fetch``), its pin matches,
+        a URL model's sidecar is to be had when ``segment: auto`` reads it, and ``fasttext`` is importable.
+        Nothing is loaded."""
+        if importlib.util.find_spec("fasttext") is None:
+            raise QualityConfigError("fasttext_quality needs the `fasttext` module: `pip install fasttext-predict` "
+                                     "(or `pip install 'curate-corpus'`, which depends on it)")
+        for ref in self.model_refs():
+            if ref.optional:
+                read_remote_sidecar(ref.spec.removesuffix(SIDECAR_SUFFIX))
+                continue
+            path = resolve_setting(ref.spec, ref.sha256, ref.setting)
+            if not os.path.isfile(path):
+                raise QualityModelNotFoundError(f"{ref.setting}: fastText classifier {path!r} does not exist; "
+                                                "fix the path or give a URL")
 
     def threshold_for(self, lang: str) -> float:
         return self.thresholds.get(lang, self.threshold)
@@ -234,7 +322,8 @@ class FastTextQualityFilter(Block):
         if seg == "none":
             return None
         if seg == "auto":
-            return read_sidecar(path).get("segment") or None
+            meta = read_remote_sidecar(path) if is_url(path) else read_sidecar(path)
+            return meta.get("segment") or None
         if seg == "table":
             return language_tokenizer_spec(ctx.languages, lang)
         return seg
@@ -279,10 +368,11 @@ class FastTextQualityFilter(Block):
         for i, lang in enumerate(langs):
             groups[lang or UNKNOWN_LANG].append(i)
         for lang, rows in groups.items():
-            path = self.model_for(lang)
-            if path is None:
+            spec = self.model_for(lang)
+            path = self.local_model_for(lang)
+            if spec is None or path is None:
                 continue
-            values = self.score_texts([texts[i] for i in rows], path, self._segment_spec(path, lang, ctx))
+            values = self.score_texts([texts[i] for i in rows], path, self._segment_spec(spec, lang, ctx))
             thr = self.threshold_for(lang)
             edges = self.edges_for(lang)
             names = self.bucket_names or default_bucket_names(len(edges))

@@ -29,8 +29,10 @@ def load_language_model(path: str, backend: Backend = "auto") -> Any:
     return _load(path, backend, st.st_mtime_ns, st.st_size)
 
 
-@lru_cache(maxsize=32)
-def _load(path: str, backend: Backend, _mtime_ns: int, _size: int) -> Any:
+def check_loadable(path: str, backend: Backend = "auto") -> bool:
+    """Whether ``path`` needs the ``kenlm`` package (False: the pure-Python ARPA scorer reads it); raises
+    :class:`KenLMUnavailableError` saying what to install when it needs ``kenlm`` and that is missing.
+    Reads only the file's first line: cheap enough for ``preflight``."""
     if backend == "python" or (backend == "auto" and not kenlm_available()):
         if not is_arpa(path):
             raise KenLMUnavailableError(
@@ -38,10 +40,17 @@ def _load(path: str, backend: Backend, _mtime_ns: int, _size: int) -> Any:
                 "`pip install kenlm` (builds from source, needs a C++ compiler and cmake), or point the block "
                 "at the ARPA version of the model"
             )
-        return ArpaModel(path)
+        return False
     if not kenlm_available():
         raise KenLMUnavailableError("backend 'kenlm' was requested but the `kenlm` package is not installed: "
                                     "`pip install kenlm` (or use backend 'auto' for ARPA files)")
+    return True
+
+
+@lru_cache(maxsize=32)
+def _load(path: str, backend: Backend, _mtime_ns: int, _size: int) -> Any:
+    if not check_loadable(path, backend):
+        return ArpaModel(path)
     # optional extra (curate-corpus[quality]): imported only when a KenLM model is used
     import kenlm
 

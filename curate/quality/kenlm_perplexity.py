@@ -24,6 +24,7 @@ language, one KenLM call per line.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from typing import ClassVar, Literal
 
@@ -32,9 +33,11 @@ import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import LANG, TEXT, UNKNOWN_LANG
-from curate.quality._settings import check_file, lang_map, set_column
-from curate.quality.errors import QualityConfigError
-from curate.quality.perplexity_scorer import PerplexityScorer, language_tokenizer_spec
+from curate.models.ref import ModelRef
+from curate.quality._settings import check_file, check_pins, lang_map, resolve_setting, set_column
+from curate.quality.errors import QualityConfigError, QualityModelNotFoundError
+from curate.quality.kenlm_model import check_loadable
+from curate.quality.perplexity_scorer import PerplexityScorer, language_tokenizer_spec, require_sentencepiece
 
 BUCKETS = ("head", "middle", "tail")
 STATUS_OK = "ok"
@@ -48,9 +51,11 @@ class KenLMPerplexity(Block):
 
     Settings:
 
-    * ``models``: ``{lang: path}`` of KenLM models (ARPA, ARPA.gz or KenLM binary);
-    * ``sentencepiece_models``: ``{lang: path}`` of the SentencePiece model each KenLM model was
+    * ``models``: ``{lang: path or URL}`` of KenLM models (ARPA, ARPA.gz or KenLM binary);
+      ``models_sha256: {lang: sha256}`` pins them;
+    * ``sentencepiece_models``: ``{lang: path or URL}`` of the SentencePiece model each KenLM model was
       trained with (CCNet ships ``<lang>.sp.model`` next to ``<lang>.arpa.bin``);
+      ``sentencepiece_models_sha256: {lang: sha256}`` pins them;
     * ``tokenizer``: ``auto`` (the language table's word tokenizer), ``none`` (whitespace), a spec,
       or ``{lang: spec}``; unused for languages with a SentencePiece model;
     * ``normalize`` / ``strip_accents``: CCNet's text normalisation (both on, as CCNet);
@@ -58,6 +63,10 @@ class KenLMPerplexity(Block):
     * ``cutoffs``: ``{lang: [head_max, middle_max]}``; ``max_perplexity``; ``keep_buckets``;
     * ``backend``: ``auto`` (kenlm if installed, else the pure-Python ARPA scorer), ``kenlm``, ``python``;
     * ``column`` / ``bucket_column`` / ``status_column``: output column names.
+
+    A URL (``hf://``, ``s3://``, ``https://``, any fsspec URL) goes through the model cache as langid's
+    ``model:`` does (:mod:`curate.models`; ``curate models fetch``, ``--offline``): ``preflight`` fetches it
+    on the driver and on every node, and each worker process resolves it once.
     """
 
     name: ClassVar[str] = "kenlm_perplexity"
@@ -67,6 +76,8 @@ class KenLMPerplexity(Block):
         self,
         models: dict[str, str],
         sentencepiece_models: dict[str, str] | None = None,
+        models_sha256: dict[str, str] | None = None,
+        sentencepiece_models_sha256: dict[str, str] | None = None,
         tokenizer: str | dict[str, str] = "auto",
         normalize: bool = True,
         strip_accents: bool = True,
@@ -89,6 +100,9 @@ class KenLMPerplexity(Block):
         self.sentencepiece_models = {
             k: check_file(p, f"kenlm_perplexity.sentencepiece_models.{k}", "SentencePiece model")
             for k, p in lang_map(sentencepiece_models, "kenlm_perplexity.sentencepiece_models").items()}
+        self.models_sha256 = check_pins(models_sha256, self.models, "kenlm_perplexity.models_sha256")
+        self.sentencepiece_models_sha256 = check_pins(sentencepiece_models_sha256, self.sentencepiece_models,
+                                                      "kenlm_perplexity.sentencepiece_models_sha256")
         self.tokenizer = lang_map(tokenizer, "kenlm_perplexity.tokenizer") if isinstance(tokenizer, dict) else tokenizer
         self.normalize = normalize
         self.strip_accents = strip_accents
@@ -132,10 +146,32 @@ class KenLMPerplexity(Block):
             scorer = PerplexityScorer(
                 path, tokenizer=self.tokenizer_for(lang, ctx), sentencepiece_model=self.sentencepiece_models.get(lang),
                 normalize_text=self.normalize, strip_accents=self.strip_accents, per_line=self.per_line,
-                backend=self.backend,
+                backend=self.backend, model_sha256=self.models_sha256.get(lang),
+                sentencepiece_sha256=self.sentencepiece_models_sha256.get(lang),
             )
             self._scorers[lang] = scorer
         return scorer
+
+    def model_refs(self) -> list[ModelRef]:
+        refs = [ModelRef(f"kenlm_perplexity.models.{k}", p, self.models_sha256.get(k)) for k, p in self.models.items()]
+        return refs + [ModelRef(f"kenlm_perplexity.sentencepiece_models.{k}", p,
+                                self.sentencepiece_models_sha256.get(k))
+                       for k, p in self.sentencepiece_models.items()]
+
+    def preflight(self) -> None:
+        """Every model is on this machine (a URL fetched into the cache now when online; offline, one missing
+        from the cache fails here, before any work, naming ``curate models fetch``), its pin matches, and the
+        package it needs is installed: ``kenlm`` for KenLM binaries (ARPA files have a pure-Python reader),
+        ``sentencepiece`` for SentencePiece models. Nothing is loaded."""
+        for ref in self.model_refs():
+            path = resolve_setting(ref.spec, ref.sha256, ref.setting)
+            if not os.path.isfile(path):
+                raise QualityModelNotFoundError(f"{ref.setting}: model file {path!r} does not exist; fix the path "
+                                                "or give a URL")
+            if ref.spec in self.sentencepiece_models.values():
+                require_sentencepiece(path)
+            else:
+                check_loadable(path, self.backend)
 
     def max_for(self, lang: str) -> float | None:
         if isinstance(self.max_perplexity, dict):

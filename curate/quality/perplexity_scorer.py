@@ -28,10 +28,17 @@ from functools import lru_cache
 from typing import Any
 
 from curate.languages.table import load_language_table
+from curate.models.resolve import is_url, resolve_model
 from curate.quality.ccnet_normalize import normalize
 from curate.quality.errors import SentencePieceUnavailableError
 from curate.quality.kenlm_model import Backend, load_language_model
 from curate.tokenizers import get_word_tokenizer
+
+
+def _local(spec: str, sha256: str | None, what: str) -> str:
+    # a plain local path stays as given (no checksum to compute); URLs and pinned files go through resolve
+    return resolve_model(spec, sha256, what=what) if is_url(spec) or sha256 else spec
+
 
 _RESERVED = {"<s>": "s", "</s>": "/s", "<unk>": "unk"}  # text tokens that would collide with model symbols
 
@@ -48,14 +55,19 @@ def language_tokenizer_spec(languages: Any, lang: str) -> str:
     return str(getattr(cfg, "tokenizer", "") or "whitespace")
 
 
-@lru_cache(maxsize=32)
-def load_sentencepiece(path: str) -> Any:
-    """A SentencePiece processor for ``path``, loaded once per process."""
+def require_sentencepiece(path: str) -> None:
+    """:class:`SentencePieceUnavailableError` saying what to install when ``sentencepiece`` is missing."""
     if importlib.util.find_spec("sentencepiece") is None:
         raise SentencePieceUnavailableError(
             f"a SentencePiece model ({path!r}) is configured but the `sentencepiece` package is not installed: "
             "`pip install sentencepiece`, or drop sentencepiece_models to use the language's word tokenizer"
         )
+
+
+@lru_cache(maxsize=32)
+def load_sentencepiece(path: str) -> Any:
+    """A SentencePiece processor for ``path``, loaded once per process."""
+    require_sentencepiece(path)
     # optional extra (curate-corpus[quality]): imported only when a SentencePiece model is used
     import sentencepiece
 
@@ -69,6 +81,10 @@ class PerplexityScorer:
 
     ``tokenizer``: a spec for :func:`curate.tokenizers.get_word_tokenizer` (``spacy:en``, ``chinese``,
     ...) or ``"none"`` (whitespace split); ignored when ``sentencepiece_model`` is given.
+
+    ``model_path`` and ``sentencepiece_model`` are local paths or URLs (``hf://``, ``s3://``, ``https://``):
+    URLs come through the model cache (:func:`curate.models.resolve.resolve_model`, once per process), and
+    ``model_sha256`` / ``sentencepiece_sha256`` pin the files' checksums.
     """
 
     def __init__(
@@ -80,8 +96,12 @@ class PerplexityScorer:
         strip_accents: bool = True,
         per_line: bool = True,
         backend: Backend = "auto",
+        model_sha256: str | None = None,
+        sentencepiece_sha256: str | None = None,
     ) -> None:
         self.model_path = model_path
+        self.model_sha256 = model_sha256
+        self.sentencepiece_sha256 = sentencepiece_sha256
         self.tokenizer = tokenizer
         self.sentencepiece_model = sentencepiece_model
         self.normalize_text = normalize_text
@@ -91,14 +111,24 @@ class PerplexityScorer:
         self._words: Any = None
         self._sp: Any = None
 
+    def model_file(self) -> str:
+        """The n-gram model's local file (a URL resolved through the model cache)."""
+        return _local(self.model_path, self.model_sha256, "KenLM model")
+
+    def sentencepiece_file(self) -> str | None:
+        """The SentencePiece model's local file, or None without one."""
+        if not self.sentencepiece_model:
+            return None
+        return _local(self.sentencepiece_model, self.sentencepiece_sha256, "SentencePiece model")
+
     @property
     def model(self) -> Any:
-        return load_language_model(self.model_path, self.backend)
+        return load_language_model(self.model_file(), self.backend)
 
     def _tokens(self, line: str) -> list[str]:
         if self.sentencepiece_model:
             if self._sp is None:
-                self._sp = load_sentencepiece(self.sentencepiece_model)
+                self._sp = load_sentencepiece(self.sentencepiece_file())
             return list(self._sp.EncodeAsPieces(line))
         if self.tokenizer in ("none", "", None):
             return line.split()
