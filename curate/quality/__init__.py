@@ -7,5 +7,6 @@
   head/middle/tail buckets; ``curate calibrate-perplexity`` computes the cut-offs
   (:mod:`curate.quality.calibrate_perplexity`).
 
-Models are user-provided files, never downloaded; see the README, "Model-based quality".
+Models are local paths or URLs resolved through the model cache (:mod:`curate.models`); see the README,
+"Model-based quality".
 """
