@@ -224,3 +224,36 @@ def test_pipeline_by_url_matches_local_paths_and_runs_offline_after_fetch_pipeli
     done = run_cli("--offline", "run", str(remote))
     assert done.returncode == 0, done.stderr[-2000:]
     assert scores("remote") == expected
+
+
+def test_sentencepiece_model_and_calibration_by_url(
+        served: Path, server: tuple[str, ThreadingHTTPServer], sentences: list[str], docs: pa.Table, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    spm = pytest.importorskip("sentencepiece")
+    base, _ = server
+    monkeypatch.setenv("CURATE_MODEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("CURATE_OFFLINE", raising=False)
+    sp_file = served / "en.sp.model"
+    if not sp_file.exists():
+        corpus = tmp_path / "corpus.txt"
+        corpus.write_text("\n".join(sentences[:900]), encoding="utf-8")
+        spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(served / "en.sp"), vocab_size=500,
+                                       model_type="unigram", minloglevel=2)
+    lm = str(served / "en.arpa")
+    local = KenLMPerplexity(models={"eng_Latn": lm}, sentencepiece_models={"eng_Latn": str(sp_file)})
+    remote = KenLMPerplexity(models={"eng_Latn": lm}, sentencepiece_models={"eng_Latn": f"{base}/en.sp.model"},
+                             sentencepiece_models_sha256={"eng_Latn": sha256_of(str(sp_file))})
+    remote.preflight()
+    assert [r.spec for r in remote.model_refs()] == [lm, f"{base}/en.sp.model"]
+    ppl = remote.process(docs, BlockContext()).table.column("perplexity").to_pylist()
+    assert ppl == local.process(docs, BlockContext()).table.column("perplexity").to_pylist()
+    with pytest.raises(ModelUnavailableError, match="pins"):
+        KenLMPerplexity(models={"eng_Latn": lm}, sentencepiece_models={"eng_Latn": f"{base}/en.sp.model"},
+                        sentencepiece_models_sha256={"eng_Latn": "1" * 64}).preflight()
+
+    # curate calibrate-perplexity takes the model by URL too
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text("".join(json.dumps({"text": s}) + "\n" for s in sentences[900:]), encoding="utf-8")
+    assert main(["calibrate-perplexity", "--lang", "en", "--model", f"{base}/en.arpa", "--tokenizer", "spacy:en",
+                 "--reference", str(ref)]) == 0
+    assert f"eng_Latn: {base}/en.arpa" in capsys.readouterr().out
