@@ -441,7 +441,9 @@ def test_files_grow_with_shards_plus_partitions_and_tasks_stay_small(variant_cor
     job_outputs, _ = run_step(step, shards, work, counting_map)
     assert peak["folders"]["keys"] == 2 * 7  # a file and a marker per shard
     assert all(n <= 2 * 5 for name, n in peak["folders"].items() if name.startswith(("large", "small", "part")))
-    assert peak["files"] <= 4 * (7 + 5) + 8
+    # result pieces: one per (shard, row range) that meet, at most shards + partitions - 1; a marker per range
+    assert peak["folders"]["results"] <= (7 + 5 - 1) + 5
+    assert peak["files"] <= 4 * (7 + 5) + 12
     # what a shard task pickles: the same few hundred bytes for 7 shards or 70
     few = len(pickle.dumps(step))
     many_step = MinHashDedup(partitions=5)
