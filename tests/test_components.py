@@ -23,6 +23,7 @@ from curate.dedup.components import (
     build_clusters,
     edge_rows,
     part_name,
+    read_piece,
     read_results,
     write_docs,
     write_edge_rows,
@@ -211,3 +212,36 @@ def test_minhash_step_on_the_fixtures_equals_scipy_over_its_own_edges(shared_dat
         kept, size, cluster = want.get(doc_number, (True, 1, doc_id))
         assert got[doc_id] == (kept, size, cluster), doc_id
     assert sum(1 for v in want.values() if not v[0]) > 20  # a real number of duplicates was removed
+
+
+def test_one_big_shard_every_phase_task_reads_about_n_over_partitions(tmp_path):
+    """1 shard of 6,000 documents, 8 partitions: every labels, join, clusters and results task reads about
+    N/8 rows (counted by the task itself), not the whole shard; the answer is still scipy's."""
+    rng = np.random.default_rng(21)
+    n, partitions = 6000, 8
+    sizes = np.array([n])
+    docs = np.arange(n, dtype=np.int64)
+    ids = {int(d): f"{rng.integers(0, 10**9):09d}" for d in docs}
+    a, b = rng.choice(docs, n // 2), rng.choice(docs, n // 2)  # most documents end up in a cluster
+    reads: dict[str, list[int]] = {}
+
+    def recording_map(fn, items):
+        out = serial_map(fn, items)
+        name = getattr(items[0], "phase", fn.__name__)
+        reads.setdefault(name, []).extend(info["rows_read"] for info in out)
+        return out
+
+    got, _ = run_components(str(tmp_path / "w"), sizes, ids, a, b, partitions, "first_id", recording_map)
+    assert got == expected(sizes, ids, a, b, "first_id")
+    for phase in ("labels", "join", "clusters", "results_task"):
+        rows = reads[phase]
+        assert len(rows) == partitions and sum(rows) <= 3 * n, phase
+        assert max(rows) <= 1.5 * sum(rows) / partitions, (phase, rows)  # no task holds the shard
+    assert max(reads["join"]) <= 1.5 * 2 * n / partitions  # its nodes plus its docs row group, ~2N/P
+    # the shard's results: one piece per range, each at most ceil(N/P) rows
+    wd = Workdir(str(tmp_path / "w"))
+    first = read_piece(wd, "s0", 0)
+    assert first is not None and first[1] == partitions
+    pieces = [read_piece(wd, "s0", k)[0] for k in range(partitions)]
+    assert all(p.num_rows <= -(-n // partitions) for p in pieces)
+    assert pa.concat_tables(pieces).equals(read_results(wd, "s0"))
