@@ -28,6 +28,7 @@ from curate.dedup.components import (
     write_docs,
     write_edge_rows,
 )
+from curate.dedup.row_ranges import RowRanges
 from curate.dedup.star_contraction import large_star, small_star
 from curate.dedup.workdir import Workdir
 
@@ -245,3 +246,28 @@ def test_one_big_shard_every_phase_task_reads_about_n_over_partitions(tmp_path):
     pieces = [read_piece(wd, "s0", k)[0] for k in range(partitions)]
     assert all(p.num_rows <= -(-n // partitions) for p in pieces)
     assert pa.concat_tables(pieces).equals(read_results(wd, "s0"))
+
+
+def test_row_ranges_cut_the_shards_into_contiguous_ranges_of_at_most_ceil_n_over_p():
+    """Every document lands in the range q with q*N//P <= its position < (q+1)*N//P, by the boundaries the
+    clusters tasks use, and each shard has one piece per range it meets (shards of 0 rows included)."""
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        rows = [int(x) for x in rng.integers(0, 12, int(rng.integers(0, 6)))]
+        partitions = int(rng.integers(1, 9))
+        ranges = RowRanges(rows, partitions, ROW_BITS)
+        total = sum(rows)
+        boundaries = np.asarray(ranges.boundaries(), dtype=np.int64)
+        pieces = ranges.pieces()
+        assert sum(len(p) for p in pieces) <= len(rows) + partitions - 1
+        g = 0
+        for s, n in enumerate(rows):
+            met = sorted(q for q, ps in enumerate(pieces) for (shard, _, _) in ps if shard == s)
+            for r in range(n):
+                q = int(np.searchsorted(boundaries, (s << ROW_BITS) | r, side="right"))
+                assert q * total // partitions <= g < (q + 1) * total // partitions
+                assert q in met
+                g += 1
+            numbered = [(k, c) for ps in pieces for (shard, k, c) in ps if shard == s]
+            assert numbered == [(k, len(met)) for k in range(len(met))]
+            assert (n == 0) == (not met)

@@ -31,6 +31,8 @@ class RowRanges:
     def boundaries(self) -> list[int]:
         """Document number where each range 1..P-1 starts (``np.searchsorted(b, node, "right")`` is the
         range of ``node``)."""
+        if self.cuts[-1] == 0:  # no documents: no range holds any
+            return [0] * (self.partitions - 1)
         out = []
         for g in self.cuts[1:-1].tolist():
             s = int(np.searchsorted(self.ends, g, side="right"))  # the shard holding position g
