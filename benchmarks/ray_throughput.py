@@ -8,7 +8,7 @@ Crawl dump would take on N nodes.
 - Pipeline: read -> extract (resiliparse) -> langid -> Parquet per language (+ removed rows), the same file for
   every executor; ``curate run`` in a fresh process per measurement, so every run loads its models in its own
   workers (Ray starts new worker processes per job, the local pool spawns new ones per run).
-- Ray: a private head on loopback (``curate.cluster.local_head``: ``ray start --head --num-cpus=2``, token auth)
+- Ray: a private head on loopback (``tests/ray_local_head.py``: ``ray start --head --num-cpus=2``, token auth)
   started once; the run's driver joins it (``--executor ray``). Wall = the run's own ``seconds`` (connecting and
   the worker probe included), CPU = user+system of the driver process plus every process of the head's
   session (workers, raylet, GCS), local: of the run's process and its pool.
@@ -34,7 +34,8 @@ from typing import Any
 
 from _results import REPO, WORK, machine_line, md_table, require_shared, write_section
 
-from curate.cluster.local_head import LocalHead, SessionCPU, start_local_head
+sys.path.insert(0, str(REPO / "tests"))  # the loopback Ray head the tests start, shared with this benchmark
+from ray_local_head import LocalHead, SessionCPU, start_local_head  # noqa: E402
 
 OUT = WORK / "ray_throughput"
 STEPS = {"resiliparse": [{"extract": {"engine": "resiliparse"}}, {"langid": {}}],

@@ -24,7 +24,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from curate.cluster.local_head import LocalHead, free_port, session_pids
+from ray_local_head import LocalHead, free_port, session_pids
 
 
 @dataclass

@@ -7,15 +7,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from ray_local_head import free_port
 from ruamel.yaml import YAML
 
 from curate.cli.cluster_commands import register_cluster_commands
 from curate.cli.jobs import SubmitRequest, entrypoint, shipped_pipeline
-from curate.cluster.addresses import is_loopback, jobs_address, split_host_port
-from curate.cluster.auth import auth_headers, resolve_token
-from curate.cluster.errors import ClusterAuthError, ClusterUnreachableError
-from curate.cluster.local_head import free_port
+from curate.executors.cluster_errors import ClusterAuthError, ClusterUnreachableError
 from curate.executors.progress import Progress
+from curate.executors.ray_addresses import is_loopback, jobs_address, split_host_port
+from curate.executors.ray_auth import auth_headers, resolve_token
 from curate.executors.ray_executor import RayExecutor
 
 
@@ -43,7 +43,7 @@ def test_jobs_address_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_token_sources_in_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for var in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr("curate.cluster.auth.DEFAULT_TOKEN_FILE", tmp_path / "auth_token")
+    monkeypatch.setattr("curate.executors.ray_auth.DEFAULT_TOKEN_FILE", tmp_path / "auth_token")
     assert resolve_token() is None
     (tmp_path / "auth_token").write_text("from-home\n")
     assert resolve_token() is None  # ~/.ray/auth_token only when RAY_AUTH_MODE=token, as Ray does

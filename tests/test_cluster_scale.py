@@ -47,9 +47,8 @@ def store():
 def cluster():
     if not Path(sys.executable).with_name("ray").exists():
         pytest.skip(f"no ray CLI next to {sys.executable} (pip install 'curate-corpus[ray]')")
+    from ray_local_head import start_local_head
     from ray_two_nodes import FAST_FAILURE_DETECTION, start_worker_node, wait_for_nodes
-
-    from curate.cluster.local_head import start_local_head
 
     head = start_local_head(num_cpus=1, extra_env=FAST_FAILURE_DETECTION)
     nodes = []

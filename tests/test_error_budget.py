@@ -116,7 +116,7 @@ def test_atomic_write_leaves_no_temporary_and_replaces(tmp_path: Path):
 
 def test_ray_executor_settings_without_a_cluster(monkeypatch: pytest.MonkeyPatch):
     pytest.importorskip("ray")
-    from curate.cluster.errors import ClusterUnreachableError
+    from curate.executors.cluster_errors import ClusterUnreachableError
     from curate.executors.ray_executor import RayExecutor, forwarded_env
 
     # the file's workers do not cap a cluster run; they size a private local Ray only

@@ -19,7 +19,6 @@ FACADE = 7  # curate/__init__.py: the public API, imported by users, never by th
 LAYERS: dict[str, int] = {
     "cli": 6,
     "executors": 5,
-    "cluster": 4,  # Ray connection helpers (addresses, auth, errors) used by executors/ray_executor.py
     "pipeline": 3,
     "config": 2, "stats": 2,  # below the runner; stats imports no runner
     **{name: 1 for name in ("io", "extract", "langid", "filters", "dedup", "rehydrate", "quality", "formatters",
@@ -153,6 +152,19 @@ def test_every_import_inside_a_function_says_why():
             if not any("#" in text for text in context):
                 silent.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name} with no reason")
     assert not silent, "\n".join(silent)
+
+
+def test_no_private_modules_of_other_packages():
+    """Public APIs only: a private module (``ray._raylet``, ``ray._private...``) changes without notice."""
+    # re._parser: the only parser of Python's regex syntax; the spaCy affix analysis gives up on any surprise
+    allowed = {"re._constants", "re._parser"}
+    private = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for name, line, _inside in _imports(path, _module_name(path)):
+            parts = name.split(".")
+            if parts[0] != "curate" and name not in allowed and any(part.startswith("_") and part != "__future__" for part in parts):
+                private.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}")
+    assert not private, "\n".join(private)
 
 
 def test_the_checker_sees_relative_and_function_level_imports(tmp_path: Path):

@@ -1,6 +1,6 @@
 """The Ray executor and the Ray job commands against a real Ray head on loopback.
 
-One head per module (:func:`curate.cluster.local_head.start_local_head`): ``ray start --head --block``
+One head per module (:func:`tests/ray_local_head.py: start_local_head`): ``ray start --head --block``
 in its own session, 2 CPUs, token auth on, loopback only. It is stopped with SIGTERM to that process and
 SIGKILL to anything left in its session: `ray stop` would kill every Ray on the machine, not just this one.
 """
@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 from pipeline_helpers import REPO, parquet_digests, write_pipeline
-
-from curate.cluster.local_head import LocalHead, free_port, session_pids, start_local_head
+from ray_local_head import LocalHead, free_port, session_pids, start_local_head
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -45,14 +44,6 @@ def ray_head():
         head.stop()
 
 
-def _cluster_cli_module() -> str:
-    """`curate.cli` once it has the job commands wired in, else the standalone entry point."""
-    from curate.cli.main import build_parser
-
-    sub = next(a for a in build_parser()._actions if a.dest == "command")
-    return "curate.cli" if "submit" in sub.choices else "curate.cluster"
-
-
 def _run(args: list[str], env: dict[str, str], cwd: Path = REPO, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
 
@@ -62,7 +53,7 @@ def _curate(head: LocalHead, *args: str, cwd: Path = REPO, env: dict[str, str] |
 
 
 def _jobs_cli(head: LocalHead, *args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return _run(["-m", _cluster_cli_module(), *args], env or _env(head), cwd)
+    return _run(["-m", "curate.cli", *args], env or _env(head), cwd)
 
 
 def _local_run(cfg: Path, out: Path, workers: int = 1) -> dict[str, str]:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 
 from curate.cli.jobs import JobsClient, SubmitRequest, format_job, format_job_table
-from curate.cluster.errors import ClusterError
+from curate.executors.cluster_errors import ClusterError
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_ERROR = 0, 1, 2
 

@@ -26,10 +26,15 @@ from typing import Any, TextIO
 
 from ruamel.yaml import YAML
 
-from curate.cluster.addresses import check_reachable, jobs_address, split_host_port
-from curate.cluster.auth import TOKEN_HINT, auth_headers, resolve_token
-from curate.cluster.errors import ClusterAuthError, ClusterError, ClusterUnreachableError, JobNotFoundError
 from curate.config.pipeline_config import load_pipeline
+from curate.executors.cluster_errors import (
+    ClusterAuthError,
+    ClusterError,
+    ClusterUnreachableError,
+    JobNotFoundError,
+)
+from curate.executors.ray_addresses import check_reachable, jobs_address, split_host_port
+from curate.executors.ray_auth import TOKEN_HINT, auth_headers, resolve_token
 
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 PIPELINE_FILE = "pipeline.yaml"

@@ -34,7 +34,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from curate.cluster.addresses import (
+from curate.executors.cluster_errors import (
+    ClusterError,
+    ClusterUnreachableError,
+    NodePreflightError,
+    RayTaskFailedError,
+    WorkerEnvironmentError,
+)
+from curate.executors.progress import Progress
+from curate.executors.ray_addresses import (
     DEFAULT_GCS_PORT,
     LOOPBACK_ENV,
     START_HEAD_HINT,
@@ -43,28 +51,23 @@ from curate.cluster.addresses import (
     keep_loopback_node_ip,
     split_host_port,
 )
-from curate.cluster.auth import (
+from curate.executors.ray_auth import (
     AUTH_MODE_ENV,
     DEFAULT_TOKEN_FILE,
+    IMPORTED_EARLY_HINT,
     TOKEN_ENV,
     TOKEN_HINT,
     TOKEN_PATH_ENV,
     enable_driver_token,
-    refresh_auth_mode,
 )
-from curate.cluster.errors import (
-    ClusterError,
-    ClusterUnreachableError,
-    NodePreflightError,
-    RayTaskFailedError,
-    WorkerEnvironmentError,
-)
-from curate.executors.progress import Progress
 from curate.pipeline.executor import Executor
 from curate.storage.options import FORWARDED_ENV_PREFIXES
 from curate.version import __version__
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a submitted job
+# One token for every private local Ray of this process: Ray reads the token once per process, so a second
+# private Ray with a new token would refuse the driver.
+PRIVATE_RAY_TOKEN = secrets.token_hex(32)
 PROBE_TIMEOUT_S = 180.0
 JOB_LOG_EVERY_SECONDS = 10.0  # a progress line this often in a job's log (``curate logs``)
 
@@ -173,7 +176,7 @@ class RayExecutor(Executor):
             os.environ[AUTH_MODE_ENV] = "token"  # what Ray would choose, minus its warning
         if os.environ.get(TOKEN_ENV) or os.environ.get(TOKEN_PATH_ENV) or DEFAULT_TOKEN_FILE.exists():
             return
-        os.environ[TOKEN_ENV] = secrets.token_hex(32)
+        os.environ[TOKEN_ENV] = PRIVATE_RAY_TOKEN
 
     def _save_process_state(self) -> None:
         """Connecting may set Ray's auth and loopback variables in this process; close() puts them back."""
@@ -207,7 +210,6 @@ class RayExecutor(Executor):
         # optional extra (curate-corpus[ray]): imported only when a Ray run starts
         import ray
 
-        refresh_auth_mode()
         if ray.is_initialized():
             self.target = "the Ray runtime this process already joined"
         else:
@@ -223,7 +225,8 @@ class RayExecutor(Executor):
                 ray.init(**kwargs)
             except ConnectionError as exc:
                 raise ClusterUnreachableError(
-                    f"Ray refused the connection to {target} ({exc}). If the cluster uses token auth, {TOKEN_HINT}. "
+                    f"Ray refused the connection to {target} ({exc}). If the cluster uses token auth, {TOKEN_HINT} "
+                    f"({IMPORTED_EARLY_HINT}). "
                     "If the head runs on this machine but was started without the loopback setting, connect to the "
                     f"address `ray start` printed instead of 127.0.0.1. Otherwise {START_HEAD_HINT}"
                 ) from None

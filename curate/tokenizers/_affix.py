@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+# Python's regex parser is only reachable through its private module (sre_parse, its old public name, is
+# deprecated); any surprise from it makes the analysis give up, so a changed parser costs speed, not output.
 try:  # Python >= 3.11
     import re._constants as _c
     import re._parser as _p
@@ -132,7 +134,7 @@ def trigger_chars(patterns: list[re.Pattern[str] | None]) -> frozenset[str] | No
                 if r is None:
                     return None
                 total += r
-        except _Unknown:
+        except Exception:  # _Unknown, or a Python whose private parser changed shape: call spaCy instead
             return None
     chars: set[str] = set()
     for lo, hi in total:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from curate.cluster.addresses import LOOPBACK_ENV
-from curate.cluster.auth import AUTH_MODE_ENV, TOKEN_ENV
-from curate.cluster.errors import ClusterError
+from curate.executors.cluster_errors import ClusterError
+from curate.executors.ray_addresses import LOOPBACK_ENV
+from curate.executors.ray_auth import AUTH_MODE_ENV, TOKEN_ENV
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ import os
 import socket
 from urllib.parse import urlparse
 
-from curate.cluster.errors import ClusterUnreachableError
+from curate.executors.cluster_errors import ClusterUnreachableError
 
 DEFAULT_JOBS_ADDRESS = "http://127.0.0.1:8265"
 DEFAULT_GCS_PORT = 6379

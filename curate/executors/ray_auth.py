@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from curate.cluster.errors import ClusterAuthError
+from curate.executors.cluster_errors import ClusterAuthError
 
 AUTH_MODE_ENV = "RAY_AUTH_MODE"
 TOKEN_ENV = "RAY_AUTH_TOKEN"
@@ -55,21 +55,15 @@ def auth_headers(token: str | None) -> dict[str, str]:
 
 
 def enable_driver_token(token: str) -> None:
-    """Let ``ray.init`` in this process authenticate with ``token`` (drivers read it from the env)."""
+    """Let ``ray.init`` in this process authenticate with ``token``. Ray reads the auth settings from the
+    environment once, when it is first imported (there is no public way to make it read them again), so the
+    executor calls this before its ``import ray``; see :data:`IMPORTED_EARLY_HINT`."""
     os.environ[AUTH_MODE_ENV] = "token"
     os.environ[TOKEN_ENV] = token
-    refresh_auth_mode()
 
 
-def refresh_auth_mode() -> None:
-    """Ray caches RAY_AUTH_MODE in its config when ray._raylet is imported; re-read it from the env."""
-    if os.environ.get(AUTH_MODE_ENV, "").lower() != "token":
-        return
-    try:
-        # optional extra (curate-corpus[ray]): imported only when a Ray run starts
-        from ray._raylet import AuthenticationTokenLoader, Config
-
-        Config.initialize("")
-        AuthenticationTokenLoader.instance().reset_cache()
-    except (ImportError, AttributeError):  # older Ray without token auth: nothing to refresh
-        pass
+IMPORTED_EARLY_HINT = (
+    "Ray reads RAY_AUTH_MODE and the token once per process, when it is first imported: if this process "
+    "imported ray before curate set them, set them in the environment before starting Python (or run "
+    "curate in a fresh process)"
+)
