@@ -10,7 +10,9 @@ Three measurements, each size in a fresh child process (so peaks do not carry ov
    single task and per phase (VmHWM of the worker, reset before each task via /proc/self/clear_refs), CPU
    seconds of all tasks, wall time, and the most files the work folder held after any phase.
 2. Connected components alone (``curate.dedup.components.build_clusters``) on synthetic dedup-like graphs
-   (clusters of 2-40 documents joined by random trees; a tree is a worst case for rounds) vs partitions.
+   (clusters of 2-40 documents joined by random trees; a tree is a worst case for rounds) vs partitions;
+   and the same for ONE big shard (``--one-shard 2000000 --one-shard-partitions 1 16``, its own section
+   ``cluster_scale_one_shard``): the largest task's peak RSS falls with partitions, not bound to the shard.
 3. A written estimate for one Common Crawl dump, from the per-key and per-edge costs measured here.
 
 The machine is shared (2 cores, other engineers' jobs): CPU seconds and peak RSS are the figures to read;
