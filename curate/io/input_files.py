@@ -16,6 +16,7 @@ from curate.io.format_sniffer import FormatSniffer
 from curate.io.jsonl_reader import JsonlReader
 from curate.io.parquet_reader import ParquetReader
 from curate.io.reader_base import Reader
+from curate.io.sample_paths import PackageSamplesFileSystem
 from curate.io.warc_reader import WarcReader
 
 READERS: dict[str, type[Reader]] = {
@@ -35,7 +36,9 @@ class Shard:
     ``size`` and ``version`` (ETag, generation or modification time, from the fsspec listing) make
     the shard's identity with its path: ``shard_id`` is a digest of the three, so it is the same for
     an unchanged file whatever files are added or removed around it, and a new one for a changed
-    file. Completion markers and output file names use it.
+    file. Completion markers use it. Output files are named by ``name``, a digest of the path alone: a
+    copy of the same files at the same paths (another clone, another machine, a re-download with new
+    modification times) gives the same file names, and a changed file's output replaces its old one.
     """
 
     index: int
@@ -48,6 +51,10 @@ class Shard:
     def shard_id(self) -> str:
         identity = json.dumps([self.path, self.size, self.version])
         return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+    @property
+    def name(self) -> str:
+        return hashlib.sha256(json.dumps([self.path]).encode()).hexdigest()[:16]
 
 
 # fsspec listing keys that change when an object's content changes, best first (s3, gcs, azure, hf, local)
@@ -113,9 +120,16 @@ def expand_paths(paths: list[str], fmt: str = "auto", check_exists: bool = True)
             raise InputError(f"input path {path!r} does not exist; check input.paths in the pipeline file")
         if not matched:
             raise InputError(f"input path {path!r} matched no files; check input.paths in the pipeline file")
-        files.extend((prefix + p if prefix and not p.startswith(prefix) else p, listed[p]) for p in matched)
+        files.extend((_listed_name(fs, p, prefix), listed[p]) for p in matched)
     return [Shard(index=i, path=p, format=reader_for_path(p, fmt), size=info.get("size"),
                   version=file_version(info)) for i, (p, info) in enumerate(files)]
+
+
+def _listed_name(fs: Any, path: str, prefix: str) -> str:
+    """A listed path under the name the user's URL scheme gives it (``s3://...``, ``curate://...``)."""
+    if isinstance(fs, PackageSamplesFileSystem):  # lists package files by their local paths
+        return fs.unstrip_protocol(path)
+    return prefix + path if prefix and not path.startswith(prefix) else path
 
 
 def _has_known_suffix(path: str) -> bool:

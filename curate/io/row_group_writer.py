@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks.columns import TEXT
-from curate.storage.atomic import TMP_SUFFIX
+from curate.storage.atomic import TMP_SUFFIX, publish
 
 
 def _row_bytes(table: pa.Table) -> np.ndarray:
@@ -131,7 +131,7 @@ class RowGroupWriter:
             return 0
         if len(self._segments) > 1:
             self._merge()
-        self.fs.mv(self._segments[0], self.fs_path)
+        publish(self.fs, self._segments[0], self.fs_path)
         self._segments = []
         return self.rows
 

@@ -13,7 +13,6 @@ import fsspec
 from curate.blocks.base import GlobalJob
 from curate.config.pipeline_config import PipelineConfig
 from curate.io.input_files import Shard, expand_paths
-from curate.io.sample_paths import resolve_sample_path
 from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
 from curate.pipeline.executor import Executor
@@ -25,6 +24,7 @@ from curate.pipeline.run_state import (
     config_hash,
     input_changes,
     previous_shards,
+    record_inputs,
     remove_partial_files,
     remove_stale_outputs,
 )
@@ -48,8 +48,7 @@ class RunResult:
 
 
 def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shard]:
-    paths = [resolve_sample_path(p) for p in config.input.paths]
-    return expand_paths(paths, config.input.format, check_exists=check_exists)
+    return expand_paths(list(config.input.paths), config.input.format, check_exists=check_exists)
 
 
 def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None = None,
@@ -129,6 +128,7 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executo
               "shard_seconds": {f"stage{i}": {r["shard"]: r.get("seconds") for r in results}
                                 for i, results in enumerate(stage_results)}, **global_timing}
     write_run_stats(out_dir, stats, timing=timing)
+    record_inputs(out_dir, shards)
     write_html_report(out_dir, stats)
     _remove_intermediate(out_dir)
     return RunResult(out_dir, digest, stats, skipped, ran, time.time() - started, changes)

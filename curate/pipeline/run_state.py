@@ -10,11 +10,13 @@ from typing import Any
 import fsspec
 
 from curate.errors import CurateError
-from curate.stats.run_record import read_run_stats
-from curate.storage.atomic import TMP_SUFFIX
+from curate.storage.atomic import TMP_SUFFIX, write_text_atomic
 from curate.version import __version__
 
 RUN_FILE = "_run.json"
+# the input files of the last finished run with their identities (size, ETag or mtime): kept apart from
+# stats.json, whose bytes must not depend on when the files were copied
+INPUTS_FILE = "_markers/inputs.json"
 
 
 class OutputInUseError(CurateError, RuntimeError):
@@ -78,11 +80,19 @@ def remove_partial_files(out_dir: str) -> int:
 
 
 def previous_shards(out_dir: str) -> list[dict[str, Any]] | None:
-    """The input files of the last finished run into ``out_dir`` (from its statistics), if any."""
+    """The input files of the last finished run into ``out_dir`` (``path`` and identity ``id``), if any."""
+    fs, root = fsspec.core.url_to_fs(out_dir)
     try:
-        return list(read_run_stats(out_dir).get("shards", []))
-    except (FileNotFoundError, ValueError):
+        with fs.open(f"{root.rstrip('/')}/{INPUTS_FILE}", "r") as handle:
+            return list(json.load(handle)["shards"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
+
+
+def record_inputs(out_dir: str, shards: list[Any]) -> None:
+    """What :func:`previous_shards` reads on the next run: written when a run finishes."""
+    record = {"shards": [{"path": s.path, "id": s.shard_id} for s in shards]}
+    write_text_atomic(f"{out_dir.rstrip('/')}/{INPUTS_FILE}", json.dumps(record, indent=1) + "\n")
 
 
 def input_changes(previous: list[dict[str, Any]] | None, shards: list[Any], listed: int = 20) -> dict[str, Any]:
@@ -111,10 +121,10 @@ def remove_stale_outputs(out_dir: str, stage_results: list[list[dict[str, Any]]]
     for results in stage_results:
         for r in results:
             for lang in r.get("removed_rows", {}):
-                expected.add(f"_removed/{lang}/part-{r['shard']}-stage{r['stage']}.parquet")
+                expected.add(f"_removed/{lang}/part-{r['name']}-stage{r['stage']}.parquet")
     for r in stage_results[-1] if stage_results else []:
         for lang in r.get("output", {}):
-            expected.add(f"{lang}/part-{r['shard']}.parquet")
+            expected.add(f"{lang}/part-{r['name']}.parquet")
     stale = []
     for path in fs.find(root):
         rel = path[len(root) + 1:]

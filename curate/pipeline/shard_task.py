@@ -227,11 +227,11 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
     tokenizer = writer.pop("tokenizer", None)
     kept = ParquetOutput(
         task.out_dir if task.final else f"{task.out_dir}/_work/stage{task.stage}",
-        f"part-{task.shard.shard_id}.parquet" if task.final else f"{task.shard.shard_id}.parquet",
+        f"part-{task.shard.name}.parquet" if task.final else f"{task.shard.shard_id}.parquet",
         partition_by_lang=task.final, tokenizer=tokenizer if task.final else None, **writer,
     )
     removed = ParquetOutput(
-        f"{task.out_dir}/_removed", f"part-{task.shard.shard_id}-stage{task.stage}.parquet",
+        f"{task.out_dir}/_removed", f"part-{task.shard.name}-stage{task.stage}.parquet",
         partition_by_lang=True, **writer,
     ) if write_removed else None
     sizes = ClusterSizeCounts()
@@ -247,6 +247,7 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
     removed_written = removed.close() if removed is not None else {}
     result = {
         "shard": task.shard.shard_id,
+        "name": task.shard.name,  # of its output files
         "path": task.shard.path,
         "stage": task.stage,
         "read": read_counts.to_dict(),

@@ -100,7 +100,7 @@ def merge_run_stats(config: Any, digest: str, shards: list[Any], stages: list[An
         "schema_version": SCHEMA_VERSION,
         "pipeline": config.name,
         "config_hash": digest,
-        "shards": [{"id": s.shard_id, "path": s.path} for s in shards],
+        "shards": [{"id": s.name, "path": s.path} for s in shards],
         "read": _merge_read(stage_results[0]),
         "steps": steps,
         "output": {k: output[k] for k in sorted(output)},

@@ -27,6 +27,13 @@ def is_object_store(fs: Any) -> bool:
     return any(p in OBJECT_STORE_PROTOCOLS for p in protocols)
 
 
+def publish(fs: Any, tmp: str, path: str) -> None:
+    """Make the finished temporary ``tmp`` (a name ending in :data:`TMP_SUFFIX`) the file ``path``: a rename on
+    POSIX-like filesystems; on object stores a server-side copy then a delete, the object appearing whole. Used
+    for files streamed in pieces (Parquet row groups), which cannot be one PUT."""
+    fs.mv(tmp, path)
+
+
 def write_bytes_atomic(url_or_path: str, data: bytes, fs: Any = None) -> None:
     """Write ``data`` to ``url_or_path`` so that readers see either nothing or all of it.
 
@@ -45,7 +52,7 @@ def write_bytes_atomic(url_or_path: str, data: bytes, fs: Any = None) -> None:
     tmp = f"{path}.{uuid.uuid4().hex}{TMP_SUFFIX}"  # unique: concurrent writers of one path never share a temporary
     try:
         fs.pipe_file(tmp, data)
-        fs.mv(tmp, path)
+        publish(fs, tmp, path)
     except BaseException:
         if fs.exists(tmp):
             fs.rm(tmp)
