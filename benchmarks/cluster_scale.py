@@ -10,7 +10,9 @@ Three measurements, each size in a fresh child process (so peaks do not carry ov
    single task and per phase (VmHWM of the worker, reset before each task via /proc/self/clear_refs), CPU
    seconds of all tasks, wall time, and the most files the work folder held after any phase.
 2. Connected components alone (``curate.dedup.components.build_clusters``) on synthetic dedup-like graphs
-   (clusters of 2-40 documents joined by random trees; a tree is a worst case for rounds) vs partitions.
+   (clusters of 2-40 documents joined by random trees; a tree is a worst case for rounds) vs partitions;
+   and the same for ONE big shard (``--one-shard 2000000 --one-shard-partitions 1 16``, its own section
+   ``cluster_scale_one_shard``): the largest task's peak RSS falls with partitions, not bound to the shard.
 3. A written estimate for one Common Crawl dump, from the per-key and per-edge costs measured here.
 
 The machine is shared (2 cores, other engineers' jobs): CPU seconds and peak RSS are the figures to read;
@@ -45,6 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from _results import WORK, md_table, write_section
 
+import curate
 from curate.blocks.base import BlockContext, GlobalJob
 from curate.dedup import ExactDedup, MinHashDedup
 from curate.dedup.components import (
@@ -52,7 +55,7 @@ from curate.dedup.components import (
     build_clusters,
     edge_rows,
     part_name,
-    shard_name,
+    write_docs,
     write_edge_rows,
 )
 from curate.dedup.workdir import Workdir
@@ -219,17 +222,18 @@ def make_graph(n_edges: int, shards: int, seed: int = 5) -> tuple[np.ndarray, np
     return doc[child], doc[parent], doc
 
 
-def run_components(n_edges: int, partitions: int) -> dict[str, Any]:
-    shards = max(1, n_edges // 1_000_000)
-    work = ROOT / f"cc-{n_edges}-{partitions}"
+def run_components(n_edges: int, partitions: int, shards: int | None = None) -> dict[str, Any]:
+    """``build_clusters`` alone; ``shards``: the documents' shards (default: one per million edges)."""
+    shards = max(1, n_edges // 1_000_000) if shards is None else shards
+    work = ROOT / f"cc-{n_edges}-{partitions}-{shards}"
     shutil.rmtree(work, ignore_errors=True)
     a, b, docs = make_graph(n_edges, shards)
     wd = Workdir(str(work))
     per_shard = (len(docs) + shards - 1) // shards
     for s in range(shards):
         n = min(per_shard, len(docs) - s * per_shard)
-        ids = pa.array([f"d{s:05d}-{r:08d}" for r in range(n)])
-        wd.write_parquet(pa.table({"id": ids, "lang": pa.array(["en"] * n)}), "docs", shard_name(s) + ".parquet")
+        ids = pa.array([f"d{s:05d}-{r:08d}" for r in range(n)], pa.string())
+        write_docs(wd, s, ids, pa.array(["en"] * n, pa.string()), partitions)
     for p in range(partitions):
         lo, hi = p * len(a) // partitions, (p + 1) * len(a) // partitions
         write_edge_rows(wd, wd.path("edges", part_name(p) + ".parquet"), *edge_rows(a[lo:hi], b[lo:hi]), partitions)
@@ -240,7 +244,8 @@ def run_components(n_edges: int, partitions: int) -> dict[str, Any]:
         measured = MeasuredMap(pool, work)
         _reset_peak()
         t0 = time.perf_counter()
-        stats = build_clusters(measured, wd, [f"s{i}" for i in range(shards)], partitions, {"en": nodes})
+        stats = build_clusters(measured, wd, [f"s{i}" for i in range(shards)],
+                               [min(per_shard, nodes - s * per_shard) for s in range(shards)], partitions, {"en": nodes})
         wall = time.perf_counter() - t0
     rounds = measured.phases["large_star"]["tasks"] // partitions
     shutil.rmtree(work, ignore_errors=True)
@@ -248,11 +253,42 @@ def run_components(n_edges: int, partitions: int) -> dict[str, Any]:
             "driver_mib": _peak_mib(), "task_peak_mib": max(p["peak_mib"] for p in measured.phases.values()),
             "task_cpu_s": sum(p["cpu_s"] for p in measured.phases.values()), "max_files": measured.max_files,
             "task_growth_mib": max(p["growth_mib"] for p in measured.phases.values()),
-            "clusters": sum(c for s, c in stats["en"].items() if s > 1), "load": (load0 + os.getloadavg()[0]) / 2}
+            "clusters": sum(c for s, c in stats["en"].items() if s > 1), "load": (load0 + os.getloadavg()[0]) / 2,
+            "shards": shards, "phases": measured.phases}
 
 
 def _mib(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
+
+
+def _one_shard_section(rows: list[dict[str, Any]]) -> str:
+    phases = ("large_star", "small_star", "labels", "join", "clusters", "results")
+    table = []
+    for r in rows:
+        ph = r["phases"]
+        table.append([f"{r['nodes']:,}", r["shards"], r["partitions"], r["rounds"], f"{r['clusters']:,}",
+                      f"{r['driver_mib']:.0f}", f"{r['task_peak_mib']:.0f}", _mib(r.get("task_growth_mib")),
+                      *[_mib(ph[p]["growth_mib"]) if p in ph else "–" for p in phases],
+                      f"{r['task_cpu_s']:.1f}", f"{r['wall_s']:.0f}", r["max_files"], f"{r['load']:.1f}"])
+    return "\n\n".join([
+        "## Connected components of ONE big shard: tasks bounded by partitions, not by the shard",
+        f"curate {curate.__version__}, pyarrow {pa.__version__}, numpy {np.__version__}; local 2-process pool "
+        "(the `job.map` tasks Ray runs). `build_clusters` alone over one shard whose every document is in a "
+        "cluster (clusters of 2-40 documents joined by random trees), with the docs file written as the keys "
+        "phase writes it. Task peak = the largest VmHWM of one task (reset per task; includes the worker's "
+        "imports); growth = that peak minus the worker's RSS when the task started, i.e. the "
+        "task's own working set, per phase the largest over its tasks. Shared 2-core machine: read peak RSS "
+        "and CPU seconds; wall time moves with the load average shown (1-min, whole machine).",
+        md_table(["documents", "shards", "partitions", "rounds", "clusters", "driver MiB", "task peak MiB",
+                  "task growth MiB", *[f"{p} growth MiB" for p in phases], "task CPU s", "wall s",
+                  "files at peak", "load"], table),
+        "Before this layout the labels, join and results phases grouped nodes by shard bucket (shard % "
+        "partitions): with one shard, one task of each held every node whatever the partition count. Now every "
+        "phase's tasks read one partition of the nodes (the per-task `rows_read` is checked in "
+        "tests/test_components.py), and the shard's results are pieces of a contiguous row range each.",
+        "Command: `python benchmarks/cluster_scale.py --exact --minhash --edges --one-shard 2000000 "
+        "--one-shard-partitions 1 16` (this case only).",
+    ])
 
 
 # -- driver --------------------------------------------------------------------------------------------------
@@ -317,6 +353,9 @@ def main() -> None:
     parser.add_argument("--minhash", type=int, nargs="*", default=[250_000])
     parser.add_argument("--edges", type=int, nargs="*", default=[1_000_000, 4_000_000])
     parser.add_argument("--partitions", type=int, nargs="*", default=[2, 8])
+    parser.add_argument("--one-shard", type=int, nargs="*", default=[2_000_000],
+                        help="documents of the ONE-shard components case (every document in a cluster)")
+    parser.add_argument("--one-shard-partitions", type=int, nargs="*", default=[1, 16])
     parser.add_argument("--reuse", action="store_true", help="take results of earlier runs of the same sizes")
     parser.add_argument("--child", nargs="*")
     args = parser.parse_args()
@@ -327,6 +366,8 @@ def main() -> None:
             return
         if what[0] == "step":
             result = run_step(what[1], int(what[2]))
+        elif what[0] == "one":  # clusters of 2-40 (21 on average, 20 edges each): docs * 20/21 edges
+            result = run_components(int(what[1]) * 20 // 21, int(what[2]), shards=1)
         else:
             result = run_components(int(what[1]), int(what[2]))
         _cache(what).parent.mkdir(parents=True, exist_ok=True)
@@ -349,6 +390,16 @@ def main() -> None:
             r = _child(["cc", str(n), str(p)], args.reuse)
             cc.append(r)
             print("components", n, p, json.dumps(r), flush=True)
+    one = []
+    for n in args.one_shard:
+        for p in args.one_shard_partitions:
+            r = _child(["one", str(n), str(p)], args.reuse)
+            one.append(r)
+            print("one shard", n, p, json.dumps({k: v for k, v in r.items() if k != "phases"}), flush=True)
+    if one:
+        write_section("cluster_scale_one_shard", _one_shard_section(one))
+    if not steps and not cc:
+        return
 
     step_rows = [[r["kind"], f"{r['docs']:,}", r["shards"], r["partitions"], f"{r['edges']:,}", f"{r['kept']:,}",
                   f"{r['driver_mib']:.0f}", f"{max(p['peak_mib'] for p in r['phases'].values()):.0f}",
@@ -379,13 +430,11 @@ def main() -> None:
         "results) on dedup-like graphs: clusters of 2-40 documents joined by random trees.",
         md_table(["edges", "nodes", "partitions", "rounds", "clusters", "driver MiB", "task peak MiB",
                   "task growth MiB", "task CPU s", "wall s", "files at peak", "load"], cc_rows),
-        "What bounds a task: keys and edges tasks hold one shard or one key partition; large-star/small-star "
-        "tasks one node partition of the edges; but the labels, join and results tasks group nodes by *shard "
-        "bucket* (shard % partitions), so each holds the graph nodes of ceil(shards / partitions) shards. The "
-        "components-alone graphs put 1M nodes in each shard (1 shard at 1M edges, 10 at 10M), the worst case "
-        "for that bound: their task growth follows shard size, not partitions. With shards of a pipeline's size "
-        "(10k-100k documents) and partitions <= shards, those tasks stay small; splitting them by row range "
-        "of a shard is the next step if shards grow large.",
+        "What bounds a task: keys tasks hold one shard's keys, edges tasks one key partition; every components "
+        "task (large-star/small-star rounds, labels, join, clusters, results) one partition of the nodes: by "
+        "node hash, by root, or by contiguous range of document numbers, never a whole shard (the join reads "
+        "its partition's row group of each shard's docs file). The section `cluster_scale_one_shard` shows "
+        "one big shard spread over partitions.",
         "### One Common Crawl dump on N nodes (estimate from the figures above)",
         _estimate(steps, cc),
         "Sizes not in the tables were not run in this session (time on the shared machine); the script runs them: "

@@ -23,9 +23,12 @@ from curate.dedup.components import (
     build_clusters,
     edge_rows,
     part_name,
-    shard_name,
+    read_piece,
+    read_results,
+    write_docs,
     write_edge_rows,
 )
+from curate.dedup.row_ranges import RowRanges
 from curate.dedup.star_contraction import large_star, small_star
 from curate.dedup.workdir import Workdir
 
@@ -78,15 +81,15 @@ def run_components(url: str, sizes, ids, a, b, partitions: int, keep: str, map_f
     shard_ids = [f"s{i}" for i in range(len(sizes))]
     for s, n in enumerate(sizes):
         rows = [ids[(s << ROW_BITS) + r] for r in range(n)]
-        wd.write_parquet(pa.table({"id": rows, "lang": ["en"] * n}), "docs", shard_name(s) + ".parquet")
+        write_docs(wd, s, pa.array(rows, pa.string()), pa.array(["en"] * n, pa.string()), partitions)
     # as the edges phase writes them: one file per edges task, rows both directions by node partition
     for p in range(partitions):
         sel = np.arange(len(a)) % partitions == p
         write_edge_rows(wd, wd.path("edges", part_name(p) + ".parquet"), *edge_rows(a[sel], b[sel]), partitions)
-    stats = build_clusters(map_fn, wd, shard_ids, partitions, {"en": int(sum(sizes))}, keep)
+    stats = build_clusters(map_fn, wd, shard_ids, [int(n) for n in sizes], partitions, {"en": int(sum(sizes))}, keep)
     got = {}
     for s, sid in enumerate(shard_ids):
-        t = wd.read_parquet("results", sid + ".parquet").to_pylist()
+        t = read_results(wd, sid).to_pylist()
         for r in t:
             got[(s << ROW_BITS) + r["row"]] = (r["keep"], r["cluster_size"], r["cluster_id"])
             assert r["duplicate_of"] == (None if r["keep"] else r["cluster_id"])
@@ -146,10 +149,9 @@ def test_process_pool_and_partition_count_do_not_change_the_answer(tmp_path):
         pooled, _ = run_components(str(tmp_path / "w1"), sizes, ids, a, b, 5, "first_id", pool.map)
     serial, _ = run_components(str(tmp_path / "w2"), sizes, ids, a, b, 2, "first_id")
     assert pooled == serial == want
-    # the result files are the same bytes, whatever ran them
+    # the same result rows per shard, whatever ran them and however many pieces hold them
     for sid in ("s0", "s1", "s2"):
-        assert pq.read_table(tmp_path / "w1" / "results" / f"{sid}.parquet").equals(
-            pq.read_table(tmp_path / "w2" / "results" / f"{sid}.parquet"))
+        assert read_results(Workdir(str(tmp_path / "w1")), sid).equals(read_results(Workdir(str(tmp_path / "w2")), sid))
 
 
 def _fixture_corpus(shared_data) -> pa.Table:
@@ -211,3 +213,61 @@ def test_minhash_step_on_the_fixtures_equals_scipy_over_its_own_edges(shared_dat
         kept, size, cluster = want.get(doc_number, (True, 1, doc_id))
         assert got[doc_id] == (kept, size, cluster), doc_id
     assert sum(1 for v in want.values() if not v[0]) > 20  # a real number of duplicates was removed
+
+
+def test_one_big_shard_every_phase_task_reads_about_n_over_partitions(tmp_path):
+    """1 shard of 6,000 documents, 8 partitions: every labels, join, clusters and results task reads about
+    N/8 rows (counted by the task itself), not the whole shard; the answer is still scipy's."""
+    rng = np.random.default_rng(21)
+    n, partitions = 6000, 8
+    sizes = np.array([n])
+    docs = np.arange(n, dtype=np.int64)
+    ids = {int(d): f"{rng.integers(0, 10**9):09d}" for d in docs}
+    a, b = rng.choice(docs, n // 2), rng.choice(docs, n // 2)  # most documents end up in a cluster
+    reads: dict[str, list[int]] = {}
+
+    def recording_map(fn, items):
+        out = serial_map(fn, items)
+        name = getattr(items[0], "phase", fn.__name__)
+        reads.setdefault(name, []).extend(info["rows_read"] for info in out)
+        return out
+
+    got, _ = run_components(str(tmp_path / "w"), sizes, ids, a, b, partitions, "first_id", recording_map)
+    assert got == expected(sizes, ids, a, b, "first_id")
+    for phase in ("labels", "join", "clusters", "results_task"):
+        rows = reads[phase]
+        assert len(rows) == partitions and sum(rows) <= 3 * n, phase
+        assert max(rows) <= 1.5 * sum(rows) / partitions, (phase, rows)  # no task holds the shard
+    assert max(reads["join"]) <= 1.5 * 2 * n / partitions  # its nodes plus its docs row group, ~2N/P
+    # the shard's results: one piece per range, each at most ceil(N/P) rows
+    wd = Workdir(str(tmp_path / "w"))
+    first = read_piece(wd, "s0", 0)
+    assert first is not None and first[1] == partitions
+    pieces = [read_piece(wd, "s0", k)[0] for k in range(partitions)]
+    assert all(p.num_rows <= -(-n // partitions) for p in pieces)
+    assert pa.concat_tables(pieces).equals(read_results(wd, "s0"))
+
+
+def test_row_ranges_cut_the_shards_into_contiguous_ranges_of_at_most_ceil_n_over_p():
+    """Every document lands in the range q with q*N//P <= its position < (q+1)*N//P, by the boundaries the
+    clusters tasks use, and each shard has one piece per range it meets (shards of 0 rows included)."""
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        rows = [int(x) for x in rng.integers(0, 12, int(rng.integers(0, 6)))]
+        partitions = int(rng.integers(1, 9))
+        ranges = RowRanges(rows, partitions, ROW_BITS)
+        total = sum(rows)
+        boundaries = np.asarray(ranges.boundaries(), dtype=np.int64)
+        pieces = ranges.pieces()
+        assert sum(len(p) for p in pieces) <= len(rows) + partitions - 1
+        g = 0
+        for s, n in enumerate(rows):
+            met = sorted(q for q, ps in enumerate(pieces) for (shard, _, _) in ps if shard == s)
+            for r in range(n):
+                q = int(np.searchsorted(boundaries, (s << ROW_BITS) | r, side="right"))
+                assert q * total // partitions <= g < (q + 1) * total // partitions
+                assert q in met
+                g += 1
+            numbered = [(k, c) for ps in pieces for (shard, k, c) in ps if shard == s]
+            assert numbered == [(k, len(met)) for k in range(len(met))]
+            assert (n == 0) == (not met)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
@@ -15,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from curate.blocks.base import BlockContext
 from curate.dedup import (
     BandHasher,
     ExactDedup,
@@ -27,8 +30,10 @@ from curate.dedup import (
     merge_probability,
     normalize_text,
 )
+from curate.dedup.components import read_piece
 from curate.dedup.minhash import EMPTY, MERSENNE_61
 from curate.dedup.shuffle import group_edges
+from curate.dedup.workdir import Workdir
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dedup_harness import decisions, run_step, split_table, write_shards  # noqa: E402
@@ -441,7 +446,9 @@ def test_files_grow_with_shards_plus_partitions_and_tasks_stay_small(variant_cor
     job_outputs, _ = run_step(step, shards, work, counting_map)
     assert peak["folders"]["keys"] == 2 * 7  # a file and a marker per shard
     assert all(n <= 2 * 5 for name, n in peak["folders"].items() if name.startswith(("large", "small", "part")))
-    assert peak["files"] <= 4 * (7 + 5) + 8
+    # result pieces: one per (shard, row range) that meet, at most shards + partitions - 1; a marker per range
+    assert peak["folders"]["results"] <= (7 + 5 - 1) + 5
+    assert peak["files"] <= 4 * (7 + 5) + 12
     # what a shard task pickles: the same few hundred bytes for 7 shards or 70
     few = len(pickle.dumps(step))
     many_step = MinHashDedup(partitions=5)
@@ -453,3 +460,32 @@ def test_files_grow_with_shards_plus_partitions_and_tasks_stay_small(variant_cor
     t = tables[2]
     parts = [step.process(t.slice(a, 7), ctx) for a in range(0, t.num_rows, 7)]
     assert decisions({str(i): p for i, p in enumerate(parts)}) == decisions({"x": job_outputs[shards[2][0]]})
+
+
+def test_one_shard_with_8_partitions_gives_the_output_of_1_partition(variant_corpus, tmp_path):
+    """A single-shard corpus: the same output bytes with partitions=8 as with 1, and process() holds one
+    result piece (about N/8 rows) at a time, not the shard's whole result."""
+    tbl, _ = variant_corpus
+    shards = write_shards([tbl], tmp_path / "in")
+    written = {}
+    for partitions in (1, 8):
+        step = MinHashDedup(partitions=partitions)
+        outputs, stats = run_step(step, shards, tmp_path / f"w{partitions}")
+        out = outputs[shards[0][0]]
+        t = out.table.append_column("keep", pa.array(out.keep)).append_column("reason", pa.array(out.reasons))
+        sink = io.BytesIO()
+        pq.write_table(t, sink)
+        written[partitions] = (sink.getvalue(), stats["minhash"])
+    assert written[1] == written[8]
+    assert sum(1 for r in pq.read_table(io.BytesIO(written[8][0])).column("keep").to_pylist() if not r) > 30
+    # batches in order: the result pieces are read one after the other, never all at once
+    ctx = BlockContext(shard=shards[0][0])
+    held = []
+    for lo in range(0, tbl.num_rows, 16):
+        step.process(tbl.slice(lo, 16), ctx)
+        held.append(next(iter(ctx.cache.values())).buffer.num_rows)
+    wd = Workdir(str(tmp_path / "w8"))
+    pieces = [read_piece(wd, shards[0][0], k)[0].num_rows for k in range(8)]
+    assert max(pieces) <= -(-tbl.num_rows // 8) and sum(pieces) > 2 * max(pieces)
+    assert max(held) <= 2 * max(pieces) < sum(pieces)
+    assert next(iter(ctx.cache.values())).next_piece == 8

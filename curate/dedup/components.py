@@ -6,12 +6,20 @@ partition-sorted file (:mod:`.partfile`), so a phase writes O(partitions) files:
 
 1. ``cc`` rounds — large-star / small-star over the edges, grouped by node partition, until the graph is
    a forest of stars rooted at each component's smallest document number (:mod:`.star_contraction`);
-2. ``labels`` — each node's root, regrouped by the *shard bucket* of the node (``shard % partitions``);
-3. ``join`` — per bucket, each of its shards' ``docs`` table is read once to attach (id, lang); rows are
-   regrouped by the partition of their root, so a task sees whole clusters;
+2. ``labels`` — each node's root, regrouped by node partition (a hash of the node number: one huge shard
+   spreads over every partition);
+3. ``join`` — per node partition, (id, lang) from the same partition's row group of each of its shards'
+   ``docs`` file (written partitioned in the keys phase, :func:`write_docs`); rows are regrouped by the
+   partition of their root, so a task sees whole clusters;
 4. ``clusters`` — per root partition: cluster size, the kept document under the keep rule, and the
-   per-language size statistics; rows regrouped by shard bucket;
-5. ``results`` — per bucket, one ``results/<shard id>.parquet`` per shard (rows in clusters of size > 1).
+   per-language size statistics; rows regrouped by *range* of document numbers (:mod:`.row_ranges`:
+   ceil(N/P) documents per range, whatever the shard sizes);
+5. ``results`` — per range, one piece ``results/<shard id>.<k>.parquet`` per shard the range meets
+   (rows in clusters of size > 1, in row order): at most shards + partitions - 1 pieces; a shard's
+   ``process`` reads its pieces one after the other (:func:`read_piece`).
+
+Every task's input is one partition of the nodes (about N/partitions of them, each task reports its
+``rows_read``), never a whole shard, so one 40 GB input shard does not make one big task.
 
 Every document and edge is touched a constant number of times per round: O(N + E) per round in total, with
 no loop over languages (edges only join documents of one language, since keys are seeded by language: a
@@ -39,6 +47,7 @@ import pyarrow.compute as pc
 
 from curate.blocks import columns as C
 from curate.dedup.partfile import read_destination, write_partitioned
+from curate.dedup.row_ranges import RowRanges
 from curate.dedup.star_contraction import large_star, node_partition, small_star
 from curate.dedup.workdir import Workdir
 from curate.errors import CurateError
@@ -65,6 +74,9 @@ CLUSTERED_SCHEMA = pa.schema(
     [("node", pa.int64()), (C.ID, pa.string()), ("keep", pa.bool_()), ("cluster_size", pa.int64()),
      ("cluster_id", pa.string())]
 )
+DOCS_SCHEMA = pa.schema([("row", pa.int64()), (C.ID, pa.string()), (C.LANG, pa.string())])
+PIECES_KEY = b"curate.pieces"
+RANGES = ("cc", "ranges.json")  # the result ranges' first document numbers, for the clusters tasks
 MapFn = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 
 
@@ -80,8 +92,13 @@ def part_name(p: int) -> str:
     return f"part-{p:05d}"
 
 
-def shard_bucket(nodes: np.ndarray, partitions: int) -> np.ndarray:
-    return (nodes >> ROW_BITS) % partitions
+def write_docs(wd: Workdir, index: int, ids: pa.Array, langs: pa.Array, partitions: int) -> None:
+    """``docs/shard-<index>.parquet``: (row, id, lang) of every row of a shard, one row group per node
+    partition, so the join task of a partition reads only its rows of a shard."""
+    row = np.arange(len(ids), dtype=np.int64)
+    table = pa.table([pa.array(row), ids, langs], schema=DOCS_SCHEMA)
+    path = wd.path("docs", shard_name(index) + ".parquet")
+    write_partitioned(path, table, node_partition((index << ROW_BITS) | row, partitions), fs=wd.fs)
 
 
 def edge_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -127,30 +144,32 @@ def _large_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     v, m, unsettled = large_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
     # directed (v > m): only v's partition needs them (small-star looks at smaller neighbours)
     write_edge_rows(wd, _out(wd, task), v, m, task.partitions)
-    return {"unsettled": unsettled, "edges": int(len(v))}
+    return {"unsettled": unsettled, "edges": int(len(v)), "rows_read": t.num_rows}
 
 
 def _small_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     t = _read(wd, task, EDGE_SCHEMA)
     a, b = small_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
     write_edge_rows(wd, _out(wd, task), *edge_rows(a, b), task.partitions)
-    return {"edges": int(len(a))}
+    return {"edges": int(len(a)), "rows_read": t.num_rows}
 
 
 def _labels(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
-    """Converged star edges (leaf, root) -> (node, root) for leaves and roots, by shard bucket."""
+    """Converged star edges (leaf, root) -> (node, root) for leaves and roots, by node partition."""
     t = _read(wd, task, EDGE_SCHEMA)
     leaf, root = t.column("node").to_numpy(), t.column("nbr").to_numpy()
     roots = np.unique(root)
     node = np.concatenate([leaf, roots])
     table = pa.table([pa.array(node), pa.array(np.concatenate([root, roots]))], schema=LABEL_SCHEMA)
-    write_partitioned(_out(wd, task), table, shard_bucket(node, task.partitions), fs=wd.fs)
-    return {"nodes": int(len(leaf))}
+    write_partitioned(_out(wd, task), table, node_partition(node, task.partitions), fs=wd.fs)
+    return {"nodes": int(len(leaf)), "rows_read": t.num_rows}
 
 
 def _join(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
-    """Attach (id, lang) to this bucket's nodes, reading each of its shards' doc tables once."""
+    """Attach (id, lang) to this partition's nodes from the same partition's row group of each of their
+    shards' ``docs`` file (about rows/partitions of a shard, never the whole shard)."""
     t = _read(wd, task, LABEL_SCHEMA)
+    rows_read = t.num_rows
     node = t.column("node").to_numpy()
     root = t.column("root").to_numpy()
     node, first = np.unique(node, return_index=True)  # a root arrives once per partition that saw it
@@ -160,20 +179,30 @@ def _join(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     ids: list[pa.Array] = []
     langs: list[pa.Array] = []
     for lo, hi in zip(bounds, [*bounds[1:], len(node)][: len(bounds)], strict=True):
-        docs = wd.read_parquet("docs", shard_name(int(shard_of[lo])) + ".parquet")
-        rows = pa.array(node[lo:hi] & ROW_MASK)
-        ids.append(docs.column(C.ID).take(rows).combine_chunks())
-        langs.append(docs.column(C.LANG).take(rows).combine_chunks())
+        shard = int(shard_of[lo])
+        docs = read_destination([wd.path("docs", shard_name(shard) + ".parquet")], task.partition,
+                                DOCS_SCHEMA, fs=wd.fs)
+        rows_read += docs.num_rows
+        have = docs.column("row").to_numpy()
+        want = node[lo:hi] & ROW_MASK
+        pos = np.minimum(np.searchsorted(have, want), max(len(have) - 1, 0))
+        if len(have) == 0 or not np.array_equal(have[pos], want):
+            raise ComponentsError(f"{wd.path('docs', shard_name(shard) + '.parquet')} lacks rows of the "
+                                  f"graph (written for another partition count?); delete {wd.url} and rerun")
+        take = pa.array(pos)
+        ids.append(docs.column(C.ID).take(take).combine_chunks())
+        langs.append(docs.column(C.LANG).take(take).combine_chunks())
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
     table = pa.table([pa.array(root), pa.array(node), id_arr, lang_arr], schema=JOINED_SCHEMA)
     write_partitioned(_out(wd, task), table, node_partition(root, task.partitions), fs=wd.fs)
-    return {"nodes": int(len(node))}
+    return {"nodes": int(len(node)), "rows_read": rows_read}
 
 
 def _clusters(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     """Whole clusters (every member of a root in this partition): size, kept document, statistics."""
     t = _read(wd, task, JOINED_SCHEMA)
+    rows_read = t.num_rows
     root = t.column("root").to_numpy()
     node = t.column("node").to_numpy()
     ids = t.column(C.ID)
@@ -206,10 +235,13 @@ def _clusters(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     table = pa.table(
         [pa.array(node), ids, pa.array(keep), pa.array(size, pa.int64()), cluster_id], schema=CLUSTERED_SCHEMA
     )
-    write_partitioned(_out(wd, task), table, shard_bucket(node, task.partitions), fs=wd.fs)
+    # regrouped by contiguous range of document numbers: a results task sees <= ceil(N/P) documents
+    boundaries = np.asarray(wd.read_json(*RANGES), dtype=np.int64)
+    write_partitioned(_out(wd, task), table, np.searchsorted(boundaries, node, side="right"), fs=wd.fs)
     return {
         "clusters": {lang: {str(s): c for s, c in sorted(d.items())} for lang, d in sorted(dist.items())},
         "in_graph": dict(sorted(in_graph.items())),
+        "rows_read": rows_read,
     }
 
 
@@ -235,40 +267,69 @@ def partition_task(task: PartitionTask) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ResultsTask:
-    """Per shard bucket: split the clustered rows into one result file per shard of the bucket."""
+    """Per range of document numbers: one result piece per shard whose rows meet the range."""
 
-    bucket: int
+    part: int
     partitions: int
     workdir: str
     source: str
-    shards: tuple[tuple[int, str], ...]  # (index, shard id) of this bucket's shards
+    pieces: tuple[tuple[int, str, int, int], ...]  # (index, shard id, piece number, pieces of the shard)
+
+
+def piece_name(shard_id: str, piece: int) -> str:
+    """``results/<shard id>.<piece>.parquet``: the shard's result rows of one range, in row order."""
+    return f"{shard_id}.{piece:05d}.parquet"
+
+
+def read_piece(wd: Workdir, shard_id: str, piece: int) -> tuple[pa.Table, int] | None:
+    """One result piece and the number of pieces of its shard; None when the shard has no result."""
+    if not wd.exists("results", piece_name(shard_id, piece)):
+        return None
+    t = wd.read_parquet("results", piece_name(shard_id, piece))
+    count = int((t.schema.metadata or {}).get(PIECES_KEY, b"1"))
+    return t.replace_schema_metadata(None), count
+
+
+def read_results(wd: Workdir, shard_id: str) -> pa.Table:
+    """All result rows of one shard (its pieces concatenated): rows in clusters of size > 1."""
+    first = read_piece(wd, shard_id, 0)
+    if first is None:
+        return RESULT_SCHEMA.empty_table()
+    parts = [first[0]]
+    for k in range(1, first[1]):
+        piece = read_piece(wd, shard_id, k)
+        if piece is None:
+            raise ComponentsError(f"{wd.path('results', piece_name(shard_id, k))} is missing; rerun the dedup step")
+        parts.append(piece[0])
+    return pa.concat_tables(parts)
 
 
 def results_task(task: ResultsTask) -> dict[str, Any]:
     wd = Workdir(task.workdir)
-    marker = ("results", f"bucket-{task.bucket:05d}.done")
+    marker = ("results", part_name(task.part) + ".done")
     if wd.exists(*marker):
         return wd.read_json(*marker)
     paths = [wd.path(task.source, part_name(p) + ".parquet") for p in range(task.partitions)]
-    t = read_destination(paths, task.bucket, CLUSTERED_SCHEMA, fs=wd.fs)
+    t = read_destination(paths, task.part, CLUSTERED_SCHEMA, fs=wd.fs)
     node = t.column("node").to_numpy()
     order = np.argsort(node, kind="stable")
     t, node = t.take(pa.array(order)), node[order]
     shard_of = node >> ROW_BITS
     removed = 0
-    for index, shard_id in task.shards:
+    for index, shard_id, piece, count in task.pieces:
         lo, hi = np.searchsorted(shard_of, [index, index + 1])
         part = t.slice(int(lo), int(hi - lo))
         keep = part.column("keep")
         removed += int(len(part) - pc.sum(keep).as_py()) if len(part) else 0
         dup = pc.if_else(keep, pa.scalar(None, pa.string()), part.column("cluster_id"))
+        schema = RESULT_SCHEMA.with_metadata({PIECES_KEY: str(count).encode()})
         table = pa.table(
             [pa.array(node[lo:hi] & ROW_MASK, pa.int64()), part.column(C.ID), keep, dup,
              part.column("cluster_size"), part.column("cluster_id")],
-            schema=RESULT_SCHEMA,
+            schema=schema,
         )
-        wd.write_parquet(table, "results", shard_id + ".parquet")
-    info = {"removed": removed}
+        wd.write_parquet(table, "results", piece_name(shard_id, piece))
+    info = {"removed": removed, "rows_read": t.num_rows}
     wd.write_json(info, *marker)
     return info
 
@@ -310,13 +371,15 @@ def build_clusters(
     run: MapFn,
     wd: Workdir,
     shard_ids: list[str],
+    shard_rows: list[int],
     partitions: int,
     lang_totals: dict[str, int],
     keep: str = "first_id",
     edges: str = "edges",
 ) -> dict[str, dict[int, int]]:
-    """From ``edges/part-*.parquet`` (rows both directions, grouped by node partition) write
-    ``results/<shard id>.parquet`` for every shard and return per-language cluster-size distributions
+    """From ``edges/part-*.parquet`` (rows both directions, grouped by node partition) and
+    ``docs/shard-*.parquet`` (:func:`write_docs`; ``shard_rows`` rows each) write the result pieces of
+    every shard (:func:`read_results`) and return per-language cluster-size distributions
     ``{lang: {size: number of clusters}}`` (size 1 = unique documents). Resumable phase by phase; the
     caller removes ``edges``, ``cc`` and ``clustered`` once it has recorded the result."""
     if keep not in KEEP_RULES:
@@ -333,16 +396,17 @@ def build_clusters(
     else:
         large = _star_rounds(phase, wd, edges)
         wd.write_json({"final": large}, "cc", "converged.json")
+    ranges = RowRanges(shard_rows, partitions, ROW_BITS)
+    wd.write_json(ranges.boundaries(), *RANGES)
     phase("labels", large, "labels")
     phase("join", "labels", "joined")
     wd.remove("labels")
     clusters = phase("clusters", "joined", "clustered")
     wd.remove("joined")
-    buckets: list[list[tuple[int, str]]] = [[] for _ in range(partitions)]
-    for i, sid in enumerate(shard_ids):
-        buckets[i % partitions].append((i, sid))
-    tasks = [ResultsTask(b, partitions, wd.url, "clustered", tuple(buckets[b])) for b in range(partitions)]
-    _run_phase(run, wd, results_task, tasks, "results", [f"bucket-{b:05d}" for b in range(partitions)])
+    tasks = [ResultsTask(q, partitions, wd.url, "clustered",
+                         tuple((s, shard_ids[s], k, n) for s, k, n in pieces))
+             for q, pieces in enumerate(ranges.pieces())]
+    _run_phase(run, wd, results_task, tasks, "results", p_names)
 
     stats: dict[str, dict[int, int]] = {}
     in_graph: Counter[str] = Counter()

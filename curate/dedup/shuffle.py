@@ -3,7 +3,8 @@
 Phase "keys" (one task per shard): every document yields one or more 128-bit keys (MinHash: one per LSH
 band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` go to partition ``k1 % partitions``, all in
 *one* partition-sorted file per shard, ``keys/shard-SSSSSS.parquet`` (:mod:`.partfile`: one row group per
-partition); ``docs/shard-SSSSSS.parquet`` keeps (id, lang) per row.
+partition); ``docs/shard-SSSSSS.parquet`` keeps (row, id, lang) per row, one row group per node
+partition, so that the components' join task of a partition reads only its rows of the shard.
 Phase "edges" (one task per partition): reads its row group of every shard's keys file; documents sharing a
 key are candidate duplicates, and each key group becomes a star of edges from its smallest document. The
 edges are written in both directions, grouped by node partition, as ``edges/part-PPPPP.parquet`` for the
@@ -26,7 +27,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
-from curate.dedup.components import ROW_BITS, ROW_MASK, edge_rows, part_name, shard_name, write_edge_rows
+from curate.dedup.components import (
+    ROW_BITS,
+    ROW_MASK,
+    edge_rows,
+    part_name,
+    shard_name,
+    write_docs,
+    write_edge_rows,
+)
 from curate.dedup.partfile import read_destination, write_partitioned
 from curate.dedup.workdir import Workdir
 
@@ -110,7 +119,7 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     write_partitioned(wd.path("keys", shard_name(task.index) + ".parquet"), tbl, part, fs=wd.fs)
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
-    wd.write_parquet(pa.table({C.ID: id_arr, C.LANG: lang_arr}), "docs", shard_name(task.index) + ".parquet")
+    write_docs(wd, task.index, id_arr, lang_arr, task.partitions)
     info = {
         "rows": row,
         "langs": lang_counts,

@@ -6,12 +6,12 @@ arguments, each skipped when its marker exists (markers are found with one listi
 1. keys   — over shards: document keys, hash-partitioned into one file per shard (:mod:`.shuffle`);
 2. edges  — over partitions: candidate edges from documents sharing a key;
 3. clusters — over partitions, in rounds: distributed connected components, kept document per cluster,
-   per-shard result files and the cluster-size statistics (:mod:`.components`).
+   per-shard result pieces and the cluster-size statistics (:mod:`.components`).
 
 The driver never loads keys, edges or doc tables; the partition count comes from the row counts of the
 stage before the barrier (``job.previous_stage["shard_rows"]``) or, lacking those, from a task per shard.
-``process`` (per shard, on any worker) reads that shard's result file once (cached in the task's
-context) and walks it alongside the batches: rows in a cluster of size > 1 get their decision, every other
+``process`` (per shard, on any worker) reads that shard's result pieces once each, one after the other
+(cached in the task's context, so memory stays at about a piece of N/partitions rows), alongside the batches: rows in a cluster of size > 1 get their decision, every other
 row is a kept singleton. A ``manifest.json`` pins settings and inputs: a workdir left by a different
 configuration or input list is cleared instead of being reused.
 """
@@ -30,12 +30,23 @@ import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
-from curate.dedup.components import KEEP_RULES, KeepRule, build_clusters, part_name, shard_name, summarize
+from curate.dedup.components import (
+    KEEP_RULES,
+    RESULT_SCHEMA,
+    KeepRule,
+    build_clusters,
+    part_name,
+    piece_name,
+    read_piece,
+    read_results,
+    shard_name,
+    summarize,
+)
 from curate.dedup.shuffle import PartitionEdgesTask, ShardKeysTask, partition_edges_task, shard_keys_task
 from curate.dedup.workdir import Workdir
 
 log = logging.getLogger(__name__)
-MANIFEST_VERSION = 2  # 2: one keys file per shard, distributed components, results named by shard id
+MANIFEST_VERSION = 3  # 3: docs and results partitioned by node partition / row range (not by shard)
 REASON_PREFIX = "duplicate_of:"
 
 
@@ -117,10 +128,11 @@ class ClusterDedupStep(GlobalStep):
             if not wd.exists("shuffle.done"):
                 self._shuffle(job, wd, shards, partitions)
             shuffle = wd.read_json("shuffle.done")
-            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], partitions, shuffle["langs"], self.keep)
+            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], shuffle["shard_rows"], partitions,
+                                   shuffle["langs"], self.keep)
             wd.write_json(
                 {"stats": {lang: {str(s): c for s, c in d.items()} for lang, d in stats.items()},
-                 **{k: v for k, v in shuffle.items() if k != "langs"}},
+                 **{k: v for k, v in shuffle.items() if k not in ("langs", "shard_rows")}},
                 "clusters.done",
             )
         for folder in ("edges", "cc", "clustered", "docs"):  # scratch of the finished phases
@@ -154,7 +166,7 @@ class ClusterDedupStep(GlobalStep):
             for k, v in info["timing"].items():
                 timing[k] = timing.get(k, 0.0) + v
         wd.write_json(
-            {"langs": langs, "timing": timing, "keys_seconds": sum(i["seconds"] for i in shard_info),
+            {"langs": langs, "timing": timing, "shard_rows": [int(i["rows"]) for i in shard_info], "keys_seconds": sum(i["seconds"] for i in shard_info),
              "edges_seconds": sum(i["seconds"] for i in edge_info), "edges": sum(i["edges"] for i in edge_info)},
             "shuffle.done",
         )
@@ -163,17 +175,12 @@ class ClusterDedupStep(GlobalStep):
 
     # -- process --------------------------------------------------------------------------------------
     def _shard_result(self, ctx: BlockContext) -> _ShardResult:
-        """This shard's result file, read once per shard task (``ctx.cache`` lives as long as the task)."""
+        """This shard's result pieces, walked once per shard task (``ctx.cache`` lives as long as the task)."""
         key = f"dedup-result:{self._workdir}"
         state = ctx.cache.get(key)
         if state is None or state.shard != ctx.shard:
             assert self._workdir is not None
-            wd = Workdir(self._workdir)
-            name = ctx.shard + ".parquet"
-            if not wd.exists("results", name):
-                raise KeyError(f"{self.name}: shard {ctx.shard!r} was not among the shards given to prepare() "
-                               f"(no {wd.path('results', name)})")
-            state = _ShardResult(ctx.shard, wd.read_parquet("results", name))
+            state = _ShardResult(ctx.shard, Workdir(self._workdir))
             ctx.cache[key] = state
         return state
 
@@ -181,50 +188,71 @@ class ClusterDedupStep(GlobalStep):
         if self._workdir is None:
             raise RuntimeError(f"{self.name}: process() called before prepare()")
         state = self._shard_result(ctx)
-        res = state.table
         n = table.num_rows
+        if n and state.pieces == 0:
+            raise KeyError(f"{self.name}: shard {ctx.shard!r} was not among the shards given to prepare() "
+                           f"(no {state.wd.path('results', piece_name(ctx.shard, 0))})")
         ids = table.column(C.ID).cast(pa.string()).combine_chunks()
-        res_rows = state.rows
-        lo, hi = np.searchsorted(res_rows, [state.offset, state.offset + n])
-        pos = res_rows[lo:hi] - state.offset
-        sel = np.zeros(len(res_rows), dtype=bool)
-        sel[lo:hi] = True
-        if len(pos) and not ids.take(pa.array(pos)).equals(res.column(C.ID).slice(lo, hi - lo).combine_chunks()):
+        res = state.window(state.offset, state.offset + n)
+        pos = res.column("row").to_numpy() - state.offset
+        if len(pos) and not ids.take(pa.array(pos)).equals(res.column(C.ID).combine_chunks()):
             # the batches are not the shard as prepared, in order: match rows by document id instead
+            res = state.full()
             found = pc.index_in(res.column(C.ID), value_set=ids)
-            sel = found.is_valid().to_numpy(zero_copy_only=False)
+            res = res.filter(found.is_valid())
             pos = found.drop_null().to_numpy().astype(np.int64)
         state.offset += n
         keep = np.ones(n, dtype=bool)
-        keep[pos] = state.keep[sel]
+        keep[pos] = res.column("keep").to_numpy(zero_copy_only=False)
         reasons: list[str | None] = [None] * n
-        for p, d in zip(pos.tolist(), state.duplicate_of[sel].tolist(), strict=True):
+        for p, d in zip(pos.tolist(), res.column("duplicate_of").to_pylist(), strict=True):
             if d is not None:
                 reasons[p] = REASON_PREFIX + d
         if self.size_column:
             size = np.ones(n, dtype=np.int64)
-            size[pos] = state.size[sel]
+            size[pos] = res.column("cluster_size").to_numpy()
             table = _set_column(table, self.size_column, pa.array(size, pa.int64()))
         if self.id_column:
             # a row outside any multi-document cluster is its own cluster, named by its own id
             cid = np.array(ids.to_pylist(), dtype=object)
-            cid[pos] = state.cluster_id[sel]
+            cid[pos] = np.array(res.column("cluster_id").to_pylist(), dtype=object)
             table = _set_column(table, self.id_column, pa.array(cid.tolist(), pa.string()))
         return BlockOutput(table=table, keep=keep, reasons=reasons)
 
 
 class _ShardResult:
-    """One shard's dedup decisions as arrays, and how far the batches have walked through the shard."""
+    """One shard's dedup decisions, read piece by piece (each about N/partitions rows at most) as the
+    batches walk through the shard, and how far they have walked."""
 
-    def __init__(self, shard: str, table: pa.Table) -> None:
+    def __init__(self, shard: str, wd: Workdir) -> None:
         self.shard = shard
-        self.table = table
-        self.rows = table.column("row").to_numpy()
-        self.keep = table.column("keep").to_numpy(zero_copy_only=False)
-        self.size = table.column("cluster_size").to_numpy()
-        self.duplicate_of = np.array(table.column("duplicate_of").to_pylist(), dtype=object)
-        self.cluster_id = np.array(table.column("cluster_id").to_pylist(), dtype=object)
+        self.wd = wd
+        first = read_piece(wd, shard, 0)
+        self.pieces = 0 if first is None else first[1]
+        self.buffer = RESULT_SCHEMA.empty_table() if first is None else first[0]
+        self.next_piece = 1
         self.offset = 0
+
+    def window(self, lo: int, hi: int) -> pa.Table:
+        """Result rows with ``lo <= row < hi``; rows before ``lo`` are dropped (batches move forward)."""
+        while self.next_piece < self.pieces and (
+            self.buffer.num_rows == 0 or self.buffer.column("row")[-1].as_py() < hi
+        ):
+            piece = read_piece(self.wd, self.shard, self.next_piece)
+            if piece is None:
+                raise KeyError(f"{self.wd.path('results', piece_name(self.shard, self.next_piece))} is missing; "
+                               "rerun the dedup step")
+            self.buffer = pa.concat_tables([self.buffer, piece[0]])
+            self.next_piece += 1
+        rows = self.buffer.column("row").to_numpy()
+        a, b = np.searchsorted(rows, [lo, hi])
+        out = self.buffer.slice(int(a), int(b - a))
+        self.buffer = self.buffer.slice(int(a))
+        return out
+
+    def full(self) -> pa.Table:
+        """Every result row of the shard (only for batches that do not follow the shard's order)."""
+        return read_results(self.wd, self.shard)
 
 
 def _run(job: GlobalJob, fn: Any, tasks: list[Any], wd: Workdir, phase: str, names: list[str]) -> list[Any]:
