@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from _phase_timers import PHASES_CPU, cpu_seconds, timed, timed_iter
+from _phase_timers import PHASES_CPU, children_cpu_seconds, cpu_seconds, timed, timed_iter
 
 from curate import run
 from curate.config.pipeline_config import parse_pipeline
@@ -43,11 +43,6 @@ from curate.langid.langid_block import LanguageId
 STEPS = ["extract", "langid", "language_score", "gopher_repetition", "fineweb_quality", "gopher_quality", "minhash"]
 
 
-
-
-def _children_cpu() -> float:
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return kids.ru_utime + kids.ru_stime
 
 
 
@@ -108,12 +103,12 @@ pipeline:
   - minhash: {{}}
 """)
     load = [os.getloadavg()[0]]
-    c0, t0, kids0 = cpu_seconds(), time.perf_counter(), _children_cpu()
+    c0, t0, kids0 = cpu_seconds(), time.perf_counter(), children_cpu_seconds()
     result = run(config, output=args.output_dir, workers=1, overwrite=True)
     # extraction runs in a persistent child process (curate.extract.extraction_process): stop it now, so that
     # its CPU time is counted (a child's rusage reaches its parent when it is reaped)
     extraction_process(args.engine, args.timeout).close()
-    PHASES_CPU["extract"] += _children_cpu() - kids0
+    PHASES_CPU["extract"] += children_cpu_seconds() - kids0
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     load.append(os.getloadavg()[0])
     stats = result.stats
