@@ -81,7 +81,7 @@ class ZstdFrameStream(io.RawIOBase):
         self._pos = max(0, offset)
         return self._pos
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: bytearray | memoryview) -> int:
         data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
