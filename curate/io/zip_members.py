@@ -53,11 +53,10 @@ class ZipMembers:
 
     def warcs(self) -> ZipListing:
         try:
-            infos = zipfile.ZipFile(self.raw).infolist()
+            members, recovered = self._from_directory(zipfile.ZipFile(self.raw).infolist()), False
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, struct.error):
+            # no directory (cut short), or one that disagrees with the members: the local headers tell
             members, recovered = self._walk(), True
-        else:
-            members, recovered = self._from_directory(infos), False
         found = sorted((m for m in members if self._wanted(m.name)), key=lambda m: m.data_start)
         if not found:
             what = "its ZIP directory is missing and no member header was found" if recovered and not members \
