@@ -193,6 +193,22 @@ def test_zstd_warc_is_picked_by_content_and_skips_extension_frames(records, refe
     assert docs(rows) == docs(reference[PART0][0]) and counts.errored == {}
 
 
+def test_wacz_of_zstd_warcs_and_a_damaged_dictionary(records, reference, tmp_path: Path) -> None:
+    dictionary = train_dictionary(records)
+    data = dictionary_frame(dictionary) + b"".join(zstd_frames(records, dictionary))
+    path = tmp_path / "zst-inside.wacz"
+    path.write_bytes(wacz({"data.warc.zst": data}))
+    rows, counts, _ = read(path)
+    assert docs(rows) == docs(reference[PART0][0]) and counts.errored == {}
+    assert rows[0]["source"].startswith(f"{path}#archive/data.warc.zst#")
+    # the dictionary cut short: no record can be decompressed, one counted error says why
+    path = tmp_path / "bad-dictionary.warc.zst"
+    path.write_bytes(data[:200])
+    rows, counts, _ = read(path)
+    assert rows == [] and counts.errored == {"unreadable_dictionary": 1}, counts.to_dict()
+    assert "bad-dictionary.warc.zst" in counts.messages[0] and "re-download" in counts.messages[0]
+
+
 def test_damaged_zstd_frame_loses_one_record_and_counts_its_bytes(records, reference, tmp_path: Path) -> None:
     dictionary = train_dictionary(records)
     frames = zstd_frames(records, dictionary)

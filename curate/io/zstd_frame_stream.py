@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 import zstandard
 
+from curate.errors import CurateError
 from curate.io.read_counts import ReadCounts
 from curate.io.sync_scanner import starts_record
 from curate.io.zstd_dictionary import ZSTD_MAGIC, ZstdDictionary, is_skippable
@@ -31,7 +32,7 @@ _CHUNK = 1 << 16
 _SCAN = 1 << 20
 
 
-class _FrameDamage(Exception):
+class _FrameDamage(CurateError):
     """A frame that does not decompress to its end; ``truncated`` when the file ends inside it."""
 
     def __init__(self, reason: str, truncated: bool = False) -> None:
