@@ -24,7 +24,7 @@ class _Strict(BaseModel):
 
 class InputConfig(_Strict):
     paths: list[str] = Field(min_length=1, description="files, folders, globs or fsspec URLs (s3://, gs://, hf://)")
-    format: Literal["auto", "warc", "jsonl", "parquet", "datatrove_jsonl", "datatrove_parquet"] = "auto"
+    format: Literal["auto", "warc", "wacz", "arc", "jsonl", "parquet", "datatrove_jsonl", "datatrove_parquet"] = "auto"
     batch_size: int = Field(256, ge=1)
     options: dict[str, Any] = Field(default_factory=dict, description="reader settings, e.g. text_key, max_bytes")
     # Gopher quality removes documents over 100,000 words (Rae et al. 2021, appendix A, table A1);

@@ -17,11 +17,13 @@ from curate.io.jsonl_reader import JsonlReader
 from curate.io.parquet_reader import ParquetReader
 from curate.io.reader_base import Reader
 from curate.io.sample_paths import PackageSamplesFileSystem
+from curate.io.wacz_reader import WaczReader
 from curate.io.warc_reader import WarcReader
 
 READERS: dict[str, type[Reader]] = {
     r.name: r
-    for r in (WarcReader, ArcReader, JsonlReader, ParquetReader, DatatroveJsonlReader, DatatroveParquetReader)
+    for r in (WarcReader, WaczReader, ArcReader, JsonlReader, ParquetReader, DatatroveJsonlReader,
+              DatatroveParquetReader)
 }
 
 
