@@ -191,3 +191,20 @@ def test_pipeline_reads_arc_and_damaged_warc_and_its_stats_add_up(pages, tmp_pat
     assert read["emitted"] == len(pages) and read["errored"] == {"unreadable_record": 1}
     assert read["skipped"] == {"record_type:filedesc": 1}
     assert [s["path"].rsplit("/", 1)[1] for s in result.stats["shards"]] == ["a.arc.gz", "b.warc.gz"]
+
+
+def test_warc_1_0_target_uris_lose_their_angle_brackets(shared_data: Path) -> None:
+    """wget writes WARC/1.0's ``WARC-Target-URI: <http://...>``; ``url`` is the URI itself, as for WARC/1.1."""
+    path = shared_data / "warc" / "wget-crawl-sample-0000.warc.gz"
+    raw = {}  # WARC-Record-ID -> WARC-Target-URI as written, from the header bytes themselves
+    for block in re.findall(rb"WARC/1\.\d\r\n(.*?)\r\n\r\n", gzip.decompress(path.read_bytes()), re.S):
+        fields = dict(line.split(b": ", 1) for line in block.split(b"\r\n") if b": " in line)
+        if fields.get(b"WARC-Type") == b"response":
+            raw[fields[b"WARC-Record-ID"].decode()] = fields[b"WARC-Target-URI"].decode()
+    assert any(v and v.startswith("<") for v in raw.values())  # the file really has bracketed URIs
+    counts = ReadCounts()
+    rows = pa.concat_tables(READERS["warc"]().read(str(path), counts)).to_pylist()
+    assert rows
+    for row in rows:
+        assert row["url"] == raw[row["id"]].strip().removeprefix("<").removesuffix(">")
+        assert not row["url"].startswith("<") and "://" in row["url"]

@@ -33,6 +33,18 @@ def record_id_for(record_id: str | None, source: str, position: int) -> str:
     return "sha1:" + hashlib.sha1(f"{source}#{position}".encode()).hexdigest()
 
 
+def target_uri(value: str | None) -> str | None:
+    """WARC-Target-URI without the angle brackets of WARC/1.0's grammar (ISO 28500:2009 §5.2 writes
+    ``<uri>``; WARC/1.1 dropped them, and writers such as wget still emit them): the same page gets the same
+    ``url`` whichever writer and parser produced its record."""
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) >= 2 and value[0] == "<" and value[-1] == ">":
+        return value[1:-1].strip()
+    return value
+
+
 class RecordConverter:
     """Settings as in :class:`~curate.io.warc_reader.WarcReader`: ``max_bytes``, ``html_only``."""
 
@@ -60,7 +72,7 @@ class RecordConverter:
         if rec.block is None or rec.declared_length > self.max_bytes:
             return RecordOutcome(skip="too_large")
         row: dict[str, str | bytes | None] = {
-            "id": record_id_for(rec.record_id, rec.path, rec.position), "url": rec.url, "date": rec.date,
+            "id": record_id_for(rec.record_id, rec.path, rec.position), "url": target_uri(rec.url), "date": rec.date,
             "source": f"{rec.path}#{rec.offset}", "html": None, "text": None,
         }
         if rec.rtype == "conversion":  # WET: already text
