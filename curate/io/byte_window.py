@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from typing import BinaryIO
 
+from curate.io.read_only_view import ReadOnlyView
 
-class ByteWindow(io.RawIOBase):
+
+class ByteWindow(ReadOnlyView):
     """Bytes ``[start, start + size)`` of ``raw``; offset 0 here is ``start`` there.
 
     A STORED member of a ZIP read in place (no copy, no extraction); the handle is shared and left
@@ -18,16 +19,6 @@ class ByteWindow(io.RawIOBase):
         self.raw = raw
         self.start = start
         self.size = size
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
 
     def seek(self, offset: int, whence: int = 0) -> int:
         base = {0: 0, 1: self._pos, 2: self.size}[whence]
@@ -43,8 +34,3 @@ class ByteWindow(io.RawIOBase):
         data = self.raw.read(want)
         self._pos += len(data)
         return data
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)

@@ -18,13 +18,13 @@ frame index is 16 bytes a record, per file.
 from __future__ import annotations
 
 import bisect
-import io
 from typing import BinaryIO
 
 import zstandard
 
 from curate.errors import CurateError
 from curate.io.read_counts import ReadCounts
+from curate.io.read_only_view import ReadOnlyView
 from curate.io.sync_scanner import starts_record
 from curate.io.zstd_dictionary import ZSTD_MAGIC, ZstdDictionary, is_skippable
 
@@ -40,7 +40,7 @@ class _FrameDamage(CurateError):
         self.truncated = truncated
 
 
-class ZstdFrameStream(io.RawIOBase):
+class ZstdFrameStream(ReadOnlyView):
     """Read-only, seekable view of the decompressed records of a ``.warc.zst`` handle.
 
     ``frame_limit``: a frame that decompresses to more than this is skipped (``too_large``)
@@ -60,17 +60,7 @@ class ZstdFrameStream(io.RawIOBase):
         self._buf = b""  # the frame that holds decompressed offset _buf_start
         self._buf_start = 0
         self._buf_frame = -1  # its index in _starts
-        self._pos = 0
         self._counted: set[int] = set()  # damaged frames already counted (seeking back meets them again)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
 
     def seek(self, offset: int, whence: int = 0) -> int:
         if whence == 1:
@@ -81,11 +71,6 @@ class ZstdFrameStream(io.RawIOBase):
             offset += self._starts[-1]
         self._pos = max(0, offset)
         return self._pos
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
     def read(self, size: int | None = -1) -> bytes:
         parts: list[bytes] = []
