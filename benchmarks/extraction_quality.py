@@ -26,19 +26,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
-from _results import figures_comment, machine_line, md_table, median, require_shared, write_section
+from _results import REPO, figures_comment, machine_line, md_table, median, require_shared, write_section
 from trafilatura.meta import reset_caches
 
 from curate.extract.engines import precise_text, resiliparse_text, trafilatura_text
 from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
+
+sys.path.insert(0, str(REPO / "tests"))  # the gold-text rule the tests use: one definition of the gold
+from gold_text import html_to_text  # noqa: E402
 
 ENGINES: dict[str, Callable[[str], str]] = {
     "trafilatura (FineWeb settings)": trafilatura_text,
@@ -50,23 +53,6 @@ REFERENCE = "trafilatura (FineWeb settings)"
 CRAWLS = ["cc-main-2020-34-multilingual.warc.gz", "cc-main-2015-11-single-gzip-member.warc.gz",
           "cc-single-response.warc.gz", "ia-2008-crawl-example.warc.gz", "pywb-iana.warc.gz",
           "wayback-snapshot-topic-02.warc.gz", "wget-crawl-sample-0000.warc.gz", "wget-crawl-sample-0001.warc.gz"]
-_BLOCK_TAG = re.compile(
-    r"<(/?)(p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|blockquote|pre|figure|figcaption"
-    r"|dd|dt|dl|hr|header|footer|aside|main|nav)\b",
-    re.IGNORECASE,
-)
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment, with a line break at every block element."""
-    from lxml import html as lxml_html
-
-    if not html.strip():
-        return ""
-    root = lxml_html.fromstring(_BLOCK_TAG.sub(lambda m: "\n<" + m.group(1) + m.group(2), html))
-    for bad in root.xpath("//script|//style|//noscript"):
-        bad.drop_tree()
-    return root.text_content()
 
 
 def tokens(text: str) -> Counter[str]:

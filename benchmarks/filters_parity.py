@@ -134,7 +134,7 @@ def lingua_docs(per_lang: int) -> tuple[list[dict], dict[str, str]]:
 
 def gold_docs() -> list[dict]:
     sys.path.insert(0, str(BENCH))
-    from extraction_quality import html_to_text
+    from extraction_quality import html_to_text  # the tests' gold-text rule (tests/gold_text.py)
 
     from curate.langid.fasttext_model import load_fasttext, packaged_lid176_path
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from collections import Counter
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from lxml import html as lxml_html
+from gold_text import html_to_text
 
 from curate.extract.edge_trim import EdgeTrim
 from curate.extract.engines import ENGINES, precise_text, resiliparse_text, trafilatura_text
@@ -19,18 +18,6 @@ from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
 
 REPO = Path(__file__).resolve().parent.parent
-_BLOCK = re.compile(r"<(/?)(p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|section|article|blockquote|pre|figure"
-                    r"|figcaption|dd|dt|dl|hr|header|footer|aside|main|nav)\b", re.IGNORECASE)
-
-
-def _visible_text(fragment: str) -> str:
-    """mozilla's gold is HTML: its text, a line break at each block element."""
-    if not fragment.strip():
-        return ""
-    root = lxml_html.fromstring(_BLOCK.sub(lambda m: "\n<" + m.group(1) + m.group(2), fragment))
-    for bad in root.xpath("//script|//style|//noscript"):
-        bad.drop_tree()
-    return root.text_content()
 
 
 def _gold_pages(shared: Path) -> list[tuple[str, str]]:
@@ -38,7 +25,7 @@ def _gold_pages(shared: Path) -> list[tuple[str, str]]:
     for warc, gold_file, gold_of in [
         ("scrapinghub_aeb_pages.warc.gz", "scrapinghub_aeb_gold.jsonl", lambda g: g["articleBody"]),
         ("mozilla_readability_testpages.warc.gz", "mozilla_readability_gold.jsonl",
-         lambda g: _visible_text(g["expected_html"])),
+         lambda g: html_to_text(g["expected_html"])),
     ]:
         golds = [json.loads(line) for line in (shared / "extraction" / gold_file).read_text().splitlines()]
         by_id = {g["record_id"]: gold_of(g) for g in golds}
