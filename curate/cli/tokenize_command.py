@@ -48,6 +48,9 @@ def format_summary(manifest: dict[str, Any]) -> str:
     long_docs = 0
     for lang, e in manifest["languages"].items():
         target = _human(int(e["target"])) if e.get("target") is not None else "-"
+        if e["documents_in"] is None:  # left out by the mixture: never read
+            lines.append(f"{lang:<10} {'-':>8} {'-':>9} {'-':>9} {'-':>9} {0:>9} {0:>9}  dropped")
+            continue
         lines.append(f"{lang:<10} {e['documents_in']:>8} {_human(e['tokens_in']):>9} "
                      f"{_human(e['weighted_tokens']):>9} {target:>9} {_human(e['tokens_out']):>9} "
                      f"{e['documents_out']:>9}  {e['mode']}")

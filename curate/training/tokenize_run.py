@@ -147,6 +147,12 @@ def tokenize_corpus(corpus: str, dest: str, settings: TokenizeSettings, executor
         claim_output(dest, digest, "tokenize", overwrite, keep=(LOCK_FILE,), record=RECORD_FILE)
         remove_partial_files(dest)
         result = _run(corpus, dest, digest, settings, executor, files, mixture, frame, dtype)
+        for lang in sorted(set(available) - set(included)):  # never read: the mixture leaves them out
+            result.manifest["languages"][lang] = {
+                "mode": "dropped", "documents_in": None, "tokens_in": None, "weighted_documents": None,
+                "weighted_tokens": None, "documents_out": 0, "tokens_out": 0, "longer_than_seq_len": None,
+                "dumps": {}}
+        result.manifest["languages"] = dict(sorted(result.manifest["languages"].items()))
         result.manifest["tokenizer"].update(sha256=tok_sha, eos={"token": eos_token, "id": eos_id}, vocab_size=vocab,
                                             bos=None if bos_id is None else {"token": settings.bos, "id": bos_id})
         write_text_atomic(f"{dest}/{MANIFEST}", json.dumps(result.manifest, indent=1, sort_keys=True))
