@@ -9,6 +9,7 @@ import sys
 
 from curate.cli.calibrate_command import register_calibrate_command
 from curate.cli.cluster_commands import register_cluster_commands
+from curate.cli.export_command import register_export_command
 from curate.cli.langs_command import run_langs
 from curate.cli.models_commands import register_models_commands
 from curate.cli.quality_commands import register_quality_commands
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_calibrate_command(sub)  # calibrate: thresholds for a new language from reference text
     register_models_commands(sub)  # models fetch|list|verify: the model cache
     register_tokenize_command(sub)  # tokenize: token shards of a finished run
+    register_export_command(sub)  # export hf: a Hugging Face dataset folder of a finished run
     return parser
 
 
