@@ -271,3 +271,13 @@ def test_bad_input_gets_one_line_messages(quickstart_output: Path, tokenizer: Pa
                   str(tokenizer))
     assert res.returncode == 1 and "is not the output of a finished curate run" in res.stderr
     assert not (tmp_path / "d").exists()  # nothing was written before the checks
+
+
+def test_the_common_crawl_dump_comes_from_the_source_path() -> None:
+    import pyarrow as pa
+
+    from curate.training.encode_task import _dumps
+
+    table = pa.table({"source": ["s3://commoncrawl/crawl-data/CC-MAIN-2024-22/segments/1/warc/x.warc.gz",
+                                 "curate://samples/quickstart.warc.gz", None]})
+    assert _dumps(table) == ["CC-MAIN-2024-22", "unknown", "unknown"]

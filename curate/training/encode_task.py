@@ -85,11 +85,12 @@ def frame_tokens(ids: list[list[int]], frame: tuple[tuple[int, ...], tuple[int, 
     return out, framed
 
 
-def _dumps(table: pa.Table) -> pa.Array:
+def _dumps(table: pa.Table) -> list[str]:
     if SOURCE not in table.column_names:
-        return pa.array([NO_DUMP] * table.num_rows, pa.string())
-    source = pc.fill_null(table.column(SOURCE).cast(pa.string()), "").combine_chunks()
-    return pc.fill_null(pc.struct_field(pc.extract_regex(source, DUMP_PATTERN), "dump"), NO_DUMP)
+        return [NO_DUMP] * table.num_rows
+    source = table.column(SOURCE).cast(pa.string()).combine_chunks()
+    found = pc.struct_field(pc.extract_regex(source, DUMP_PATTERN), "dump").to_pylist()
+    return [d or NO_DUMP for d in found]
 
 
 def _add(counts: dict[str, Any], lang: str, dumps: list[str], units: np.ndarray, weights: np.ndarray,
@@ -132,23 +133,28 @@ def encode_group(task: EncodeTask) -> dict[str, Any]:
                 row = 0
                 for batch in pfile.iter_batches(batch_size=task.batch_rows, columns=columns):
                     table = pa.Table.from_batches([batch])
-                    texts = pc.fill_null(table.column(TEXT), "").to_pylist()
+                    column = table.column(TEXT)
+                    texts = column.to_pylist()
+                    if column.null_count:  # a null text is an empty document (it still gets its EOS)
+                        texts = [t or "" for t in texts]
                     encoded = tok.encode_batch_fast(texts, add_special_tokens=False)
                     flat, units = frame_tokens([e.ids for e in encoded], task.frame, dtype)
                     out.write(flat.astype(dtype.newbyteorder("<"), copy=False).tobytes())
                     n = table.num_rows
                     if task.weights and WEIGHT in names:
-                        weights = np.maximum(pc.fill_null(table.column(WEIGHT), 1).to_numpy().astype(np.int64), 0)
+                        column = table.column(WEIGHT)
+                        column = pc.fill_null(column, 1) if column.null_count else column
+                        weights = np.maximum(column.to_numpy().astype(np.int64), 0)
                     else:
                         weights = np.ones(n, dtype=np.int64)
                     dumps = _dumps(table)
                     parts.append(pa.table({
                         "lang": pa.repeat(pa.scalar(f.lang, pa.string()), n), "weight": weights, "units": units,
-                        "hash": row_hashes(table, task.seed), "dump": dumps,
+                        "hash": row_hashes(table, task.seed), "dump": pa.array(dumps, pa.string()),
                         "file": np.full(n, f.index, dtype=np.int32), "row": np.arange(row, row + n, dtype=np.int64),
                         "offset": offset + np.cumsum(units) - units,
                     }, schema=DOCS_SCHEMA))
-                    _add(counts, f.lang, dumps.to_pylist(), units, weights, task.seq_len)
+                    _add(counts, f.lang, dumps, units, weights, task.seq_len)
                     offset += int(units.sum())
                     row += n
     publish(fs, tmp, tokens_path)
