@@ -281,3 +281,22 @@ def test_the_common_crawl_dump_comes_from_the_source_path() -> None:
     table = pa.table({"source": ["s3://commoncrawl/crawl-data/CC-MAIN-2024-22/segments/1/warc/x.warc.gz",
                                  "curate://samples/quickstart.warc.gz", None]})
     assert _dumps(table) == ["CC-MAIN-2024-22", "unknown", "unknown"]
+
+
+def test_tokenizer_by_url_goes_through_the_pinned_model_cache(tokenizer: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from curate.models.cache import sha256_of
+    from curate.training.errors import TokenizerLoadError
+
+    monkeypatch.setenv("CURATE_MODEL_CACHE", str(tmp_path / "cache"))
+    url, pin = tokenizer.as_uri(), sha256_of(str(tokenizer))
+    ref = TokenizerRef(url, pin)
+    assert ref.load().get_vocab_size() == 3000
+    assert ref.local_path().startswith(str(tmp_path / "cache" / pin))  # fetched into the cache, by content
+    other = tmp_path / "other.json"
+    other.write_bytes(tokenizer.read_bytes())
+    with pytest.raises(TokenizerLoadError, match="but the pipeline pins 0000"):
+        TokenizerRef(other.as_uri(), "0" * 64).local_path()
+    monkeypatch.setenv("CURATE_OFFLINE", "1")
+    with pytest.raises(TokenizerLoadError, match="curate models fetch"):
+        TokenizerRef("https://example.invalid/tokenizer.json").local_path()

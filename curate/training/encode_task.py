@@ -16,7 +16,6 @@ uses one thread (``TOKENIZERS_PARALLELISM=false``): the executor runs one task p
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +27,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks.columns import ID, SOURCE, TEXT, WEIGHT
+from curate.pipeline.shard_task import read_marker, write_marker
 from curate.rehydrate.rows import row_hashes
-from curate.storage.atomic import publish, write_text_atomic
+from curate.storage.atomic import publish
 from curate.storage.parquet_file import write_parquet_atomic
 from curate.training.corpus_files import CorpusFile
 from curate.training.errors import TokenizeError
@@ -58,11 +58,6 @@ class EncodeTask:
     docs_path: str
     marker: str
     batch_rows: int = 1024
-
-
-def _exists(path: str) -> bool:
-    fs, p = fsspec.core.url_to_fs(path)
-    return bool(fs.exists(p))
 
 
 def frame_tokens(ids: list[list[int]], frame: tuple[tuple[int, ...], tuple[int, ...]],
@@ -111,9 +106,9 @@ def _add(counts: dict[str, Any], lang: str, dumps: list[str], units: np.ndarray,
 
 def encode_group(task: EncodeTask) -> dict[str, Any]:
     """Encode ``task.files`` into the group's token file and document table; per-language counts."""
-    if _exists(task.marker):
-        with fsspec.open(task.marker, "r") as handle:
-            return json.load(handle)
+    done = read_marker(task.marker)  # finished by an earlier, interrupted run
+    if done is not None:
+        return done
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one task per core: no second layer of threads
     tok = task.tokenizer.load()
     dtype = np.dtype(task.dtype)
@@ -160,5 +155,5 @@ def encode_group(task: EncodeTask) -> dict[str, Any]:
     publish(fs, tmp, tokens_path)
     write_parquet_atomic(pa.concat_tables(parts) if parts else DOCS_SCHEMA.empty_table(), task.docs_path)
     result = {"group": task.group, "tokens": offset, "languages": {k: counts[k] for k in sorted(counts)}}
-    write_text_atomic(task.marker, json.dumps(result, sort_keys=True))
+    write_marker(task.marker, result)
     return result

@@ -9,14 +9,13 @@ result counts documents and tokens per language and Common Crawl dump: the manif
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import fsspec
 import numpy as np
 
-from curate.storage.atomic import write_text_atomic
+from curate.pipeline.shard_task import read_marker, write_marker
 from curate.training.copy_order import spread_adjacent
 from curate.training.formats import FORMATS
 from curate.training.scatter_task import RECORD, chunked
@@ -77,10 +76,9 @@ def _counts(records: np.ndarray, langs: tuple[str, ...], dumps: tuple[str, ...])
 
 
 def gather_shard(task: GatherTask) -> dict[str, Any]:
-    fs, marker = fsspec.core.url_to_fs(task.marker)
-    if fs.exists(marker):
-        with fs.open(marker, "r") as handle:
-            return json.load(handle)
+    done = read_marker(task.marker)  # finished by an earlier, interrupted run
+    if done is not None:
+        return done
     dtype = np.dtype(task.dtype).newbyteorder("<")
     records = np.concatenate([np.frombuffer(_read(r, r0, r1, RECORD.itemsize), dtype=RECORD)
                               for r, _, r0, r1, _, _ in task.pieces]) if task.pieces else np.empty(0, RECORD)
@@ -105,5 +103,5 @@ def gather_shard(task: GatherTask) -> dict[str, Any]:
         "longer_than_seq_len": int((lengths > task.seq_len).sum()),
         "languages": _counts(records, task.langs, task.dumps),
     }
-    write_text_atomic(task.marker, json.dumps(result, sort_keys=True))
+    write_marker(task.marker, result)
     return result

@@ -10,7 +10,6 @@ holds one group's tokens (the group is sized by ``--task-bytes``) and writes its
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,8 @@ import fsspec
 import numpy as np
 import pyarrow.parquet as pq
 
-from curate.storage.atomic import publish, write_bytes_atomic, write_text_atomic
+from curate.pipeline.shard_task import read_marker, write_marker
+from curate.storage.atomic import publish, write_bytes_atomic
 from curate.training.copy_order import LanguagePlan, copies_per_document, copy_keys, shard_of
 from curate.training.shard_format import temporary_name
 
@@ -43,11 +43,6 @@ class ScatterTask:
     dtype: str
 
 
-def _exists(path: str) -> bool:
-    fs, p = fsspec.core.url_to_fs(path)
-    return bool(fs.exists(p))
-
-
 def gather_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The positions ``starts[i] .. starts[i] + lengths[i] - 1`` of every ``i``, concatenated."""
     lengths = np.asarray(lengths, dtype=np.int64)
@@ -69,9 +64,9 @@ def chunked(tokens: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
 
 def scatter_group(task: ScatterTask) -> dict[str, Any]:
     """Write the group's copies in shard order; per shard ``[record from, to, token from, to]``."""
-    if _exists(task.marker):
-        with fsspec.open(task.marker, "r") as handle:
-            return json.load(handle)
+    done = read_marker(task.marker)  # finished by an earlier, interrupted run
+    if done is not None:
+        return done
     with fsspec.open(task.docs_path, "rb") as handle:
         docs = pq.read_table(handle)
     dtype = np.dtype(task.dtype)
@@ -109,5 +104,5 @@ def scatter_group(task: ScatterTask) -> dict[str, Any]:
                        int(tok_end[j])] for j in np.flatnonzero(record_counts).tolist()}
     result = {"group": task.group, "copies": int(doc.size), "tokens": int(tok_end[-1]) if doc.size else 0,
               "ranges": ranges}
-    write_text_atomic(task.marker, json.dumps(result, sort_keys=True))
+    write_marker(task.marker, result)
     return result

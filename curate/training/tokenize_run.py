@@ -33,6 +33,7 @@ from curate.pipeline.executor import Executor
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
 from curate.pipeline.preflight import preflight
 from curate.pipeline.run_state import check_overwrite_target, claim_output, config_hash, remove_partial_files
+from curate.pipeline.shard_task import read_marker
 from curate.stats.html_report import write_html_report
 from curate.stats.token_section import record_token_counts
 from curate.storage.atomic import write_text_atomic
@@ -88,14 +89,6 @@ def _resolve_on_node(ref: TokenizerRef) -> str:
     """On every node: the tokenizer file is there (fetched into that node's model cache if a URL)."""
     ref.load()
     return ref.local_path()
-
-
-def _done(path: str) -> dict[str, Any] | None:
-    fs, p = fsspec.core.url_to_fs(path)
-    if not fs.exists(p):
-        return None
-    with fs.open(p, "r") as handle:
-        return json.load(handle)
 
 
 def _check_settings(settings: TokenizeSettings) -> None:
@@ -179,7 +172,7 @@ def _run(corpus: str, dest: str, digest: str, settings: TokenizeSettings, execut
 
     def run_pass(fn: Any, tasks: list[Any], desc: str) -> list[Any]:
         nonlocal ran, skipped
-        done = {i: _done(t.marker) for i, t in enumerate(tasks)}
+        done = {i: read_marker(t.marker) for i, t in enumerate(tasks)}
         todo = [t for i, t in enumerate(tasks) if done[i] is None]
         fresh = iter(executor.map(fn, todo, desc=f"tokenize:{desc}") if todo else [])
         ran += len(todo)
@@ -202,7 +195,7 @@ def _run(corpus: str, dest: str, digest: str, settings: TokenizeSettings, execut
                 entry[key] += c[key]
             dumps.update(c["dumps"])
     plan_marker = f"{markers}/plan.json"
-    stored = _done(plan_marker)
+    stored = read_marker(plan_marker)
     if stored is None:
         plans, summary = plan_languages(totals, mixture, settings.seed, executor.map,
                                         [t.docs_path for t in encode_tasks])
