@@ -89,3 +89,12 @@ def test_export_rerun_keeps_finished_files_and_files_split_by_size(quickstart_ou
     stamp = {p: p.stat().st_mtime_ns for p in dest.glob("data/*/*.parquet")}
     again = run_cli("export", "hf", str(quickstart_output), str(dest), "-w", "1", "--max-file-bytes", "1")
     assert again.returncode == 0 and {p: p.stat().st_mtime_ns for p in dest.glob("data/*/*.parquet")} == stamp
+
+
+def test_the_pipeline_record_round_trips_yaml_numbers() -> None:
+    from curate.config.pipeline_record import pipeline_yaml
+
+    config = parse_pipeline("name: p\ninput: {paths: [a.warc.gz]}\noutput: o\npipeline:\n"
+                            "  - rehydrate: {tail_fraction: 0.002, max_reps: 5}\n")
+    again = parse_pipeline(pipeline_yaml(config) + "output: o\n")
+    assert again.identity() == config.identity() and again.name == "p"

@@ -8,6 +8,7 @@ same configuration writes the same bytes. ``curate export hf`` puts it in the da
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -27,8 +28,11 @@ def pipeline_record(config: PipelineConfig) -> dict[str, Any]:
 
 
 def pipeline_yaml(config: PipelineConfig) -> str:
+    # through JSON: YAML-parsed numbers are ruamel scalar subclasses and a user block's settings may hold any
+    # object; the safe dumper writes plain types only (anything else as its string)
+    plain = json.loads(json.dumps(pipeline_record(config), default=str))
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     buffer = io.StringIO()
-    yaml.dump(pipeline_record(config), buffer)
+    yaml.dump(plain, buffer)
     return buffer.getvalue()

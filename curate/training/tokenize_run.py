@@ -28,6 +28,7 @@ from typing import Any, Literal
 import fsspec
 
 from curate.config.mixture_config import Mixture, check_mixture_languages, load_mixture
+from curate.errors import CurateError
 from curate.models.cache import sha256_of
 from curate.pipeline.executor import Executor
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
@@ -113,6 +114,8 @@ def tokenize_corpus(corpus: str, dest: str, settings: TokenizeSettings, executor
     vocab = vocab_size(tok)
     dtype = fmt.token_dtype(vocab).str
     files = list_corpus(corpus)
+    if not files:
+        raise TokenizeError(f"{corpus} holds no kept documents (no <lang>/*.parquet): nothing to tokenize")
     available = sorted({f.lang for f in files})
     mixture = Mixture()
     if settings.mixture:
@@ -154,7 +157,7 @@ def tokenize_corpus(corpus: str, dest: str, settings: TokenizeSettings, executor
             fs.rm(f"{root}/_work", recursive=True)
     try:
         write_html_report(corpus, record_token_counts(corpus, dest, result.manifest))  # type: ignore[arg-type]
-    except (OSError, PermissionError) as exc:  # a read-only corpus (someone else's bucket) keeps its stats
+    except (OSError, CurateError, KeyError, ValueError) as exc:  # a read-only corpus (someone else's bucket)
         result.notes.append(f"token counts not added to {corpus}/_stats ({type(exc).__name__}: {exc})")
     result.seconds = time.time() - started
     return result
