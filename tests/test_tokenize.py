@@ -300,3 +300,42 @@ def test_tokenizer_by_url_goes_through_the_pinned_model_cache(tokenizer: Path, t
     monkeypatch.setenv("CURATE_OFFLINE", "1")
     with pytest.raises(TokenizerLoadError, match="curate models fetch"):
         TokenizerRef("https://example.invalid/tokenizer.json").local_path()
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_rerun_gives_the_same_bytes(shared_data: Path, tokenizer: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from curate import run
+    from curate.config.pipeline_config import parse_pipeline
+
+    lines = (shared_data / "langid" / "lingua_sentences.jsonl").read_text(encoding="utf-8").split("\n")[:30_000]
+    rows = [json.loads(line) for line in lines]
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text("".join(json.dumps({"id": f"d{i}", "text": " ".join(r["text"] for r in rows[i:i + 10])}) + "\n"
+                            for i in range(0, len(rows), 10)), encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    run(parse_pipeline(json.dumps({"name": "k", "input": {"paths": [str(docs)]}, "output": str(corpus),
+                                   "pipeline": [{"langid": {}}]})), workers=1)
+    args = [sys.executable, "-m", "curate.cli", "tokenize", str(corpus), "--tokenizer", str(tokenizer), "--format",
+            "numpy", "--task-bytes", "20000", "--shard-tokens", "200000", "--workers", "1"]
+    clean = subprocess.run([*args, "--out", str(tmp_path / "clean")], capture_output=True, text=True, timeout=600)
+    assert clean.returncode == 0, clean.stderr[-2000:]
+    proc = subprocess.Popen([*args, "--out", str(tmp_path / "killed")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list((tmp_path / "killed").glob("_markers/*/encode-*.json"))) < 3:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "killed" / "manifest.json").exists()  # killed before the end
+    rerun = subprocess.run([*args, "--out", str(tmp_path / "killed")], capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "already done" in rerun.stdout and "resumed" in rerun.stdout
+    assert _digests(tmp_path / "killed") == _digests(tmp_path / "clean")
+    assert json.loads((tmp_path / "killed" / "manifest.json").read_text())["totals"] == \
+        json.loads((tmp_path / "clean" / "manifest.json").read_text())["totals"]
