@@ -127,6 +127,16 @@ def langid_rows(body: str | None) -> list[Row]:
              "lid.176 alone → with CLD2 as second opinion", "langid_second_opinion"]]
 
 
+def tokenize_rows(body: str | None) -> list[Row]:
+    f = figures(body)
+    if f is None:
+        return [_missing("curate tokenize tokens/s per core", "tokenize_throughput")]
+    return [["`curate tokenize` (encode + shuffled shards), tokens/s per core: weight-1 / weight-2 corpus",
+             f"{f['tokenize_speedup']:.2f}x / {f['tokenize_speedup_weight2']:.2f}x "
+             f"({f['tokenize_tokens_per_s_core'] / 1e3:,.0f}k tokens/s)",
+             "vs datatrove DocumentTokenizer, same documents, tokenizer and .ds output", "tokenize_throughput"]]
+
+
 def _missing(what: str, script: str) -> Row:
     return [what, "not measured", f"run `benchmarks/{script}.py`", script]
 
@@ -135,7 +145,7 @@ BUILDERS: list[tuple[str, Callable[[str | None], list[Row]]]] = [
     ("fineweb2_end_to_end", e2e_rows), ("extraction_quality", extraction_rows),
     ("minhash_signature", signature_rows), ("filters_parity", filters_rows),
     ("dedup_quality", dedup_quality_rows), ("rehydration_parity", rehydration_rows),
-    ("langid_second_opinion", langid_rows),
+    ("langid_second_opinion", langid_rows), ("tokenize_throughput", tokenize_rows),
 ]
 
 

@@ -27,3 +27,14 @@ def shared_data() -> Path:
     if not (path / "README.md").exists():
         pytest.skip(f"shared data not found at {path} (set CURATE_SHARED_DATA to the data folder)")
     return path
+
+
+@pytest.fixture(scope="session")
+def quickstart_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quickstart pipeline's finished output (the embedded sample crawl: 14 languages, rehydration
+    ``weight`` 1 and 10), run once per session for the tests of what comes after a run (tokenize, export)."""
+    from curate import load_pipeline, run  # the package under test, imported when a test asks for this
+
+    out = tmp_path_factory.mktemp("quickstart") / "out"
+    run(load_pipeline(str(REPO_ROOT / "pipelines" / "quickstart.yaml")), output=str(out), workers=2)
+    return out

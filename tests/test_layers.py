@@ -19,6 +19,7 @@ FACADE = 7  # curate/__init__.py: the public API, imported by users, never by th
 LAYERS: dict[str, int] = {
     "cli": 6,
     "executors": 5,
+    "training": 4,  # after a run: token shards and the dataset export; drives any executor through the contract
     "pipeline": 3,
     "config": 2, "stats": 2,  # below the runner; stats imports no runner
     **{name: 1 for name in ("io", "extract", "langid", "filters", "dedup", "rehydrate", "quality", "formatters",

@@ -9,9 +9,11 @@ import sys
 
 from curate.cli.calibrate_command import register_calibrate_command
 from curate.cli.cluster_commands import register_cluster_commands
+from curate.cli.export_command import register_export_command
 from curate.cli.langs_command import run_langs
 from curate.cli.models_commands import register_models_commands
 from curate.cli.quality_commands import register_quality_commands
+from curate.cli.tokenize_command import register_tokenize_command
 from curate.config.pipeline_config import load_pipeline
 from curate.config.yaml_source import PipelineConfigError
 from curate.errors import CurateError
@@ -114,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_quality_commands(sub)  # train-quality, calibrate-perplexity
     register_calibrate_command(sub)  # calibrate: thresholds for a new language from reference text
     register_models_commands(sub)  # models fetch|list|verify: the model cache
+    register_tokenize_command(sub)  # tokenize: token shards of a finished run
+    register_export_command(sub)  # export hf: a Hugging Face dataset folder of a finished run
     return parser
 
 

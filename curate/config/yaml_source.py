@@ -59,21 +59,26 @@ def _plain(node: Any, loc: tuple[str | int, ...], lines: dict[tuple[str | int, .
     return node
 
 
-def load_yaml(path: str | Path) -> YamlSource:
+PIPELINE_SHAPE = "a pipeline file is a mapping with keys input, output, pipeline, ..."
+
+
+def load_yaml(path: str | Path, what: str = PIPELINE_SHAPE) -> YamlSource:
+    """``what``: the sentence saying which mapping the file must hold (the file's kind is its first word)."""
     path = str(path)
+    kind = what.split(" is ")[0].removeprefix("a ")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise PipelineConfigError(f"{path}: cannot read the pipeline file ({exc.strerror})") from exc
-    return parse_yaml(text, path)
+        raise PipelineConfigError(f"{path}: cannot read the {kind} ({exc.strerror})") from exc
+    return parse_yaml(text, path, what)
 
 
-def parse_yaml(text: str, path: str = "<string>") -> YamlSource:
+def parse_yaml(text: str, path: str = "<string>", what: str = PIPELINE_SHAPE) -> YamlSource:
     try:
         node = YAML(typ="rt").load(text)
     except YAMLError as exc:
         raise PipelineConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(node, CommentedMap):
-        raise PipelineConfigError(f"{path}: a pipeline file is a mapping with keys input, output, pipeline, ...")
+        raise PipelineConfigError(f"{path}: {what}")
     lines: dict[tuple[str | int, ...], int] = {}
     return YamlSource(path=path, data=_plain(node, (), lines), lines=lines)

@@ -16,3 +16,11 @@ def make_executor(config: PipelineConfig, workers: int | None = None, executor: 
         return RayExecutor(address=config.executor.address, retries=config.executor.retries, workers=workers,
                            local_cpus=n)
     return LocalExecutor(workers=n)
+
+
+def build_executor(kind: str = "local", workers: int | None = None, address: str | None = None) -> Executor:
+    """An executor for the commands that run after a pipeline (``curate tokenize``, ``curate export``):
+    a local pool of ``workers`` processes, or Ray at ``address`` (None: a private local Ray)."""
+    if kind == "ray":
+        return RayExecutor(address=address, workers=workers, local_cpus=workers)
+    return LocalExecutor(workers=workers)

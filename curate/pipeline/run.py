@@ -12,6 +12,7 @@ import fsspec
 
 from curate.blocks.base import GlobalJob
 from curate.config.pipeline_config import PipelineConfig
+from curate.config.pipeline_record import pipeline_yaml
 from curate.io.input_files import Shard, expand_paths
 from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
@@ -33,6 +34,7 @@ from curate.pipeline.stage_markers import StageMarkers
 from curate.pipeline.stages import Stage, split_stages
 from curate.stats.html_report import write_html_report
 from curate.stats.run_stats import merge_run_stats, merge_stage_results, split_timing, write_run_stats
+from curate.storage.atomic import write_text_atomic
 from curate.storage.options import apply_storage_options
 
 
@@ -128,6 +130,7 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executo
               "shard_seconds": {f"stage{i}": {r["shard"]: r.get("seconds") for r in results}
                                 for i, results in enumerate(stage_results)}, **global_timing}
     write_run_stats(out_dir, stats, timing=timing)
+    write_text_atomic(f"{out_dir}/_stats/pipeline.yaml", pipeline_yaml(config))  # for the dataset card
     record_inputs(out_dir, shards)
     write_html_report(out_dir, stats)
     _remove_intermediate(out_dir)

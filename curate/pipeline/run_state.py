@@ -27,15 +27,16 @@ class NotCurateOutputError(CurateError, RuntimeError):
     """``--overwrite`` was asked for a folder that is not a curate output."""
 
 
-def check_overwrite_target(out_dir: str, ignore: tuple[str, ...] = ()) -> None:
-    """``--overwrite`` deletes only a folder holding curate's run record (or an empty one)."""
+def check_overwrite_target(out_dir: str, ignore: tuple[str, ...] = (), run_file: str = RUN_FILE) -> None:
+    """``--overwrite`` deletes only a folder holding curate's run record (or an empty one); ``run_file`` names
+    the record (``_tokenize.json`` for token shards)."""
     fs, root = fsspec.core.url_to_fs(out_dir)
     if not fs.exists(root):
         return
     names = {p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False)} - set(ignore)
-    if names and RUN_FILE not in names:
+    if names and run_file not in names:
         raise NotCurateOutputError(
-            f"--overwrite refuses to delete {out_dir}: it is not a curate output (no {RUN_FILE}); "
+            f"--overwrite refuses to delete {out_dir}: it is not a curate output (no {run_file}); "
             f"choose another --output or empty the folder yourself"
         )
 
@@ -45,13 +46,14 @@ def config_hash(identity: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def claim_output(out_dir: str, digest: str, name: str, overwrite: bool, keep: tuple[str, ...] = ()) -> None:
-    """Record which config writes ``out_dir``; with ``overwrite``, first delete everything in it but
-    ``keep`` (the output lock this run holds)."""
+def claim_output(out_dir: str, digest: str, name: str, overwrite: bool, keep: tuple[str, ...] = (),
+                 record: str = RUN_FILE) -> None:
+    """Record which config writes ``out_dir`` (in ``record``); with ``overwrite``, first delete everything in it
+    but ``keep`` (the output lock this run holds)."""
     fs, root = fsspec.core.url_to_fs(out_dir)
-    run_file = f"{root}/{RUN_FILE}"
+    run_file = f"{root}/{record}"
     if overwrite and fs.exists(root):  # start over, whichever config wrote it
-        check_overwrite_target(out_dir, ignore=keep)
+        check_overwrite_target(out_dir, ignore=keep, run_file=record)
         for path in fs.ls(root, detail=False):
             if path.rstrip("/").rsplit("/", 1)[-1] not in keep:
                 fs.rm(path, recursive=True)

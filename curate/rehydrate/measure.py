@@ -102,8 +102,8 @@ def measure_shard(task: MeasureTask) -> dict[str, dict[str, int]]:
 
 
 def _cached_groups(cache: str, langs: Mapping[str, Any]) -> dict[str, pa.Table]:
-    with fsspec.open(cache, "rb") as handle:
-        table = pq.read_table(handle)
+    with fsspec.open(cache, "rb") as handle:  # other columns a caller keeps beside these are not read
+        table = pq.read_table(handle, columns=CACHE_SCHEMA.names)
     if table.num_rows == 0:
         return {}
     out = {}

@@ -55,16 +55,10 @@ from curate.blocks.columns import ID, WEIGHT
 from curate.languages.labels import normalize_label
 from curate.languages.table import TIERS
 from curate.rehydrate.budget import Budget
-from curate.rehydrate.measure import MeasureTask, boundary_shard, histogram_shard, measure_shard
+from curate.rehydrate.budget_plan import sample_budgets
+from curate.rehydrate.measure import MeasureTask, measure_shard
 from curate.rehydrate.rows import groups, lang_column, row_hashes, row_weights
-from curate.rehydrate.sampling import (
-    KEY_BINS,
-    NONE_SELECTED,
-    Threshold,
-    budget_copies,
-    choose_threshold,
-    crossing_bin,
-)
+from curate.rehydrate.sampling import Threshold, budget_copies
 from curate.rehydrate.tables import FINEWEB2_FIXED_TABLE, RepetitionTable, expected_documents, normalize_table
 from curate.rehydrate.weights import (
     DEFAULT_MAX_REPS,
@@ -294,57 +288,9 @@ class Rehydrate(GlobalStep):
                                          else totals[lang]["weighted_units"] for lang in totals)}
 
     def _sample(self, job: GlobalJob, caches: list[str], plans: dict[str, dict[str, Any]]) -> None:
-        factors = {lang: p["factor"] for lang, p in plans.items()}
-        merged: dict[str, dict[str, Any]] = {
-            lang: {"floor_units": 0, "floor_documents": 0, "zero_floor": 0, "units": {}, "documents": {},
-                   "zero_documents": {}} for lang in plans}
-        for result in job.map(histogram_shard, [(c, factors) for c in caches]):
-            for lang, h in result.items():
-                m = merged[lang]
-                for key in ("floor_units", "floor_documents", "zero_floor"):
-                    m[key] += h[key]
-                for key in ("units", "documents", "zero_documents"):
-                    for b, v in h[key].items():
-                        m[key][b] = m[key].get(b, 0) + v
-        boundary: dict[str, tuple[float, int]] = {}
-        crossing: dict[str, tuple[int, int, float]] = {}
+        thresholds = sample_budgets(job.map, caches, plans)
         for lang, plan in plans.items():
-            m = merged[lang]
-            need = plan["target"] - m["floor_units"]
-            beta, before = crossing_bin(m["units"], need)
-            crossing[lang] = (beta, before, need)
-            if need > 0 and beta < KEY_BINS:
-                boundary[lang] = (plan["factor"], beta)
-        rows: dict[str, list[dict[str, np.ndarray]]] = {lang: [] for lang in boundary}
-        if boundary:
-            for result in job.map(boundary_shard, [(c, boundary) for c in caches]):
-                for lang, part in result.items():
-                    rows[lang].append(part)
-        for lang, plan in plans.items():
-            m = merged[lang]
-            beta, before, need = crossing[lang]
-            below = [b for b in m["units"] if b < beta]
-            sel_units = before
-            sel_docs = sum(m["documents"][b] for b in below)
-            sel_zero = sum(m["zero_documents"].get(b, 0) for b in below)
-            if lang in boundary:
-                parts = rows[lang]
-                cat = {k: np.concatenate([p[k] for p in parts]) for k in ("keys", "hashes", "units", "zero")}
-                threshold, chosen = choose_threshold(beta, before, cat["keys"], cat["hashes"], cat["units"], need)
-                sel_units += int(cat["units"][chosen].sum())
-                sel_docs += int(chosen.sum())
-                sel_zero += int(cat["zero"][chosen].sum())
-            elif need > 0:  # every candidate is selected (and still short of the target)
-                threshold = (KEY_BINS, float("-inf"), 0)
-                sel_units = sum(m["units"].values())
-                sel_docs = sum(m["documents"].values())
-                sel_zero = sum(m["zero_documents"].values())
-            else:
-                threshold, sel_units, sel_docs, sel_zero = NONE_SELECTED, 0, 0, 0
-            self._plans[lang] = (plan["factor"], threshold)
-            plan.update(after=m["floor_units"] + sel_units,
-                        documents_after=m["floor_documents"] + sel_docs,
-                        documents_dropped=m["zero_floor"] - sel_zero)
+            self._plans[lang] = (plan["factor"], thresholds[lang])
 
     # -- process --------------------------------------------------------------------------------------
     def copies(self, table: pa.Table) -> np.ndarray:

@@ -11,6 +11,7 @@ from html import escape
 
 from curate.stats.run_record import RunStats, minhash_cluster_sizes, rehydration_tables
 from curate.stats.svg_charts import column_chart, hbar_chart
+from curate.stats.token_section import SECTION, token_section_html
 from curate.storage.atomic import write_text_atomic
 
 MAX_LANGS = 25
@@ -129,6 +130,8 @@ def render_html(stats: RunStats) -> str:
         ("Rehydration weights", _rehydration(stats, langs)),
         ("Final mix", _token_share(stats, langs)),
     ]
+    if stats.get(SECTION):  # after `curate tokenize`
+        sections.append(("Tokens per language", token_section_html(dict(stats))))
     body = "".join(f"<h2>{escape(title)}</h2>{html}" for title, html in sections)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>curate report: "
             f"{escape(stats['pipeline'])}</title><style>{STYLE}</style></head><body>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from curate.rehydrate.report_section import format_rehydration
+from curate.stats.token_section import format_token_section
 
 SORT_KEYS = ("in", "kept", "removed", "errored", "bytes", "words", "lang", "kept_pct")
 
@@ -71,6 +72,9 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
     rehydration = format_rehydration(stats.get("global", {}))
     if rehydration:
         lines += ["", rehydration]
+    tokens = format_token_section(stats)
+    if tokens:  # after `curate tokenize`
+        lines += ["", tokens]
     return "\n".join(lines)
 
 

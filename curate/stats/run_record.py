@@ -76,6 +76,7 @@ RunStats = TypedDict("RunStats", {
     "global": dict[str, Any],  # per global step "<index>:<name>": that step's own statistics
     "cluster_sizes": dict[str, dict[str, dict[str, dict[str, int]]]],  # stage -> lang -> kept/removed -> size -> n
     "languages": dict[str, LanguageRecord],
+    "tokenize": dict[str, dict[str, Any]],  # per token destination: curate tokenize's counts per language
 }, total=False)
 
 
