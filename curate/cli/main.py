@@ -11,6 +11,7 @@ from curate.cli.calibrate_command import register_calibrate_command
 from curate.cli.cluster_commands import register_cluster_commands
 from curate.cli.langs_command import run_langs
 from curate.cli.models_commands import register_models_commands
+from curate.cli.optout_command import register_optout_commands
 from curate.cli.quality_commands import register_quality_commands
 from curate.config.pipeline_config import load_pipeline
 from curate.config.yaml_source import PipelineConfigError
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_quality_commands(sub)  # train-quality, calibrate-perplexity
     register_calibrate_command(sub)  # calibrate: thresholds for a new language from reference text
     register_models_commands(sub)  # models fetch|list|verify: the model cache
+    register_optout_commands(sub)  # optout build: robots.txt captures -> per-host opt-out table
     return parser
 
 
