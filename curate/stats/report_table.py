@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curate.optout.report_section import format_optout
 from curate.rehydrate.report_section import format_rehydration
 
 SORT_KEYS = ("in", "kept", "removed", "errored", "bytes", "words", "lang", "kept_pct")
@@ -68,6 +69,9 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
             c["errored"] += sum(v["errored"].values())
         lines.append(f"  {step['index']:>2} {step['name']:<20} {c['in']:>8} -> {c['out']:>8}  removed {c['removed']:>7}"
                      f"  errored {c['errored']:>5}")
+    optout = format_optout(stats)
+    if optout:
+        lines += ["", optout]
     rehydration = format_rehydration(stats.get("global", {}))
     if rehydration:
         lines += ["", rehydration]
