@@ -227,6 +227,7 @@ class _Thresholds:
 class DomainCap(GlobalStep):
     name: ClassVar[str] = "domain_cap"
     target_rows_per_partition: ClassVar[int] = 4_000_000
+    buffer_rows: int = 2_000_000  # ranks a thresholds task holds before it compacts them (memory bound)
 
     def __init__(self, max_docs: int = 10_000, by: Literal["host", "registered_domain"] = "registered_domain",
                  per_language: bool = True, partitions: int | None = None, report_domains: bool = True) -> None:
@@ -271,7 +272,7 @@ class DomainCap(GlobalStep):
                  for i, (_, path) in enumerate(job.shards) if not _done(wd, "ranks", _shard_name(i))]
         if tasks:
             job.map(rank_task, tasks)
-        parts = [ThresholdTask(p, len(job.shards), wd, self.max_docs) for p in range(partitions)
+        parts = [ThresholdTask(p, len(job.shards), wd, self.max_docs, self.buffer_rows) for p in range(partitions)
                  if not _done(wd, "thresholds", _part_name(p))]
         capped: dict[str, int] = {}
         if parts:
