@@ -186,9 +186,11 @@ def build_table(inputs: list[str], agent_spec: str, out: str, workers: int = 1, 
                                                          captures.num_rows))
     write_parquet_atomic(table, out)
     disallowed = Counter(a for row in table.column("disallowed").to_pylist() for a in row)
+    statuses = table.column("status").to_pylist()
+    unparsable = [h for h, s in zip(table.column("host").to_pylist(), statuses, strict=True) if s == "unparsable"]
     return {
         "out": out, "inputs": len(tasks), "captures": captures.num_rows, "hosts": table.num_rows,
-        "agents": len(agents), "status": dict(Counter(table.column("status").to_pylist()).most_common()),
+        "agents": len(agents), "status": dict(Counter(statuses).most_common()), "unparsable": unparsable[:10],
         "hosts_disallowing": dict(disallowed.most_common()), "counts": dict(totals), "messages": messages[:10],
         "driver_cpu_seconds": round(time.process_time() - started, 3),
     }
@@ -207,6 +209,9 @@ def format_summary(summary: dict[str, Any]) -> str:
                if v and (k.startswith("skipped:") or k in ("read_errors", "no_host"))}
     if skipped:
         lines.append("  not captures: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+    if summary["unparsable"]:
+        lines.append("  unparsable (not text; counted as --unparsable says): " + ", ".join(summary["unparsable"])
+                     + (" ..." if summary["status"].get("unparsable", 0) > len(summary["unparsable"]) else ""))
     lines.extend(f"  ! {m}" for m in summary["messages"])
     return "\n".join(lines)
 
