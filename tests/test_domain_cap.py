@@ -96,9 +96,11 @@ def test_cap_is_per_language_and_bounded_buffers_give_the_same_answer(tmp_path: 
               ("c", _shard(tmp_path, "c", [])), ("d", _shard(tmp_path, "d", rows[41:]))]
     step = DomainCap(max_docs=4, partitions=partitions)
     step.buffer_rows = 3  # compact after every shard: the bounded merge must give the same thresholds
+    step.group_rows = 40 if partitions == 3 else 1  # shards combined in groups of 3 (3 partitions), or not
     job = GlobalJob(shards=shards, workdir=str(tmp_path / "work"), map=lambda fn, items: [fn(i) for i in items])
     step.prepare(job)
     assert job.stats["domain_cap"]["capped_keys"] == {"deu_Latn": 1, "fra_Latn": 1}
+    assert (tmp_path / "work" / "groups").exists() == (partitions == 3)
     kept: Counter[str] = Counter()
     for name, path in shards:
         table = pq.read_table(path)

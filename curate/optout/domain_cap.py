@@ -8,25 +8,31 @@ sharded or how many workers run, so the choice is a global one, made at a barrie
 1. ``ranks`` (a task per shard): every document gets a rank, the 128-bit xxh3 hash of its ``id``, and its key
    (``lang`` + host or registered domain); per key, the ``max_docs + 1`` smallest ranks of the shard are
    written to one file per shard, sorted by key partition (one row group per partition);
-2. ``thresholds`` (a task per partition): the partition's rows of every shard file, merged a bounded buffer
-   at a time; a key with more than ``max_docs`` ranks is over the cap, and its ``max_docs``-th smallest rank is
-   its threshold;
-3. ``process`` (per shard, any worker): a document of an over-cap key is kept when its rank is at most the
-   threshold. Exactly ``max_docs`` documents per key remain, the same ones whatever the sharding (two documents
-   with the same id share a rank: both stay or both go).
+2. ``groups`` (when shards are many and small: a task per group of shards of ~``group_rows`` documents): the
+   same per key over the group's files, written as one file per group (a combiner);
+3. ``thresholds`` (a task per partition): the partition's row group of every shard or group file, merged a
+   bounded buffer at a time; a key with more than ``max_docs`` ranks is over the cap, and its ``max_docs``-th
+   smallest rank is its threshold; the driver gathers them into one file (few keys: at most documents /
+   ``max_docs``);
+4. ``process`` (per shard, any worker, the thresholds read once per worker): a document of an over-cap key is
+   kept when its rank is at most the threshold. Exactly ``max_docs`` documents per key remain, the same ones
+   whatever the sharding (two documents with the same id share a rank: both stay or both go).
 
 Each task keeps at most ``max_docs + 1`` ranks per key it sees, so a partition's memory is bounded by its keys,
-not by the documents of its largest site. Files: one per shard and one per partition. Registered domains
+not by the documents of its largest site. Files: one per shard, group and partition; the thresholds tasks read
+groups x partitions row groups, not shards x partitions. Registered domains
 follow the Public Suffix List bundled with tldextract (offline; :mod:`curate.optout.url_hosts`). Documents
 without a host (no URL) are never capped. Removal reason: ``over_cap:<domain>``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
 import fsspec
@@ -97,21 +103,44 @@ def _shard_name(i: int) -> str:
     return f"shard-{i:06d}"
 
 
+def _group_name(i: int) -> str:
+    return f"group-{i:05d}"
+
+
 def _part_name(p: int) -> str:
     return f"part-{p:05d}"
 
 
-def _done(workdir: str, phase: str, name: str) -> bool:
+def _done(workdir: str, phase: str, name: str) -> str | None:
+    """The payload of a finished task's marker, None when it has not finished."""
     fs, root = fsspec.core.url_to_fs(workdir)
-    return bool(fs.exists(f"{root}/{phase}/{name}.done"))
+    path = f"{root}/{phase}/{name}.done"
+    if not fs.exists(path):
+        return None
+    with fs.open(path, "rb") as f:
+        return f.read().decode()
 
 
 def _write_marker(workdir: str, phase: str, name: str, payload: str) -> None:
     write_bytes_atomic(f"{workdir}/{phase}/{name}.done", payload.encode())
 
 
+def _write_by_part(table: pa.Table, path: str) -> None:
+    """Rows sorted by ``part``, one row group per partition (a reader of partition p reads only its row group,
+    found by the row groups' statistics), in one atomic write."""
+    order = np.argsort(table.column("part").to_numpy(), kind="stable")
+    table = table.take(pa.array(order))
+    part = table.column("part").to_numpy()
+    bounds = np.flatnonzero(np.r_[True, part[1:] != part[:-1], True]) if len(part) else np.zeros(1, dtype=np.int64)
+    sink = pa.BufferOutputStream()
+    with pq.ParquetWriter(sink, RANK_SCHEMA, compression="zstd") as writer:
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            writer.write_table(table.slice(a, b - a), row_group_size=b - a)
+    write_bytes_atomic(path, sink.getvalue().to_pybytes())
+
+
 def rank_task(task: RankTask) -> int:
-    """Phase ``ranks`` for one shard; returns its rows."""
+    """Phase ``ranks`` for one shard: per key its ``max_docs + 1`` smallest ranks; returns the shard's rows."""
     keys: list[pa.Array] = []
     ids: list[str | None] = []
     rows = 0
@@ -139,46 +168,68 @@ def rank_task(task: RankTask) -> int:
     table = pa.table({"part": pa.array(parts[codes[pick]], pa.uint32()), "key": key.take(pa.array(pick)),
                       "hi": pa.array(hi[pick], pa.uint64()), "lo": pa.array(lo[pick], pa.uint64())},
                      schema=RANK_SCHEMA)
-    order = np.argsort(table.column("part").to_numpy(), kind="stable")
-    table = table.take(pa.array(order))
-    sink = pa.BufferOutputStream()
-    part = table.column("part").to_numpy()
-    bounds = np.flatnonzero(np.r_[True, part[1:] != part[:-1], True]) if len(part) else np.zeros(1, dtype=np.int64)
-    with pq.ParquetWriter(sink, RANK_SCHEMA, compression="zstd") as writer:
-        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            writer.write_table(table.slice(a, b - a), row_group_size=b - a)  # one row group per partition
-    write_bytes_atomic(f"{task.workdir}/ranks/{_shard_name(task.index)}.parquet", sink.getvalue().to_pybytes())
+    _write_by_part(table, f"{task.workdir}/ranks/{_shard_name(task.index)}.parquet")
     _write_marker(task.workdir, "ranks", _shard_name(task.index), str(rows))
     return rows
 
 
-@dataclass(frozen=True)
-class ThresholdTask:
-    part: int
-    shards: int
-    workdir: str
-    max_docs: int
-    buffer_rows: int = 2_000_000
-
-
 def _compact(tables: list[pa.Table], limit: int) -> pa.Table:
+    """The ``limit`` smallest ranks per key of all ``tables``, sorted by key (its text) then rank."""
     table = pa.concat_tables(tables)
     if table.num_rows == 0:
         return table
     encoded = pc.dictionary_encode(table.column("key").combine_chunks())
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    # sort by the key's text, not its dictionary code, so the result is the same whatever the read order
+    # by the key's text, not its dictionary code: the same order whatever order the rows were read in
     text_rank = np.argsort(np.argsort(np.array(encoded.dictionary.to_pylist(), dtype=object)))
     pick = _smallest(text_rank[codes], table.column("hi").to_numpy(), table.column("lo").to_numpy(), limit)
     return table.take(pa.array(pick))
+
+
+@dataclass(frozen=True)
+class GroupTask:
+    """Combine the rank files of a group of shards (a combiner): what the thresholds tasks then read is one file
+    per group, not one per shard, so their requests grow with groups x partitions, not shards x partitions."""
+
+    index: int
+    sources: tuple[str, ...]
+    workdir: str
+    max_docs: int
+    buffer_rows: int
+
+
+def group_task(task: GroupTask) -> int:
+    kept: list[pa.Table] = []
+    buffered = 0
+    for source in task.sources:
+        with fsspec.open(source, "rb") as handle:
+            table = pq.read_table(handle)
+        kept.append(table)
+        buffered += table.num_rows
+        if buffered > task.buffer_rows:
+            kept = [_compact(kept, task.max_docs + 1)]
+            buffered = kept[0].num_rows
+    merged = _compact(kept, task.max_docs + 1) if kept else RANK_SCHEMA.empty_table()
+    _write_by_part(merged.cast(RANK_SCHEMA), f"{task.workdir}/groups/{_group_name(task.index)}.parquet")
+    _write_marker(task.workdir, "groups", _group_name(task.index), str(merged.num_rows))
+    return merged.num_rows
+
+
+@dataclass(frozen=True)
+class ThresholdTask:
+    part: int
+    sources: tuple[str, ...]
+    workdir: str
+    max_docs: int
+    buffer_rows: int = 2_000_000
 
 
 def threshold_task(task: ThresholdTask) -> dict[str, int]:
     """Phase ``thresholds`` for one partition; returns over-cap keys per language."""
     kept: list[pa.Table] = []
     buffered = 0
-    for i in range(task.shards):
-        with fsspec.open(f"{task.workdir}/ranks/{_shard_name(i)}.parquet", "rb") as handle:
+    for source in task.sources:
+        with fsspec.open(source, "rb") as handle:
             pfile = pq.ParquetFile(handle)
             for g in range(pfile.metadata.num_row_groups):
                 stats = pfile.metadata.row_group(g).column(0).statistics
@@ -206,28 +257,33 @@ def threshold_task(task: ThresholdTask) -> dict[str, int]:
     sink = pa.BufferOutputStream()
     pq.write_table(out, sink, compression="zstd")
     write_bytes_atomic(f"{task.workdir}/thresholds/{_part_name(task.part)}.parquet", sink.getvalue().to_pybytes())
-    _write_marker(task.workdir, "thresholds", _part_name(task.part), str(out.num_rows))
+    _write_marker(task.workdir, "thresholds", _part_name(task.part), json.dumps(capped, sort_keys=True))
     return capped
 
 
 class _Thresholds:
-    """Every over-cap key with its threshold rank (few: at most documents / max_docs keys)."""
+    """Every over-cap key with its threshold rank (few: at most documents / max_docs keys), from one file."""
 
-    def __init__(self, workdir: str, partitions: int) -> None:
-        tables = []
-        for p in range(partitions):
-            with fsspec.open(f"{workdir}/thresholds/{_part_name(p)}.parquet", "rb") as handle:
-                tables.append(pq.read_table(handle))
-        table = pa.concat_tables(tables) if tables else THRESHOLD_SCHEMA.empty_table()
+    def __init__(self, path: str) -> None:
+        with fsspec.open(path, "rb") as handle:
+            table = pq.read_table(handle)
         self.keys = table.column("key").combine_chunks()
         self.hi = table.column("hi").to_numpy()
         self.lo = table.column("lo").to_numpy()
 
 
+@lru_cache(maxsize=4)
+def _thresholds(path: str, identity: str) -> _Thresholds:
+    """Read once per worker process and computation (``identity``: a digest of the settings and input shards,
+    which decide the thresholds)."""
+    return _Thresholds(path)
+
+
 class DomainCap(GlobalStep):
     name: ClassVar[str] = "domain_cap"
     target_rows_per_partition: ClassVar[int] = 4_000_000
-    buffer_rows: int = 2_000_000  # ranks a thresholds task holds before it compacts them (memory bound)
+    buffer_rows: int = 2_000_000  # ranks a groups or thresholds task holds before it compacts them (memory bound)
+    group_rows: int = 4_000_000  # documents whose shards one groups task combines (none when shards are this big)
 
     def __init__(self, max_docs: int = 10_000, by: Literal["host", "registered_domain"] = "registered_domain",
                  per_language: bool = True, partitions: int | None = None, report_domains: bool = True) -> None:
@@ -244,6 +300,7 @@ class DomainCap(GlobalStep):
         self.report_domains = report_domains
         self._workdir: str | None = None
         self._partitions = 0
+        self._identity = ""
         self._stats: tuple[int, dict[str, dict[str, int]]] | None = None
 
     def describe(self) -> dict[str, Any]:
@@ -255,37 +312,59 @@ class DomainCap(GlobalStep):
         fs, root = fsspec.core.url_to_fs(wd)
         settings = {k: v for k, v in self.describe().items() if k != "report_domains"}
         manifest = {"version": MANIFEST_VERSION, "settings": settings, "shards": [list(s) for s in job.shards]}
-        manifest_path = f"{root}/manifest.json"
-        if fs.exists(manifest_path):
-            with fs.open(manifest_path, "rb") as f:
-                old = json.loads(f.read())
-            if {k: v for k, v in old.items() if k != "partitions"} != manifest:
-                log.warning("domain_cap: workdir %s holds another configuration; starting over", wd)
-                fs.rm(root, recursive=True)
-        if fs.exists(manifest_path):
-            with fs.open(manifest_path, "rb") as f:
-                partitions = int(json.loads(f.read())["partitions"])
+        old = _read_json(fs, f"{root}/manifest.json")
+        if old is not None and {k: v for k, v in old.items() if k != "partitions"} != manifest:
+            log.warning("domain_cap: workdir %s holds another configuration; starting over", wd)
+            fs.rm(root, recursive=True)
+            old = None
+        if old is not None:
+            partitions = int(old["partitions"])
         else:
             partitions = self.partitions or self._auto_partitions(job)
             write_bytes_atomic(f"{wd}/manifest.json", json.dumps({**manifest, "partitions": partitions}).encode())
-        tasks = [RankTask(i, path, wd, partitions, self.max_docs, self.by, self.per_language)
-                 for i, (_, path) in enumerate(job.shards) if not _done(wd, "ranks", _shard_name(i))]
-        if tasks:
-            job.map(rank_task, tasks)
-        parts = [ThresholdTask(p, len(job.shards), wd, self.max_docs, self.buffer_rows) for p in range(partitions)
-                 if not _done(wd, "thresholds", _part_name(p))]
-        capped: dict[str, int] = {}
-        if parts:
-            for result in job.map(threshold_task, parts):
-                for lang, n in result.items():
-                    capped[lang] = capped.get(lang, 0) + n
-            write_bytes_atomic(f"{wd}/capped.json", json.dumps(capped, sort_keys=True).encode())
-        else:
-            with fs.open(f"{root}/capped.json", "rb") as f:
-                capped = json.loads(f.read())
+        capped = _read_json(fs, f"{root}/capped.json")
+        if capped is None:
+            capped = self._phases(job, wd, partitions)
         self._workdir, self._partitions = wd, partitions
+        self._identity = hashlib.sha256(json.dumps([manifest, partitions], sort_keys=True).encode()).hexdigest()
         job.stats[self.name] = {"max_docs": self.max_docs, "by": self.by, "per_language": self.per_language,
                                 "capped_keys": dict(sorted(capped.items())), "partitions": partitions}
+
+    def _phases(self, job: GlobalJob, wd: str, partitions: int) -> dict[str, int]:
+        """ranks (per shard) -> groups (per group of shards, when there are many) -> thresholds (per partition);
+        each task skipped when its marker exists; the thresholds end in one file that every worker reads once."""
+        n = len(job.shards)
+        todo = [RankTask(i, path, wd, partitions, self.max_docs, self.by, self.per_language)
+                for i, (_, path) in enumerate(job.shards) if _done(wd, "ranks", _shard_name(i)) is None]
+        if todo:
+            job.map(rank_task, todo)
+        rows = [int(_done(wd, "ranks", _shard_name(i)) or 0) for i in range(n)]
+        sources = [f"{wd}/ranks/{_shard_name(i)}.parquet" for i in range(n)]
+        per_group = max(1, self.group_rows // max(1, sum(rows) // max(1, n)))
+        if n > per_group > 1:
+            groups = [tuple(sources[i:i + per_group]) for i in range(0, n, per_group)]
+            todo = [GroupTask(g, members, wd, self.max_docs, self.buffer_rows) for g, members in enumerate(groups)
+                    if _done(wd, "groups", _group_name(g)) is None]
+            if todo:
+                job.map(group_task, todo)
+            sources = [f"{wd}/groups/{_group_name(g)}.parquet" for g in range(len(groups))]
+        todo = [ThresholdTask(p, tuple(sources), wd, self.max_docs, self.buffer_rows) for p in range(partitions)
+                if _done(wd, "thresholds", _part_name(p)) is None]
+        if todo:
+            job.map(threshold_task, todo)
+        capped: dict[str, int] = {}
+        tables = []
+        for p in range(partitions):
+            for lang, k in json.loads(_done(wd, "thresholds", _part_name(p)) or "{}").items():
+                capped[lang] = capped.get(lang, 0) + k
+            with fsspec.open(f"{wd}/thresholds/{_part_name(p)}.parquet", "rb") as handle:
+                tables.append(pq.read_table(handle))
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.concat_tables(tables) if tables else THRESHOLD_SCHEMA.empty_table(), sink,
+                       compression="zstd")
+        write_bytes_atomic(f"{wd}/thresholds.parquet", sink.getvalue().to_pybytes())
+        write_bytes_atomic(f"{wd}/capped.json", json.dumps(capped, sort_keys=True).encode())  # the phases' end
+        return capped
 
     def _auto_partitions(self, job: GlobalJob) -> int:
         rows = job.previous_stage.get("shard_rows")
@@ -293,21 +372,13 @@ class DomainCap(GlobalStep):
             rows = job.map(_count_rows, [path for _, path in job.shards])
         return max(1, math.ceil(sum(int(r) for r in rows) / self.target_rows_per_partition))
 
-    def _thresholds(self, ctx: BlockContext) -> _Thresholds:
-        key = f"domain_cap:{self._workdir}"
-        found = ctx.cache.get(key)
-        if found is None:
-            assert self._workdir is not None
-            found = ctx.cache[key] = _Thresholds(self._workdir, self._partitions)
-        return found
-
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         if self._workdir is None:
             raise RuntimeError("domain_cap: process() called before prepare()")
         n = table.num_rows
         keep = np.ones(n, dtype=bool)
         reasons: list[str | None] = [None] * n
-        limits = self._thresholds(ctx)
+        limits = _thresholds(f"{self._workdir}/thresholds.parquet", self._identity)
         if n and len(limits.keys):
             keys = doc_keys(table, self.by, self.per_language)
             found = pc.index_in(keys, value_set=limits.keys)
@@ -331,6 +402,13 @@ class DomainCap(GlobalStep):
         if self._stats is None or self._stats[0] != id(table):
             return {}
         return self._stats[1]
+
+
+def _read_json(fs: Any, path: str) -> Any:
+    if not fs.exists(path):
+        return None
+    with fs.open(path, "rb") as f:
+        return json.loads(f.read())
 
 
 def _count_rows(path: str) -> int:
