@@ -11,21 +11,26 @@ Inputs, in any mix:
 - opt-out tables built before (``.parquet``, the same agents): their rows compete as captures, so a table can
   grow dump by dump, the newest capture winning.
 
-Each input is parsed in a worker process (``--workers``); the newest capture per host is then chosen in the
-driver. Wiring: ``register_optout_commands(sub)`` in ``curate/cli/main.py``.
+Each input is parsed in a worker process (``--workers``) into a capture file (a local temporary folder); the
+driver reads back only what it chooses by (host, URL, date, status, redirect: ~150 bytes per capture, not the
+~3 KB of verdicts), picks the newest capture per host, then writes the table a capture file at a time. Wiring:
+``register_optout_commands(sub)`` in ``curate/cli/main.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import fsspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -36,20 +41,24 @@ from curate.io.read_counts import ReadCounts
 from curate.optout.agent_lists import list_version, resolve_agents
 from curate.optout.robots_table import (
     CAPTURE_SCHEMA,
+    COMPACT_COLUMNS,
+    TABLE_SCHEMA,
     CaptureParser,
     OptoutTableError,
     Policy,
     choose_newest,
     decode_robots,
+    gather,
     read_metadata,
     table_metadata,
     unknown_agents,
 )
 from curate.optout.url_hosts import url_hosts
-from curate.storage.parquet_file import write_parquet_atomic
+from curate.storage.atomic import TMP_SUFFIX, publish
 
 ARCHIVE_FORMATS = ("warc", "wacz", "arc")
 FOLDER_CHUNK = 500  # robots.txt files per task of a folder
+ROW_GROUP = 50_000  # hosts per row group of the table (the optout step streams it a row group at a time)
 _ORDER_BITS = 36  # order = input number << 36 | position in the input
 
 
@@ -68,6 +77,7 @@ class BuildTask:
     agents: tuple[str, ...]
     policy: Policy
     date: str | None = None
+    work: str = ""  # the folder of the capture files (a local temporary folder)
 
 
 def _host_from_name(name: str) -> tuple[str, str]:
@@ -78,8 +88,16 @@ def _host_from_name(name: str) -> tuple[str, str]:
     return name.lower().rstrip("."), "http"
 
 
-def run_task(task: BuildTask) -> tuple[pa.Table, dict[str, Any]]:
-    """Parse one input into capture rows (:data:`CAPTURE_SCHEMA`) and its counts; never raises on bad data."""
+def run_task(task: BuildTask) -> tuple[str, dict[str, Any]]:
+    """Parse one input into a capture file (:data:`CAPTURE_SCHEMA` rows) and its counts; never raises on bad data.
+    The file is what the driver reads back: it holds the verdicts, the driver only what it chooses by."""
+    table, stats = _captures(task)
+    path = f"{task.work}/captures-{task.index:06d}.parquet"
+    pq.write_table(table, path, compression="zstd")
+    return path, stats
+
+
+def _captures(task: BuildTask) -> tuple[pa.Table, dict[str, Any]]:
     parser = CaptureParser(list(task.agents), task.policy)
     rows: list[dict[str, Any]] = []
     stats: Counter[str] = Counter()
@@ -170,30 +188,61 @@ def build_table(inputs: list[str], agent_spec: str, out: str, workers: int = 1, 
     agents = resolve_agents(agent_spec)
     tasks = plan_tasks(inputs, agents, policy, date, fmt)
     started = time.process_time()
-    if workers > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-            results = list(pool.map(run_task, tasks))
-    else:
-        results = [run_task(t) for t in tasks]
-    totals: Counter[str] = Counter()
-    messages: list[str] = []
-    for _, stats in results:
-        messages.extend(stats.pop("messages", []))
-        totals.update(stats)
-    captures = pa.concat_tables([t for t, _ in results])
-    table = choose_newest(captures, policy)
-    table = table.replace_schema_metadata(table_metadata(agents, agent_spec, list_version(), policy, len(tasks),
-                                                         captures.num_rows))
-    write_parquet_atomic(table, out)
-    disallowed = Counter(a for row in table.column("disallowed").to_pylist() for a in row)
-    statuses = table.column("status").to_pylist()
-    unparsable = [h for h, s in zip(table.column("host").to_pylist(), statuses, strict=True) if s == "unparsable"]
+    with tempfile.TemporaryDirectory(prefix="curate-optout-") as work:
+        tasks = [replace(t, work=work) for t in tasks]
+        if workers > 1 and len(tasks) > 1:
+            with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+                results = list(pool.map(run_task, tasks))
+        else:
+            results = [run_task(t) for t in tasks]
+        totals: Counter[str] = Counter()
+        messages: list[str] = []
+        files = []
+        compact_parts = []
+        for f, (path, stats) in enumerate(results):
+            messages.extend(stats.pop("messages", []))
+            totals.update(stats)
+            files.append(path)
+            part = pq.read_table(path, columns=list(COMPACT_COLUMNS))
+            compact_parts.append(part.append_column("file", pa.array(np.full(part.num_rows, f, dtype=np.int32)))
+                                 .append_column("row", pa.array(np.arange(part.num_rows, dtype=np.int64))))
+        compact = pa.concat_tables(compact_parts)
+        winners = choose_newest(compact)
+        metadata = table_metadata(agents, agent_spec, list_version(), policy, len(tasks), compact.num_rows)
+        local = f"{work}/optout.parquet"
+        status: Counter[str] = Counter()
+        disallowed: Counter[str] = Counter()
+        unparsable: list[str] = []
+        with pq.ParquetWriter(local, TABLE_SCHEMA.with_metadata(metadata), compression="zstd") as writer:
+            for rows in gather(winners, compact, files):
+                writer.write_table(rows, row_group_size=ROW_GROUP)
+                status.update(rows.column("status").to_pylist())
+                disallowed.update(a for row in rows.column("disallowed").to_pylist() for a in row)
+                unparsable.extend(h for h, s in zip(rows.column("host").to_pylist(), rows.column("status").to_pylist(),
+                                                    strict=True) if s == "unparsable")
+        _publish(local, out)
     return {
-        "out": out, "inputs": len(tasks), "captures": captures.num_rows, "hosts": table.num_rows,
-        "agents": len(agents), "status": dict(Counter(statuses).most_common()), "unparsable": unparsable[:10],
+        "out": out, "inputs": len(tasks), "captures": compact.num_rows, "hosts": winners.num_rows,
+        "agents": len(agents), "status": dict(status.most_common()), "unparsable": sorted(unparsable)[:10],
         "hosts_disallowing": dict(disallowed.most_common()), "counts": dict(totals), "messages": messages[:10],
         "driver_cpu_seconds": round(time.process_time() - started, 3),
     }
+
+
+def _publish(local: str, out: str) -> None:
+    """Move the finished table to ``out`` (any fsspec URL) so that readers never see half of it."""
+    fs, path = fsspec.core.url_to_fs(out)
+    tmp = f"{path}.{uuid.uuid4().hex}{TMP_SUFFIX}"
+    parent = path.rpartition("/")[0]
+    if parent:
+        fs.makedirs(parent, exist_ok=True)
+    fs.put_file(local, tmp)
+    try:
+        publish(fs, tmp, path)
+    except BaseException:
+        if fs.exists(tmp):
+            fs.rm(tmp)
+        raise
 
 
 def format_summary(summary: dict[str, Any]) -> str:

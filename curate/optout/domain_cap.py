@@ -375,6 +375,7 @@ class DomainCap(GlobalStep):
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         if self._workdir is None:
             raise RuntimeError("domain_cap: process() called before prepare()")
+        self._stats = None  # never another batch's counters, even when this one fails
         n = table.num_rows
         keep = np.ones(n, dtype=bool)
         reasons: list[str | None] = [None] * n

@@ -76,6 +76,7 @@ class OptOut(Filter):
         return {a.lower() for a in resolve_agents("ai-all")}
 
     def filter(self, table: pa.Table, ctx: BlockContext) -> tuple[np.ndarray, list[str | None]]:
+        self._stats = None  # never another batch's counters, even when this one fails
         n = table.num_rows
         reasons: list[str | None] = [None] * n
         if n == 0:

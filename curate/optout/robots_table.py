@@ -4,7 +4,7 @@ Built by ``curate optout build`` (``curate/cli/optout_command.py`` reads the cap
 step. Columns:
 
 ==================  ==========================================================================================
-``host``            lower-case host name, no port (the table is sorted by it)
+``host``            lower-case host name, no port (one row per host)
 ``url``, ``date``   the robots.txt capture that decided (``WARC-Date``; the newest capture wins)
 ``status``          ``ok`` (groups found), ``no_rules`` (none for anyone), ``empty``, ``html`` (a web page served
                     as robots.txt: parsed all the same, its lines are no directives), ``unparsable`` (binary,
@@ -17,7 +17,8 @@ step. Columns:
                     ``rule`` (the line that decided, or a reason in parentheses: ``(HTTP 404: no robots.txt)``)
 ``rules``           the lines of the groups that apply to the agents, when one of them holds a Disallow rule:
                     what ``scope: path`` evaluates per URL (null: every path is allowed to every agent)
-``captures``        captures of the host seen; ``bytes``: size of the deciding robots.txt; ``source``: file#offset
+``captures``        captures of the host seen; ``bytes``: size of the deciding robots.txt; ``source``: its
+                    file#offset (a redirect's target's)
 ==================  ==========================================================================================
 
 What a status means (Koster et al., RFC 9309, 2022): 2xx is parsed; 4xx means no robots.txt, so everything is
@@ -31,13 +32,16 @@ The agent list and these settings are in the file's metadata (``curate.optout``)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urljoin
 
+import fsspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from curate.errors import CurateError
 from curate.optout.robots_rules import RobotsRules
@@ -141,59 +145,93 @@ def _binary(body: str) -> bool:
     return odd > len(head) * 0.3
 
 
-def choose_newest(captures: pa.Table, policy: Policy) -> pa.Table:
-    """One row per host from :data:`CAPTURE_SCHEMA` rows: redirects followed through the captures, then the
-    newest capture with an answer wins (ties: the later input); a host with only unreachable or unresolved
-    captures keeps its newest. Sorted by host; :data:`TABLE_SCHEMA`."""
-    if captures.num_rows == 0:
-        return TABLE_SCHEMA.empty_table()
-    captures = captures.combine_chunks()
-    captures = _follow_redirects(captures, policy)
-    robots = pc.equal(pc.utf8_lower(pc.fill_null(_paths(captures.column("url")), "")), "/robots.txt")
-    captures = captures.filter(robots)
-    if captures.num_rows == 0:
-        return TABLE_SCHEMA.empty_table()
-    definite = pc.is_in(captures.column("status"), value_set=pa.array(sorted(DEFINITE)))
-    # a capture without a date ("" sorts first) loses to any dated one
-    keyed = captures.append_column("definite", definite).append_column(
-        "sort_date", pc.fill_null(captures.column("date"), ""))
-    order = pc.sort_indices(keyed, sort_keys=[("host", "ascending"), ("definite", "descending"),
-                                               ("sort_date", "descending"), ("order", "descending")])
-    ranked = keyed.take(order)
+# what the driver holds per capture while it chooses (~150 bytes); the verdicts stay in the capture files
+COMPACT_COLUMNS = ("host", "url", "date", "status", "http_status", "order", "location")
+
+
+def choose_newest(compact: pa.Table) -> pa.Table:
+    """Which capture decides for each host, from the :data:`COMPACT_COLUMNS` of every capture: redirects are
+    followed through the captures, then the newest capture with an answer wins (ties: the later input); a host
+    with only unreachable or unresolved captures keeps its newest. One row per host, sorted by host: ``ident``
+    (the host's deciding capture: its URL and date), ``answer`` (the capture whose verdicts decide: the same, or
+    where its redirects led), ``captures`` (of the host) and ``redirected_to``."""
+    empty = pa.table({"ident": pa.array([], pa.int64()), "answer": pa.array([], pa.int64()),
+                      "captures": pa.array([], pa.int32()), "redirected_to": pa.array([], pa.string())})
+    if compact.num_rows == 0:
+        return empty
+    compact = compact.combine_chunks()
+    answer, targets = _follow_redirects(compact)
+    answers = pa.array(answer, pa.int64())
+    robots = pc.equal(pc.utf8_lower(pc.fill_null(_paths(compact.column("url")), "")), "/robots.txt")
+    keyed = pa.table({
+        "host": compact.column("host"),
+        # the answer's status decides: a redirect that led to an answer is one
+        "definite": pc.is_in(pc.take(compact.column("status"), answers), value_set=pa.array(sorted(DEFINITE))),
+        "sort_date": pc.fill_null(compact.column("date"), ""),  # no date ("" sorts first) loses to any date
+        "order": compact.column("order"), "ident": pa.array(range(compact.num_rows), pa.int64()),
+    }).filter(robots)
+    if keyed.num_rows == 0:
+        return empty
+    ranked = keyed.take(pc.sort_indices(keyed, sort_keys=[("host", "ascending"), ("definite", "descending"),
+                                                          ("sort_date", "descending"), ("order", "descending")]))
     hosts = ranked.column("host").combine_chunks()
-    first = pc.not_equal(hosts.slice(1), hosts.slice(0, len(hosts) - 1)) if len(hosts) > 1 else pa.array([],
-                                                                                                            pa.bool_())
-    keep = pa.concat_arrays([pa.array([True]), first.cast(pa.bool_())])
-    counts = pc.value_counts(hosts)
-    per_host = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
-    winners = ranked.filter(keep)
-    n = pa.array([per_host[h] for h in winners.column("host").to_pylist()], pa.int32())
-    winners = winners.set_column(winners.schema.get_field_index("captures"), "captures", n)
-    return winners.select(TABLE_SCHEMA.names).cast(TABLE_SCHEMA)
+    starts = np.flatnonzero(np.r_[True, (pc.not_equal(hosts.slice(1), hosts.slice(0, len(hosts) - 1))
+                                          .to_numpy(zero_copy_only=False) if len(hosts) > 1 else [])])
+    counts = np.diff(np.r_[starts, len(hosts)]).astype(np.int32)
+    ident = ranked.column("ident").to_numpy()[starts]
+    return pa.table({"ident": pa.array(ident, pa.int64()), "answer": pc.take(answers, pa.array(ident)),
+                     "captures": pa.array(counts, pa.int32()),
+                     "redirected_to": pa.array([targets[i] for i in ident.tolist()], pa.string())})
 
 
-def _paths(urls: pa.ChunkedArray) -> pa.Array:
+def gather(winners: pa.Table, compact: pa.Table, files: Sequence[str]) -> Iterator[pa.Table]:
+    """The table's rows, a capture file at a time (:data:`TABLE_SCHEMA`): the answer's verdicts with the
+    deciding capture's host, URL, date and status. Rows come grouped by the file of their answer."""
+    compact = compact.combine_chunks()
+    answer = winners.column("answer").to_numpy()
+    file_of = compact.column("file").to_numpy()[answer]
+    row_of = compact.column("row").to_numpy()[answer]
+    for f, path in enumerate(files):
+        sel = np.flatnonzero(file_of == f)
+        if not len(sel):
+            continue
+        with fsspec.open(path, "rb") as handle:
+            rows = pq.read_table(handle).take(pa.array(row_of[sel]))
+        ident = pa.array(winners.column("ident").to_numpy()[sel])
+        for name in ("host", "url", "date", "http_status"):
+            rows = rows.set_column(rows.schema.get_field_index(name), name, pc.take(compact.column(name), ident))
+        for name in ("captures", "redirected_to"):
+            rows = rows.set_column(rows.schema.get_field_index(name), name, winners.column(name).take(pa.array(sel)))
+        yield rows.select(TABLE_SCHEMA.names).cast(TABLE_SCHEMA)
+
+
+def _paths(urls: pa.ChunkedArray | pa.Array) -> pa.Array:
     found = pc.extract_regex(urls, r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*(?P<path>[^?#]*)")
     return pc.struct_field(found, "path")
 
 
-def _follow_redirects(captures: pa.Table, policy: Policy) -> pa.Table:
-    """Redirect captures take the answer of the capture their Location leads to (newest capture of that URL)."""
-    status = captures.column("status").to_pylist()
+def _follow_redirects(compact: pa.Table) -> tuple[list[int], list[str | None]]:
+    """Per capture, the capture whose answer it takes (itself, or the newest capture of the URL its redirects
+    lead to, up to :data:`MAX_REDIRECTS` hops) and that capture's URL when it redirected."""
+    n = compact.num_rows
+    status = compact.column("status").to_pylist()
+    answer = list(range(n))
+    targets: list[str | None] = [None] * n
     redirects = [i for i, s in enumerate(status) if s == "redirect"]
     if not redirects:
-        return captures
-    urls = captures.column("url").to_pylist()
-    dates = captures.column("date").to_pylist()
-    orders = captures.column("order").to_pylist()
-    locations = captures.column("location").to_pylist()
+        return answer, targets
+    locations = compact.column("location").to_pylist()
+    wanted = {locations[i] for i in redirects if locations[i]}
+    urls = compact.column("url").to_pylist()
+    dates = compact.column("date").to_pylist()
+    orders = compact.column("order").to_pylist()
     newest: dict[str, int] = {}
     for i, url in enumerate(urls):
+        if url not in wanted:
+            continue
         j = newest.get(url)
         if j is None or (dates[i] or "", orders[i]) > (dates[j] or "", orders[j]):
             newest[url] = i
-    take = list(range(captures.num_rows))
-    targets: list[str | None] = [None] * captures.num_rows
     for i in redirects:
         j, hops, seen = i, 0, {i}
         while status[j] == "redirect" and hops < MAX_REDIRECTS and locations[j] in newest:
@@ -203,13 +241,8 @@ def _follow_redirects(captures: pa.Table, policy: Policy) -> pa.Table:
                 break
             seen.add(j)
         if status[j] != "redirect":
-            take[i], targets[i] = j, urls[j]
-    answers = captures.take(pa.array(take))
-    # the answer's verdict columns, the redirecting capture's identity
-    out = answers
-    for name in ("host", "url", "date", "order", "source", "http_status"):
-        out = out.set_column(out.schema.get_field_index(name), name, captures.column(name))
-    return out.set_column(out.schema.get_field_index("redirected_to"), "redirected_to", pa.array(targets, pa.string()))
+            answer[i], targets[i] = j, urls[j]
+    return answer, targets
 
 
 def table_metadata(agents: Sequence[str], agent_spec: str, list_version: str, policy: Policy,
