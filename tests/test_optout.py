@@ -394,3 +394,32 @@ def test_missing_table_or_unknown_agents_fail_before_work(tmp_path: Path, warc_t
     assert result.returncode != 0 and "nope.parquet" in result.stderr and "curate optout build" in result.stderr
     with pytest.raises(Exception, match="rebuild it"):
         OptOut(table=str(table), agents="SomeOtherBot").preflight()
+
+
+def test_tables_grow_dump_by_dump_the_newest_capture_winning(tmp_path: Path) -> None:
+    old = _robots_warc(tmp_path / "2024.warc.gz", {
+        "a.example": [("https://a.example/robots.txt", "200 OK", b"User-agent: GPTBot\nDisallow: /\n", "2024-03-01", [])],
+        "b.example": [("https://b.example/robots.txt", "200 OK", b"User-agent: *\nAllow: /\n", "2024-03-01", [])]})
+    new = _robots_warc(tmp_path / "2025.warc.gz", {
+        "b.example": [("https://b.example/robots.txt", "200 OK", b"User-agent: GPTBot\nDisallow: /\n", "2025-03-01",
+                       [])]})
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.example").write_bytes(b"User-agent: *\nAllow: /\n")  # undated: loses to any dated capture
+    (folder / "c.example_443").write_bytes(b"User-agent: *\nDisallow: /\n")
+    build_table([str(old)], "GPTBot,CCBot", str(tmp_path / "t2024.parquet"))
+    build_table([str(tmp_path / "t2024.parquet"), str(new), str(folder)], "GPTBot,CCBot", str(tmp_path / "t.parquet"))
+    rows = {r["host"]: r for r in pq.read_table(tmp_path / "t.parquet").to_pylist()}
+    assert rows["a.example"]["disallowed"] == ["GPTBot"] and rows["a.example"]["date"].startswith("2024")
+    assert rows["b.example"]["disallowed"] == ["GPTBot"] and rows["b.example"]["captures"] == 2
+    assert rows["c.example"]["disallowed"] == ["GPTBot", "CCBot"] and rows["c.example"]["url"].startswith("https://")
+    # a dated folder wins over the 2024 capture
+    dated = tmp_path / "t4.parquet"
+    result = run_cli("optout", "build", str(tmp_path / "t2024.parquet"), str(folder), "--agents", "GPTBot,CCBot",
+                     "--date", "2025-01-01T00:00:00Z", "--out", str(dated))
+    assert result.returncode == 0, result.stderr
+    assert {r["host"]: r["disallowed"] for r in pq.read_table(dated).to_pylist()}["a.example"] == []
+    # a table built for other agents is refused, naming it
+    refused = run_cli("optout", "build", str(tmp_path / "t2024.parquet"), "--agents", "ai", "--out",
+                      str(tmp_path / "x.parquet"))
+    assert refused.returncode == 1 and "t2024.parquet" in refused.stderr and "rebuild" in refused.stderr
