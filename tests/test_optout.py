@@ -423,3 +423,25 @@ def test_tables_grow_dump_by_dump_the_newest_capture_winning(tmp_path: Path) -> 
     refused = run_cli("optout", "build", str(tmp_path / "t2024.parquet"), "--agents", "ai", "--out",
                       str(tmp_path / "x.parquet"))
     assert refused.returncode == 1 and "t2024.parquet" in refused.stderr and "rebuild" in refused.stderr
+
+
+@pytest.mark.slow
+def test_report_counts_removed_documents_words_and_domains_per_language(warc_table, shared_data: Path) -> None:
+    tmp, table = warc_table
+    inputs = [str(shared_data / "warc" / n) for n in INPUTS]
+    steps = [{"extract": {"engine": "resiliparse"}}, {"langid": {}},
+             {"optout": {"table": str(table), "agents": "ai"}},
+             {"domain_cap": {"max_docs": 2, "by": "registered_domain"}}]
+    cfg = write_pipeline(tmp / "lang.yaml", inputs, tmp / "lang", steps, executor={"type": "local", "workers": 2})
+    result = run(load_pipeline(str(cfg)))
+    optout = next(s for s in result.stats["steps"] if s["name"] == "optout")
+    eng = optout["langs"]["eng_Latn"]
+    removed = pa.concat_tables([pq.read_table(p) for p in (tmp / "lang" / "_removed" / "eng_Latn").glob("*.parquet")])
+    mine = removed.filter(pa.compute.starts_with(removed.column("drop_reason"), "optout:"))
+    words = sum(len(t.split()) for t in mine.column("text").to_pylist())
+    assert eng["removed"]["robots"] == mine.num_rows > 50
+    assert eng["extra"]["words_removed"] == words and eng["extra"]["removed_domain:archive.org"] > 50
+    report = run_cli("report", str(tmp / "lang"))
+    section = report.stdout.split("opt-outs [2:optout]", 1)[1]
+    assert "eng_Latn" in section and f"{mine.num_rows} docs" in section and "archive.org" in section
+    assert "opt-outs [3:domain_cap]" in report.stdout and "over_cap" in report.stdout
