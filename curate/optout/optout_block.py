@@ -24,6 +24,7 @@ opted-out hosts of the table), which ``curate report`` shows.
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -48,7 +49,8 @@ class OptOut(Filter):
             raise ValueError(f"scope must be 'host' or 'path', not {scope!r}")
         if table is None and not page_signals:
             raise ValueError("optout needs a table (robots.txt opt-outs) or page_signals: true (or both)")
-        self.table = table
+        # a local table by its absolute path: workers may run in another folder (Ray's do)
+        self.table = os.path.abspath(table) if table and "://" not in table else table
         self.agents = agents
         self.scope = scope
         self.page_signals = page_signals
