@@ -67,20 +67,23 @@ def _directive(line: str) -> tuple[str, str] | None:
     return None if field is None else (OTHER, value)
 
 
-@lru_cache(maxsize=65_536)
 def token_applies(token: str, agent: str) -> bool:
-    """Whether protego applies a group named ``token`` to ``agent`` (asked of protego itself)."""
+    """Whether protego applies a group named ``token`` to ``agent``: never when the token is no part of the agent's
+    name (protego looks the token up in it), else asked of protego itself."""
+    return token == "*" or (token in agent.strip().lower() and _asked(token, agent))
+
+
+@lru_cache(maxsize=65_536)
+def _asked(token: str, agent: str) -> bool:
     return not Protego.parse(f"User-agent: {token}\nDisallow: /\n").can_fetch(_ROOT_PROBE, agent)
 
 
 def _root_pattern(value: str) -> re.Pattern[str] | None:
     """The pattern as a regex over the path ``/``, or None when it cannot match ``/`` (most cannot)."""
-    if not value or value[0] not in "/*":
-        return None
+    if not value or value[0] not in "/*" or value.rstrip("$").strip("/*"):
+        return None  # a pattern with any other character needs more than "/"
     dollar = value.endswith("$")
     core = re.sub(r"\*+", "*", value[:-1] if dollar else value)
-    if core.strip("/*"):
-        return None  # a pattern with any other character needs more than "/"
     return re.compile("".join(".*" if c == "*" else re.escape(c) for c in core) + ("$" if dollar else ""))
 
 
@@ -100,6 +103,8 @@ class RobotsRules:
         self.parser = parser
         self.groups = groups
         self.tokens: dict[str, list[int]] = {}  # token -> indices of its groups, in order of first appearance
+        self._root_rules: dict[str, tuple[int, bool, str] | None] = {}
+        self._groups_of: dict[str, str | None] = {}
         for i, group in enumerate(groups):
             for token in group.tokens:
                 self.tokens.setdefault(token, []).append(i)
@@ -116,29 +121,40 @@ class RobotsRules:
         return self.parser.can_fetch(url, agent)
 
     def group_for(self, agent: str) -> str | None:
-        best, score = None, 0
-        for token in self.tokens:
-            s = 1 if token == "*" else len(token)
-            if s > score and token_applies(token, agent):
-                best, score = token, s
-        return best
+        """The user-agent token of the group that applies to ``agent`` (protego's rule: the longest token that
+        applies, ``*`` last); None when no group does."""
+        if agent not in self._groups_of:
+            best, score = None, 0
+            for token in self.tokens:
+                s = 1 if token == "*" else len(token)
+                if s > score and token_applies(token, agent):
+                    best, score = token, s
+            self._groups_of[agent] = best
+        return self._groups_of[agent]
 
     def verdict(self, agent: str) -> AgentVerdict:
         allowed = self.parser.can_fetch(_ROOT_PROBE, agent)
         token = self.group_for(agent)
         if token is None:
             return AgentVerdict(agent, allowed, None, None)
-        best: tuple[int, bool, str] | None = None  # (priority, allow, line)
-        for i in self.tokens[token]:
-            for kind, value, line in self.groups[i].rules:
-                priority = _root_priority(kind, value)
-                if priority is not None and (best is None or (priority, kind == ALLOW) > best[:2]):
-                    best = (priority, kind == ALLOW, line)
+        best = self._root_rule(token)
         derived = True if best is None else best[1]
         if derived != allowed:
             RobotsRules.undetermined += 1
             return AgentVerdict(agent, allowed, token, None)
         return AgentVerdict(agent, allowed, token, None if best is None else best[2])
+
+    def _root_rule(self, token: str) -> tuple[int, bool, str] | None:
+        """(priority, allow, line) of the rule of ``token``'s groups that decides for ``/``; None: no rule matches."""
+        if token not in self._root_rules:
+            best: tuple[int, bool, str] | None = None
+            for i in self.tokens[token]:
+                for kind, value, line in self.groups[i].rules:
+                    priority = _root_priority(kind, value)
+                    if priority is not None and (best is None or (priority, kind == ALLOW) > best[:2]):
+                        best = (priority, kind == ALLOW, line)
+            self._root_rules[token] = best
+        return self._root_rules[token]
 
     def has_disallow(self, agents: list[str]) -> bool:
         """Whether any of these agents' groups holds a Disallow rule (else every path is allowed to them)."""
