@@ -19,6 +19,13 @@ CLUSTER_ID = "minhash_cluster_id"
 WEIGHT = "weight"
 DROP_STAGE = "drop_stage"
 DROP_REASON = "drop_reason"
+# page-level opt-out signals the WARC reader finds in a response (curate/io/page_signals.py), null when absent:
+ROBOTS_TAG = "robots_tag"  # X-Robots-Tag + <meta name="robots">: "noai,noindex,gptbot:noai" (sorted, lowercase)
+TDM_RESERVATION = "tdm_reservation"  # TDMRep tdm-reservation header or meta: 1 reserved, 0 not
+TDM_POLICY = "tdm_policy"  # TDMRep tdm-policy URL
+# what a capture reader adds (``curate optout build`` reads robots.txt captures, whatever their status)
+HTTP_STATUS = "http_status"
+HTTP_LOCATION = "http_location"
 
 UNKNOWN_LANG = "und"  # documents not (yet) language-identified
 
@@ -31,5 +38,10 @@ READER_SCHEMA = pa.schema(
         pa.field(SOURCE, pa.string()),
         pa.field(HTML, pa.string()),
         pa.field(TEXT, pa.string()),
+        pa.field(ROBOTS_TAG, pa.string()),
+        pa.field(TDM_RESERVATION, pa.int8()),
+        pa.field(TDM_POLICY, pa.string()),
     ]
 )
+# the columns a capture reader (``RecordConverter(captures=True)``) appends to READER_SCHEMA's
+CAPTURE_FIELDS = (pa.field(HTTP_STATUS, pa.int16()), pa.field(HTTP_LOCATION, pa.string()))

@@ -28,6 +28,8 @@ BUILTIN_BLOCKS: dict[str, str] = {
     "datatrove": "curate.interop.datatrove_block:DatatroveStep",
     "fasttext_quality": "curate.quality.fasttext_quality:FastTextQualityFilter",
     "kenlm_perplexity": "curate.quality.kenlm_perplexity:KenLMPerplexity",
+    "optout": "curate.optout.optout_block:OptOut",
+    "domain_cap": "curate.optout.domain_cap:DomainCap",
 }
 
 

@@ -12,6 +12,7 @@ from curate.cli.cluster_commands import register_cluster_commands
 from curate.cli.export_command import register_export_command
 from curate.cli.langs_command import run_langs
 from curate.cli.models_commands import register_models_commands
+from curate.cli.optout_command import register_optout_commands
 from curate.cli.quality_commands import register_quality_commands
 from curate.cli.tokenize_command import register_tokenize_command
 from curate.config.pipeline_config import load_pipeline
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_models_commands(sub)  # models fetch|list|verify: the model cache
     register_tokenize_command(sub)  # tokenize: token shards of a finished run
     register_export_command(sub)  # export hf: a Hugging Face dataset folder of a finished run
+    register_optout_commands(sub)  # optout build: robots.txt captures -> per-host opt-out table
     return parser
 
 

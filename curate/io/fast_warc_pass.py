@@ -98,10 +98,13 @@ class FastWarcPass:
         response = None
         if http is not None and block is not None:
             status = http.status_code
+            robots = http.get_multiple("X-Robots-Tag")  # every one applies
             response = HttpResponse(
                 status=None if status is None else int(status), content_type=record.http_content_type,
                 charset=record.http_charset, transfer_encoding=http.get("Transfer-Encoding"),
-                content_encoding=http.get("Content-Encoding"), body=block)
+                content_encoding=http.get("Content-Encoding"), body=block,
+                x_robots_tag="\n".join(robots) if robots else None, tdm_reservation=http.get("TDM-Reservation"),
+                tdm_policy=http.get("TDM-Policy"), location=http.get("Location"))
         return ArchiveRecord(
             path=self.path, position=self.position + 1, offset=offset, rtype=rtype,
             url=headers.get("WARC-Target-URI"), date=headers.get("WARC-Date"), record_id=record.record_id,

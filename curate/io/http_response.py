@@ -15,7 +15,8 @@ MAX_HEADER_BYTES = 65_536  # past this the "headers" are a body without any: kee
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs µs per record
 class HttpResponse:
-    """Status, the headers the reader needs (last occurrence wins), the charset and the body."""
+    """Status, the headers the reader needs (last occurrence wins; every ``X-Robots-Tag``, one per line), the
+    charset and the body."""
 
     status: int | None
     content_type: str | None
@@ -23,6 +24,10 @@ class HttpResponse:
     transfer_encoding: str | None
     content_encoding: str | None
     body: bytes
+    x_robots_tag: str | None = None  # opt-out signals (curate/io/page_signals.py)
+    tdm_reservation: str | None = None
+    tdm_policy: str | None = None
+    location: str | None = None  # a redirect's target (robots.txt captures follow it)
 
     @classmethod
     def parse(cls, block: bytes) -> HttpResponse | None:
@@ -37,8 +42,10 @@ class HttpResponse:
         status_line = head[: head.find(b"\n")] if b"\n" in head else head
         parts = status_line.split(None, 2)
         status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        found = {name.lower(): value for name, value in _WANTED.findall(head)}  # the last one wins
+        pairs = _WANTED.findall(head)
+        found = {name.lower(): value for name, value in pairs}  # the last one wins
         content_type = _text(found.get(b"content-type"))
+        robots = [value for name, value in pairs if name.lower() == b"x-robots-tag"]  # every one applies
         return cls(
             status=status,
             content_type=content_type,
@@ -46,11 +53,16 @@ class HttpResponse:
             transfer_encoding=_text(found.get(b"transfer-encoding")),
             content_encoding=_text(found.get(b"content-encoding")),
             body=body,
+            x_robots_tag=_text(b"\n".join(robots)) if robots else None,
+            tdm_reservation=_text(found.get(b"tdm-reservation")),
+            tdm_policy=_text(found.get(b"tdm-policy")),
+            location=_text(found.get(b"location")),
         )
 
 
-# only the three headers the reader uses: one regex pass instead of splitting every line
-_WANTED = re.compile(rb"(?im)^[ \t]*(content-type|transfer-encoding|content-encoding)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$")
+# only the headers the reader uses: one regex pass instead of splitting every line
+_WANTED = re.compile(rb"(?im)^[ \t]*(content-type|transfer-encoding|content-encoding|x-robots-tag|tdm-reservation|"
+                     rb"tdm-policy|location)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$")
 
 
 def _header_end(block: bytes) -> tuple[int, int]:

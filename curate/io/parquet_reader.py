@@ -17,6 +17,8 @@ from curate.io.reader_base import Reader
 from curate.io.record_converter import record_id_for
 from curate.io.text_column import TextColumn
 
+_OWN = frozenset({"id", "url", "date", "source", "html", "text"})  # the reader columns a Parquet file fills
+
 
 class MissingColumnError(CurateError, ValueError):
     """The Parquet file has no column of the configured name."""
@@ -90,7 +92,8 @@ class ParquetReader(Reader):
             cols["id"] = pa.array([record_id_for(None, path, offset + i) for i in range(n)], pa.string())
         table = pa.table(
             {"id": cols["id"], "url": cols["url"], "date": cols["date"],
-             "source": pa.array([path] * n, pa.string()), "html": pa.nulls(n, pa.string()), "text": text},
+             "source": pa.array([path] * n, pa.string()), "html": pa.nulls(n, pa.string()), "text": text,
+             **{f.name: pa.nulls(n, f.type) for f in READER_SCHEMA if f.name not in _OWN}},
             schema=READER_SCHEMA,
         )
         nonempty = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), False)

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pyarrow as pa
 
-from curate.blocks.columns import READER_SCHEMA
+from curate.blocks.columns import CAPTURE_FIELDS, HTTP_STATUS, READER_SCHEMA
 from curate.io.read_counts import ReadCounts
 
 
@@ -25,14 +25,19 @@ class Reader:
 
 
 class BatchBuilder:
-    """Collects reader rows and cuts them into tables of ``batch_size`` rows."""
+    """Collects reader rows and cuts them into tables of ``batch_size`` rows: READER_SCHEMA's columns, then the
+    capture columns (``CAPTURE_FIELDS``) when the rows carry them (a capture reader's rows all do)."""
 
     def __init__(self, batch_size: int) -> None:
         self.batch_size = batch_size
-        self.rows: dict[str, list[str | bytes | None]] = {name: [] for name in READER_SCHEMA.names}
+        self.schema = READER_SCHEMA
+        self.rows: dict[str, list[str | bytes | int | None]] = {name: [] for name in READER_SCHEMA.names}
 
-    def add(self, **values: str | bytes | None) -> pa.Table | None:
-        for name in READER_SCHEMA.names:
+    def add(self, **values: str | bytes | int | None) -> pa.Table | None:
+        if HTTP_STATUS in values and self.schema is READER_SCHEMA:  # capture rows (a reader's are all alike)
+            self.schema = pa.schema([*READER_SCHEMA, *CAPTURE_FIELDS])
+            self.rows = {name: self.rows.get(name, [None] * len(self.rows["id"])) for name in self.schema.names}
+        for name in self.schema.names:
             self.rows[name].append(values.get(name))
         if len(self.rows["id"]) >= self.batch_size:
             return self.flush()
@@ -42,13 +47,13 @@ class BatchBuilder:
         if not self.rows["id"]:
             return None
         columns = []
-        for field in READER_SCHEMA:
+        for field in self.schema:
             values = self.rows[field.name]
             if any(isinstance(v, bytes) for v in values):
                 # UTF-8 bytes (WARC bodies): Arrow copies and validates them, no str round trip
                 columns.append(pa.array(values, pa.binary()).cast(field.type))
             else:
                 columns.append(pa.array(values, field.type))
-        table = pa.Table.from_arrays(columns, schema=READER_SCHEMA)
-        self.rows = {name: [] for name in READER_SCHEMA.names}
+        table = pa.Table.from_arrays(columns, schema=self.schema)
+        self.rows = {name: [] for name in self.schema.names}
         return table

@@ -19,6 +19,7 @@ from curate.io.http_payload import (
     mime_type,
 )
 from curate.io.http_response import HttpResponse
+from curate.io.page_signals import page_signals
 from curate.io.record_outcome import RecordOutcome
 
 KEPT_TYPES = frozenset({"response", "resource", "conversion"})
@@ -46,11 +47,17 @@ def target_uri(value: str | None) -> str | None:
 
 
 class RecordConverter:
-    """Settings as in :class:`~curate.io.warc_reader.WarcReader`: ``max_bytes``, ``html_only``."""
+    """Settings as in :class:`~curate.io.warc_reader.WarcReader`: ``max_bytes``, ``html_only``, ``captures``.
 
-    def __init__(self, max_bytes: int, html_only: bool) -> None:
+    Rows carry the page's opt-out signals (:mod:`curate.io.page_signals`). ``captures`` reads every HTTP
+    response whatever its status (robots.txt captures: a 404 or a redirect says something too), with its
+    ``http_status`` and ``http_location`` as two more columns; bodies of any type, none is sniffed or skipped.
+    """
+
+    def __init__(self, max_bytes: int, html_only: bool, captures: bool = False) -> None:
         self.max_bytes = max_bytes
-        self.html_only = html_only
+        self.html_only = html_only and not captures
+        self.captures = captures
 
     def convert(self, rec: ArchiveRecord) -> RecordOutcome:
         """Never raises: anything unexpected in one record is that record's counted error."""
@@ -71,10 +78,12 @@ class RecordConverter:
             return RecordOutcome(skip=f"record_type:{rec.rtype}")
         if rec.block is None or rec.declared_length > self.max_bytes:
             return RecordOutcome(skip="too_large")
-        row: dict[str, str | bytes | None] = {
+        row: dict[str, str | bytes | int | None] = {
             "id": record_id_for(rec.record_id, rec.path, rec.position), "url": target_uri(rec.url), "date": rec.date,
             "source": f"{rec.path}#{rec.offset}", "html": None, "text": None,
         }
+        if self.captures:
+            row["http_status"] = row["http_location"] = None
         if rec.rtype == "conversion":  # WET: already text
             text = body_to_text(rec.block, "utf-8")
             if not text.strip():
@@ -83,7 +92,9 @@ class RecordConverter:
             return RecordOutcome(row=row)
         http = rec.http or (HttpResponse.parse(rec.block) if rec.rtype == "response" else None)
         if http is not None:
-            if http.status is not None and not 200 <= http.status < 300:
+            if self.captures:
+                row["http_status"], row["http_location"] = http.status, http.location
+            elif http.status is not None and not 200 <= http.status < 300:
                 return RecordOutcome(skip=f"http_status:{http.status}")
             try:
                 body = decode_body(http.body, http.transfer_encoding, http.content_encoding)
@@ -93,7 +104,8 @@ class RecordConverter:
         else:
             body, mime, charset = rec.block, mime_type(rec.content_type), None
         if not body.strip():
-            return RecordOutcome(skip="empty")
+            # an empty robots.txt allows everything: a capture all the same
+            return RecordOutcome(row=row) if self.captures else RecordOutcome(skip="empty")
         counters: list[str] = []
         if self.html_only and mime not in HTML_MIME_TYPES:
             if mime and body[:512].lstrip().lower().startswith(_HTML_STARTS):
@@ -106,4 +118,9 @@ class RecordConverter:
         if decoded.charset_fallback:
             counters.append("charset_unknown_detected")
         row["html"] = decoded.html
+        if not self.captures:
+            signals = (page_signals(decoded.html) if http is None else page_signals(
+                decoded.html, http.x_robots_tag, http.tdm_reservation, http.tdm_policy))
+            if signals.robots_tag is not None or signals.tdm_reservation is not None or signals.tdm_policy:
+                row["robots_tag"], row["tdm_reservation"], row["tdm_policy"] = signals
         return RecordOutcome(row=row, counters=tuple(counters))

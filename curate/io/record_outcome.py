@@ -12,7 +12,7 @@ from curate.io.reader_base import BatchBuilder
 class RecordOutcome:
     """Applied to the counts only once the record is known to be whole (see ``WarcReader``)."""
 
-    row: dict[str, str | bytes | None] | None = None
+    row: dict[str, str | bytes | int | None] | None = None
     skip: str | None = None
     error: str | None = None
     message: str = ""

@@ -28,14 +28,15 @@ from curate.io.zip_members import WaczError, ZipMember, ZipMembers
 
 
 class WaczReader(Reader):
-    """Same settings and rows as :class:`~curate.io.warc_reader.WarcReader` (``max_bytes``, ``html_only``)."""
+    """Same settings and rows as :class:`~curate.io.warc_reader.WarcReader` (``max_bytes``, ``html_only``, ``captures``)."""
 
     name: ClassVar[str] = "wacz"
     suffixes: ClassVar[tuple[str, ...]] = (".wacz",)
 
-    def __init__(self, batch_size: int = 256, max_bytes: int = 10_000_000, html_only: bool = True) -> None:
+    def __init__(self, batch_size: int = 256, max_bytes: int = 10_000_000, html_only: bool = True,
+                 captures: bool = False) -> None:
         super().__init__(batch_size)
-        self.warc = WarcReader(batch_size, max_bytes, html_only)
+        self.warc = WarcReader(batch_size, max_bytes, html_only, captures)
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         builder = BatchBuilder(self.batch_size)

@@ -129,18 +129,21 @@ class WarcReader(Reader):
     """Reads WARC and WET files (``.warc``, ``.warc.gz``, ``.warc.zst``, ``.wet.gz``), local or fsspec URLs.
 
     Settings: ``max_bytes`` skips bodies larger than this (huge pages: counted as
-    ``skipped:too_large``); ``html_only`` drops non-HTML responses (``skipped:non_html:<mime>``).
+    ``skipped:too_large``); ``html_only`` drops non-HTML responses (``skipped:non_html:<mime>``); ``captures``
+    reads every response whatever its status and type, with ``http_status`` and ``http_location`` columns
+    (robots.txt captures, see :class:`~curate.io.record_converter.RecordConverter`).
     """
 
     name: ClassVar[str] = "warc"
     suffixes: ClassVar[tuple[str, ...]] = (".warc", ".warc.gz", ".warc.zst", ".wet", ".wet.gz", ".wet.zst")
     fast_path: ClassVar[bool] = True
 
-    def __init__(self, batch_size: int = 256, max_bytes: int = 10_000_000, html_only: bool = True) -> None:
+    def __init__(self, batch_size: int = 256, max_bytes: int = 10_000_000, html_only: bool = True,
+                 captures: bool = False) -> None:
         super().__init__(batch_size)
         self.max_bytes = max_bytes
         self.html_only = html_only
-        self.converter = RecordConverter(max_bytes, html_only)
+        self.converter = RecordConverter(max_bytes, html_only, captures)
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:
         builder = BatchBuilder(self.batch_size)

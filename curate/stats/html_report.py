@@ -2,13 +2,14 @@
 
 Plots (inline SVG, no scripts or network): documents per language (log scale), the filter funnel
 per language, removal reasons, language-ID score histograms, MinHash cluster-size distributions,
-rehydration weights and the final token share per language.
+rehydration weights, what the opt-out steps removed and the final token share per language.
 """
 
 from __future__ import annotations
 
 from html import escape
 
+from curate.optout.report_section import optout_summary
 from curate.stats.run_record import RunStats, minhash_cluster_sizes, rehydration_tables
 from curate.stats.svg_charts import column_chart, hbar_chart
 from curate.stats.token_section import SECTION, token_section_html
@@ -104,6 +105,21 @@ def _rehydration(stats: RunStats, langs: list[str]) -> str:
     return "<p class='empty'>no rehydration step in this run</p>"
 
 
+def _optouts(stats: RunStats) -> str:
+    rows = []
+    for step, langs in optout_summary(stats).items():
+        for lang, e in sorted(langs.items(), key=lambda kv: (-kv[1]["documents"], kv[0]))[:MAX_LANGS]:
+            reasons = ", ".join(f"{escape(r)} {n:,}" for r, n in e["reasons"].items())
+            top = ", ".join(f"{escape(d)} {n:,}" for d, n in e["top_domains"].items())
+            rows.append(f"<tr><td>{escape(step)}</td><td>{escape(lang)}</td><td>{e['documents']:,}</td>"
+                        f"<td>{e['bytes']:,}</td><td>{e['words']:,}</td><td style='text-align:left'>{reasons}</td>"
+                        f"<td style='text-align:left'>{top}</td></tr>")
+    if not rows:
+        return "<p class='empty'>no optout or domain_cap step removed anything in this run</p>"
+    return ("<table><tr><th>step</th><th>lang</th><th>documents</th><th>bytes</th><th>words</th><th>reasons</th>"
+            "<th>top domains</th></tr>" + "".join(rows) + "</table>")
+
+
 def _token_share(stats: RunStats, langs: list[str]) -> str:
     unit = "tokens" if any("tokens" in o for o in stats["output"].values()) else "words"
     total = sum(o.get(unit, 0) for o in stats["output"].values()) or 1
@@ -128,6 +144,7 @@ def render_html(stats: RunStats) -> str:
         ("Language-ID scores", _langid_hist(stats, langs)),
         ("MinHash cluster sizes", _clusters(stats, langs)),
         ("Rehydration weights", _rehydration(stats, langs)),
+        ("Opt-outs and domain caps", _optouts(stats)),
         ("Final mix", _token_share(stats, langs)),
     ]
     if stats.get(SECTION):  # after `curate tokenize`

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curate.optout.report_section import optout_summary
 from curate.rehydrate.report_section import format_rehydration
 from curate.stats.token_section import format_token_section
 
@@ -28,6 +29,27 @@ def report_rows(stats: dict[str, Any], langs: list[str] | None = None, sort: str
                      "top_reasons": ", ".join(f"{r} {n}" for r, n in list(e["removed_by"].items())[:3])})
     reverse = sort != "lang"
     return sorted(rows, key=lambda r: (r[sort], r["lang"]) if sort != "lang" else r["lang"], reverse=reverse)
+
+
+def format_optout(stats: dict[str, Any]) -> str:
+    """Per opt-out step (``optout``, ``domain_cap``) and language: documents, bytes and words removed, by reason,
+    and the top domains they came from; "" when the run has no such step."""
+    blocks = []
+    for step, langs in optout_summary(stats).items():
+        lines = [f"opt-outs [{step}]: removed per language (documents, bytes, words; top domains)"]
+        if not langs:
+            lines.append("  (nothing removed)")
+        for lang, e in sorted(langs.items(), key=lambda kv: (-kv[1]["documents"], kv[0])):
+            pct = 100.0 * e["documents"] / e["in"] if e["in"] else 0.0
+            reasons = ", ".join(f"{r} {n}" for r, n in sorted(e["reasons"].items(), key=lambda kv: -kv[1]))
+            more = e["domains"] - len(e["top_domains"])
+            lines.append(f"  {lang:<10} {e['documents']:>8} docs ({pct:.1f}%) {_human(e['bytes']):>7}B "
+                         f"{_human(e['words']):>7} words  {reasons}")
+            if e["top_domains"]:
+                lines.append(f"  {'':<10} from " + ", ".join(f"{d} {n}" for d, n in e["top_domains"].items())
+                             + (f" (+{more} more)" if more > 0 else ""))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: str = "in") -> str:
@@ -69,6 +91,9 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
             c["errored"] += sum(v["errored"].values())
         lines.append(f"  {step['index']:>2} {step['name']:<20} {c['in']:>8} -> {c['out']:>8}  removed {c['removed']:>7}"
                      f"  errored {c['errored']:>5}")
+    optout = format_optout(stats)
+    if optout:
+        lines += ["", optout]
     rehydration = format_rehydration(stats.get("global", {}))
     if rehydration:
         lines += ["", rehydration]

@@ -1,0 +1,54 @@
+"""Per-language counters of what an opt-out step removed, beyond the runner's documents and bytes.
+
+``words_removed`` (whitespace-separated words of the removed texts, as the output's ``words`` are counted) and
+``removed_domain:<registered domain>`` (documents removed per domain, for the report's top domains). Returned
+by the steps' ``batch_stats`` and summed over batches and shards like every extra counter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curate.blocks.columns import LANG, TEXT, UNKNOWN_LANG, URL
+from curate.optout.url_hosts import registered_domains, url_hosts
+
+DOMAIN_PREFIX = "removed_domain:"
+WORDS = "words_removed"
+
+
+def _langs(table: pa.Table) -> list[str]:
+    if LANG not in table.column_names:
+        return [UNKNOWN_LANG] * table.num_rows
+    return [v or UNKNOWN_LANG for v in table.column(LANG).to_pylist()]
+
+
+def _words(texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    trimmed = pc.utf8_trim_whitespace(pc.fill_null(texts, ""))
+    pieces = pc.list_value_length(pc.utf8_split_whitespace(trimmed)).to_numpy(zero_copy_only=False)
+    empty = pc.equal(pc.utf8_length(trimmed), 0).to_numpy(zero_copy_only=False)
+    return pieces.astype(np.int64) - empty.astype(np.int64)
+
+
+def removal_stats(table: pa.Table, keep: np.ndarray, domains: bool = True) -> dict[str, dict[str, int]]:
+    """``{lang: {counter: n}}`` over the rows not kept."""
+    removed = np.flatnonzero(~keep)
+    if not len(removed):
+        return {}
+    rows = table.take(pa.array(removed))
+    langs = _langs(rows)
+    out: dict[str, Counter[str]] = {}
+    words = _words(rows.column(TEXT)) if TEXT in rows.column_names else np.zeros(len(removed), dtype=np.int64)
+    if domains and URL in rows.column_names:
+        names = registered_domains(url_hosts(rows.column(URL))).to_pylist()
+    else:
+        names = [None] * len(removed)
+    for lang, n_words, domain in zip(langs, words.tolist(), names, strict=True):
+        entry = out.setdefault(lang, Counter())
+        entry[WORDS] += n_words
+        if domain is not None:
+            entry[DOMAIN_PREFIX + domain] += 1
+    return {lang: dict(c) for lang, c in out.items()}
