@@ -12,7 +12,8 @@ import fsspec
 
 from curate.blocks.base import GlobalJob
 from curate.config.pipeline_config import PipelineConfig
-from curate.io.input_files import Shard, expand_paths
+from curate.config.yaml_source import PipelineConfigError
+from curate.io.input_files import READERS, Shard, expand_paths
 from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
 from curate.pipeline.executor import Executor
@@ -51,28 +52,42 @@ def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shar
     return expand_paths(list(config.input.paths), config.input.format, check_exists=check_exists)
 
 
+def check_options_used(config: PipelineConfig, shards: list[Shard]) -> None:
+    """Every ``input.options`` key is a setting of a reader these inputs use (with ``format: auto`` the file
+    check allows the settings of any reader a folder may hold; now the files are known)."""
+    formats = sorted({s.format for s in shards})
+    taken = {k for fmt in formats for k in READERS[fmt].settings()}
+    for key in config.input.options:
+        if key not in taken:
+            allowed = ", ".join(sorted(taken)) or "(no settings)"
+            raise PipelineConfigError(f"{config.source_path}: input.options.{key}: no input file is read by a reader "
+                                      f"with this setting (the inputs are {', '.join(formats)}); remove it, or set "
+                                      f"input.format; settings of these readers: {allowed}")
+
+
 def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None = None,
                  overwrite: bool = False) -> RunResult:
     """Run ``config`` on ``executor`` (the caller's, left open: ``curate.run`` builds and closes one)."""
     apply_storage_options(config.storage)  # before any filesystem is opened, here and in the workers
     out_dir = _absolute((output or config.output).rstrip("/"))
     blocks = [s.build() for s in config.steps]
+    shards = input_shards(config)
+    check_options_used(config, shards)
     # before anything is written, the lock included: every node sees OUT and finds what each block needs
     # (Block.preflight: models, data files, packages; on the driver and on every node)
     preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
     if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
         check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
     with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
-        return _run_locked(config, out_dir, blocks, executor, overwrite)
+        return _run_locked(config, out_dir, blocks, shards, executor, overwrite)
 
 
-def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executor: Executor,
+def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards: list[Shard], executor: Executor,
                 overwrite: bool) -> RunResult:
     started = time.time()
     digest = config_hash(config.identity())
     claim_output(out_dir, digest, config.name, overwrite, keep=(LOCK_FILE,))
     remove_partial_files(out_dir)
-    shards = input_shards(config)
     changes = input_changes(previous_shards(out_dir), shards)
     steps = config.steps
     names = [s.name for s in steps]

@@ -63,7 +63,7 @@ def _read(task: ShardTask, counts: ReadCounts) -> Iterator[pa.Table]:
         return  # the previous stage kept nothing of this shard
     if task.input_path is None:
         options = dict(task.reader_settings.get("options", {}))
-        reader = READERS[task.shard.format](batch_size=batch_size, **options)
+        reader = READERS[task.shard.format].from_options(batch_size, options)
         limit = task.reader_settings.get("max_text_bytes")
         for table in reader.read(task.shard.path, counts):
             yield skip_oversize_text(table, limit, counts) if limit else table
