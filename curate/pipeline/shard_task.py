@@ -26,6 +26,7 @@ from curate.io.input_files import READERS, Shard
 from curate.io.parquet_output import ParquetOutput, lang_values
 from curate.io.read_counts import ReadCounts
 from curate.languages.table import load_language_table
+from curate.pipeline.batch_errors import process_isolating
 from curate.stats.step_counts import StepCounts, error_kind
 from curate.storage.atomic import write_text_atomic
 
@@ -167,11 +168,7 @@ def _drop_outcomes(name: str, result: BlockOutput, errored: np.ndarray, at: np.n
 def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: StepCounts,
            removed: ParquetOutput | None, sizes: ClusterSizeCounts) -> pa.Table:
     n = table.num_rows
-    try:
-        result = block.process(table, ctx)
-    except Exception as exc:  # a block failing on a whole batch: count the batch as errored, go on
-        msg = f"{type(exc).__name__}: {exc}"[:500]
-        result = BlockOutput(table=table, errors=[msg] * n)
+    result = process_isolating(block, table, ctx)  # a raising batch: only the documents that raise error
     out = result.table
     m = out.num_rows
     first = np.ones(m, dtype=bool)  # row i is an input row's own row, not an extra copy
