@@ -43,6 +43,8 @@ LAZY_INTERNAL = {
     # WordTokenizer.__reduce__ pickles a tokenizer as its spec; the rebuilding function lives in the package's
     # __init__, which imports base.py: a cycle inside one folder, not between folders
     ("curate.tokenizers.base", "curate.tokenizers"),
+    # the HTTP session class subclasses aiobotocore's: its module imports the optional s3 extra at its top
+    ("curate.storage.s3_waits", "curate.storage.s3_session"),
 }
 
 

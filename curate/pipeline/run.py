@@ -34,6 +34,7 @@ from curate.pipeline.stage_markers import StageMarkers
 from curate.pipeline.stages import Stage, split_stages
 from curate.stats.html_report import write_html_report
 from curate.stats.run_stats import merge_run_stats, merge_stage_results, split_timing, write_run_stats
+from curate.storage.failures import is_unavailable, storage_failure
 from curate.storage.options import apply_storage_options
 
 
@@ -71,15 +72,30 @@ def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None 
     apply_storage_options(config.storage)  # before any filesystem is opened, here and in the workers
     out_dir = _absolute((output or config.output).rstrip("/"))
     blocks = [s.build() for s in config.steps]
-    shards = input_shards(config)
-    check_options_used(config, shards)
-    # before anything is written, the lock included: every node sees OUT and finds what each block needs
-    # (Block.preflight: models, data files, packages; on the driver and on every node)
-    preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
-    if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
-        check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
-    with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
-        return _run_locked(config, out_dir, blocks, shards, executor, overwrite)
+    try:
+        shards = input_shards(config)
+        check_options_used(config, shards)
+        # before anything is written, the lock included: every node sees OUT and finds what each block needs
+        # (Block.preflight: models, data files, packages; on the driver and on every node)
+        preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
+        if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
+            check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
+        lock = OutputLock(out_dir).acquire()  # a second run into the same output stops here, naming this one
+        try:
+            result = _run_locked(config, out_dir, blocks, shards, executor, overwrite)
+        except BaseException as exc:
+            if isinstance(exc, Exception) and is_unavailable(storage_failure(exc, out_dir)):
+                lock.abandon()  # releasing would wait on the store again; the next run takes the lock over
+            else:
+                lock.release()
+            raise
+        lock.release()
+        return result
+    except Exception as exc:  # a store that is down or frozen, a full disk: one line, what to do
+        failure = storage_failure(exc, out_dir)
+        if failure is None or failure is exc:
+            raise
+        raise failure from exc
 
 
 def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards: list[Shard], executor: Executor,
@@ -130,9 +146,11 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards:
             check_error_budget(ordered, names, config.max_error_rate, config.min_errors)
             stage_results.append(ordered)
             next_inputs = {r["shard"]: r.get("next_input", "") for r in ordered}
-    except BaseException:
+    except BaseException as exc:
         executor.close()
-        remove_partial_files(out_dir)  # a killed run never leaves half-written files behind
+        # a killed run never leaves half-written files behind; on a store that is gone the next run removes them
+        if not (isinstance(exc, Exception) and is_unavailable(storage_failure(exc, out_dir))):
+            remove_partial_files(out_dir)
         raise
     global_stats, global_timing = split_timing(global_stats, "global")
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
