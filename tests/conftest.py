@@ -1,4 +1,6 @@
-"""Shared test fixtures: where the real data lives (../shared/data by default)."""
+"""Shared test fixtures: where the real data lives (../shared/data by default), and the skip policy of a full
+run (tests/skip_policy.py: under CURATE_STRICT_TESTS=1, set by `make test`, a skip for anything but an optional
+extra or a missing machine capability fails)."""
 
 from __future__ import annotations
 
@@ -6,27 +8,19 @@ import os
 from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from skip_policy import (  # noqa: F401 - the fixture and hooks are registered by being names of this module
+    REPO_ROOT,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+    shared_data,
+    shared_data_dir,
+)
 
 # Tests talk to loopback only: botocore must never probe the cloud instance-metadata address for
 # credentials, and an s3:// URL without an endpoint goes to a closed loopback port, not to AWS.
 # (Tests with an object store pass their own endpoint.) Subprocesses inherit both.
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-
-
-def shared_data_dir() -> Path:
-    return Path(os.environ.get("CURATE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real public data of ../shared/data; tests that need it skip when it is absent."""
-    path = shared_data_dir()
-    if not (path / "README.md").exists():
-        pytest.skip(f"shared data not found at {path} (set CURATE_SHARED_DATA to the data folder)")
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 import pyarrow as pa
 
-from curate.blocks.base import Block, BlockContext, BlockOutput
+import curate
+from curate.blocks.base import Block, BlockContext, BlockOutput, Filter
 
 
 class AlwaysRaises(Block):
@@ -27,3 +31,28 @@ class FailsEveryNth(Block):
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         errors = [f"ValueError: bad record {i}" if i % self.every == 0 else None for i in range(table.num_rows)]
         return BlockOutput(table=table, errors=errors)
+
+
+def raises_on(doc_id: str | None) -> bool:
+    """The documents the filters below fail on: one in 20 (5%), chosen by a hash of the id."""
+    return int(hashlib.sha256(str(doc_id).encode()).hexdigest(), 16) % 20 == 0
+
+
+@curate.document_filter
+def raises_on_some(row: dict) -> bool:
+    """A user's per-document filter that raises on 5% of the documents and keeps the rest."""
+    if raises_on(row["id"]):
+        raise ValueError(f"cannot score document {row['id']}")
+    return len(row["text"] or "") >= 0
+
+
+class BatchRaisesOnSome(Filter):
+    """A batch filter (one call per batch) that raises when its batch holds one of those documents."""
+
+    name = "batch_raises_on_some"
+
+    def filter(self, table: pa.Table, ctx: BlockContext) -> tuple[np.ndarray, list[str | None]]:
+        bad = [i for i in table.column("id").to_pylist() if raises_on(i)]
+        if bad:
+            raise ValueError(f"cannot score document {bad[0]}")
+        return np.ones(table.num_rows, dtype=bool), [None] * table.num_rows

@@ -3,6 +3,10 @@
 ``weed server`` with master, volume, filer and S3 gateway, every port picked free at run time and bound to
 127.0.0.1, data in a temporary folder, no authentication (any key works). Stopped by PID (its own
 session: SIGTERM, then SIGKILL to whatever is left of that session), never by name.
+
+Faults for the tests that need them: :meth:`ObjectStore.kill` (a crash: SIGKILL, data kept) and
+:meth:`ObjectStore.restart` (same folder, same ports), :meth:`ObjectStore.freeze` (SIGSTOP: connections are
+still accepted by the kernel, nothing answers) and :meth:`ObjectStore.thaw`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -39,6 +43,7 @@ class ObjectStore:
     endpoint: str  # http://127.0.0.1:PORT
     folder: Path
     process: subprocess.Popen
+    command: list[str] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
         """Standard variables a node uses to reach this store (as on a real cluster)."""
@@ -52,8 +57,28 @@ class ObjectStore:
         return s3fs.S3FileSystem(endpoint_url=self.endpoint, key="curate-test", secret="curate-test",
                                  skip_instance_cache=True)
 
+    def kill(self) -> None:
+        """A crash: SIGKILL to the store's session; its data folder stays for :meth:`restart`."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Start the store again on the same folder and ports (after :meth:`kill`), ready for writes."""
+        self.kill()
+        self.process = _launch(self.command, self.folder)
+        _wait_ready(self, timeout)
+
+    def freeze(self) -> None:
+        """SIGSTOP the store: the kernel still accepts connections, nothing answers them."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process.poll() is None:
+            self.thaw()  # a frozen process would not act on SIGTERM
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
@@ -95,14 +120,22 @@ def start_object_store(timeout: float = 60.0) -> ObjectStore:
     cmd = [str(weed), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={folder}", "-s3", "-iam=false",
            "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.preStopSeconds=0", "-master.volumeSizeLimitMB=64", "-volume.max=50",
            *[f"-{k}.port={v}" if "." not in k else f"-{k.split('.')[0]}.port.grpc={v}" for k, v in p.items()]]
-    log = open(folder / "weed.log", "wb")  # noqa: SIM115 - the process owns it until stop
-    proc = subprocess.Popen(cmd, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    store = ObjectStore(f"http://127.0.0.1:{p['s3']}", folder, proc)
+    store = ObjectStore(f"http://127.0.0.1:{p['s3']}", folder, _launch(cmd, folder), cmd)
+    _wait_ready(store, timeout)
+    return store
+
+
+def _launch(cmd: list[str], folder: Path) -> subprocess.Popen:
+    log = open(folder / "weed.log", "ab")  # noqa: SIM115 - the process owns it until stop
+    return subprocess.Popen(cmd, cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _wait_ready(store: ObjectStore, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     fs = None
     while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            tail = (folder / "weed.log").read_text(errors="replace")[-3000:]
+        if store.process.poll() is not None or time.monotonic() > deadline:
+            tail = (store.folder / "weed.log").read_text(errors="replace")[-3000:]
             store.stop()
             raise RuntimeError(f"SeaweedFS did not come up within {timeout:.0f} s:\n{tail}")
         if _ready(store.endpoint):
@@ -111,7 +144,7 @@ def start_object_store(timeout: float = 60.0) -> ObjectStore:
                 fs.mkdir("probe-bucket")
                 fs.pipe("probe-bucket/x", b"x")
                 fs.rm("probe-bucket", recursive=True)
-                return store
+                return
             except Exception:
                 pass
         time.sleep(0.5)

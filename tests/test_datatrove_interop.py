@@ -45,7 +45,6 @@ from curate.interop.datatrove_block import (  # noqa: E402
     default_reason,
 )
 from curate.io.datatrove_readers import DatatroveJsonlReader, DatatroveParquetReader  # noqa: E402
-from curate.io.input_files import READERS  # noqa: E402
 from curate.io.read_counts import ReadCounts  # noqa: E402
 from curate.languages.table import load_language_table  # noqa: E402
 
@@ -415,8 +414,6 @@ def test_jsonl_reader_counts_lines_whose_metadata_changes_type(tmp_path: Path) -
     assert any(":3:" in m and "'n'" in m for m in counts.messages)
 
 
-@pytest.mark.skipif("datatrove_parquet" not in READERS,
-                    reason="datatrove readers not registered in curate/io/input_files.py READERS yet")
 def test_pipeline_reads_datatrove_outputs(tmp_path: Path) -> None:
     docs, jsonl_dir, parquet_dir = _datatrove_written(tmp_path)
     for fmt, folder in (("datatrove_jsonl", jsonl_dir), ("datatrove_parquet", parquet_dir)):

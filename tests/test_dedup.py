@@ -376,7 +376,6 @@ def test_changed_settings_restart_the_workdir(variant_corpus, tmp_path):
 def test_tokenizer_hook_uses_the_language_segmenter():
     from curate.dedup import resolve_tokenizer, whitespace_tokenize
 
-    pytest.importorskip("curate.tokenizers")
     zh = normalize_text("今天天气很好，我们一起去公园散步吧。明天可能会下雨。")
     words = resolve_tokenizer("language", "cmn_Hani")(zh)
     assert len(words) > len(zh.split())  # jieba segments what whitespace cannot

@@ -17,6 +17,7 @@ from curate.pipeline.error_budget import ErrorBudgetExceeded, check_error_budget
 from curate.storage.atomic import write_bytes_atomic
 from curate.storage.options import apply_storage_options
 from curate.storage.probe import StorageProbeError
+from curate.storage.s3_waits import S3_DEFAULTS, with_s3_defaults
 
 WARC = "cc-main-2020-34-multilingual.warc.gz"
 
@@ -102,8 +103,10 @@ def test_storage_options_validated_and_applied(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setitem(fsspec.config.conf, "s3", {})
     apply_storage_options(cfg.storage)
-    assert json.loads(os.environ["FSSPEC_S3"]) == {"anon": True, "endpoint_url": "http://127.0.0.1:1"}
+    # the file's options over curate's bounded waits (curate/storage/s3_waits.py)
+    assert json.loads(os.environ["FSSPEC_S3"]) == with_s3_defaults({"anon": True, "endpoint_url": "http://127.0.0.1:1"})
     assert fsspec.config.conf["s3"]["endpoint_url"] == "http://127.0.0.1:1"
+    assert fsspec.config.conf["s3"]["config_kwargs"]["read_timeout"] == S3_DEFAULTS["config_kwargs"]["read_timeout"]
     monkeypatch.delenv("FSSPEC_S3")
 
 

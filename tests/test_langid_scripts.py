@@ -130,9 +130,15 @@ def test_close_relatives_move_only_when_fasttext_holds_them_close() -> None:
     assert related("srp_Latn", "hrv_Latn") and related("dan_Latn", "nob_Latn") and not related("srp_Latn", "srp_Cyrl")
     assert not related("eng_Latn", "mri_Latn")
     assert may_move("eng_Latn", 0.6, {}, "mri_Latn")  # outside a group: the caller's thresholds decide
+    assert may_move("dan_Latn", 0.35, {"nob": 0.27}, "nob_Latn")
+    assert not may_move("dan_Latn", 0.65, {"nob": 0.1}, "nob_Latn")
+    # BCMS: only towards Serbian (CLD2 calls Latin Serbian Croatian or Bosnian), and only when fastText holds it close
     assert may_move("hrv_Latn", 0.35, {"srp": 0.27}, "srp_Latn")
-    assert not may_move("hrv_Latn", 0.65, {"bos": 0.1}, "bos_Latn")
-    assert may_move("hrv_Latn", 0.65, {"bos": 0.1}, "bos_Latn", margin=1.0)  # check off
+    assert not may_move("hrv_Latn", 0.45, {"srp": 0.2}, "srp_Latn")
+    assert not may_move("srp_Latn", 0.35, {"hrv": 0.34}, "hrv_Latn")
+    assert not may_move("hrv_Latn", 0.35, {"bos": 0.34}, "bos_Latn")
+    assert may_move("slv_Latn", 0.4, {}, "hrv_Latn")  # into the group from outside: the caller's thresholds
+    assert may_move("srp_Latn", 0.65, {"hrv": 0.1}, "hrv_Latn", margin=1.0)  # check off
 
 
 def test_latin_boilerplate_does_not_decide_the_script() -> None:
@@ -146,3 +152,14 @@ def test_latin_boilerplate_does_not_decide_the_script() -> None:
     assert scripts_among([cyrillic, TEXTS["srp_Latn"], "123"], [("Cyrl", "Latn")] * 3) == ["Cyrl", "Latn", None]
     assert scripts_among([TEXTS["pnb_Arab"]], [("Guru", "Arab", "Latn")]) == ["Arab"]
     assert label_scripts("sr") == ("Cyrl", "Latn") and label_scripts("__label__srp_Latn") == ()
+
+
+def test_second_opinion_keeps_latin_serbian_that_lid176_gets_right(shared_data: Path) -> None:
+    """Issue 23: CLD2 turned right srp_Latn answers into Croatian or Bosnian. Every Latin Serbian document that
+    lid.176 alone gets right stays right with the default second opinion, and the default gets more right."""
+    latin = [doc.translate(_TO_LATIN) for doc in _serbian_documents(shared_data)]
+    alone = _block("none").process(pa.table({"text": latin}), BlockContext()).table.column("lang").to_pylist()
+    default = _block("auto").process(pa.table({"text": latin}), BlockContext()).table.column("lang").to_pylist()
+    broken = [i for i, (a, d) in enumerate(zip(alone, default, strict=True)) if a == "srp_Latn" != d]
+    assert not broken, [(alone[i], default[i]) for i in broken]
+    assert default.count("srp_Latn") > alone.count("srp_Latn")

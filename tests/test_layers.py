@@ -37,12 +37,15 @@ LAZY_OK = frozenset({
     "ray", "datatrove", "trafilatura", "resiliparse", "ftfy", "pycld2", "fasttext", "lingua", "kenlm",
     "sentencepiece", "tokenizers", "spacy", "jieba", "sudachipy", "kiwipiepy", "pythainlp", "khmernltk", "laonlp",
     "scipy",
+    "aiobotocore", "botocore",  # the s3 extra's: the storage: options' keys (storage/option_keys.py)
 })
 # (module, imported module) pairs kept inside a function, each with its reason
 LAZY_INTERNAL = {
     # WordTokenizer.__reduce__ pickles a tokenizer as its spec; the rebuilding function lives in the package's
     # __init__, which imports base.py: a cycle inside one folder, not between folders
     ("curate.tokenizers.base", "curate.tokenizers"),
+    # the HTTP session class subclasses aiobotocore's: its module imports the optional s3 extra at its top
+    ("curate.storage.s3_waits", "curate.storage.s3_session"),
 }
 
 

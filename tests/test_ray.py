@@ -70,16 +70,6 @@ def _local_run(cfg: Path, out: Path, workers: int = 1) -> dict[str, str]:
     return parquet_digests(out)
 
 
-def _minhash_available() -> bool:
-    from curate.blocks.registry import UnknownBlockError, resolve_block
-
-    try:
-        resolve_block("minhash")
-        return True
-    except UnknownBlockError:
-        return False
-
-
 STEPS = {
     "extract-langid": [{"extract": {"engine": "resiliparse"}}, {"langid": {}}],
     "extract-langid-minhash": [{"extract": {"engine": "resiliparse"}}, {"langid": {}}, {"minhash": {}}],
@@ -88,8 +78,6 @@ STEPS = {
 
 @pytest.mark.parametrize("steps", list(STEPS))
 def test_ray_output_is_byte_identical_to_local(ray_head: LocalHead, shared_data: Path, tmp_path: Path, steps: str) -> None:
-    if "minhash" in steps and not _minhash_available():
-        pytest.skip("the minhash block is not in curate.dedup yet")
     # every file, including the clipped-record one whose stage-0 output is empty (a shard with no file
     # at the dedup barrier)
     inputs = [str(shared_data / "warc" / n) for n in SMALL_WARCS]

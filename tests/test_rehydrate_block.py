@@ -14,14 +14,9 @@ import pytest
 from curate.blocks.base import BlockContext, GlobalJob
 from curate.rehydrate import FINEWEB2_FIXED_TABLE, compute_repetitions, load_weight_tables
 from curate.rehydrate.budget import Budget
-from curate.rehydrate.rehydrate_block import BUDGET_REASON, Rehydrate, _runner_expands_rows
+from curate.rehydrate.rehydrate_block import BUDGET_REASON, Rehydrate
 from curate.rehydrate.report_section import format_rehydration
 from curate.rehydrate.sampling import KEY_BINS, budget_copies, choose_threshold, crossing_bin
-
-EXPANDS = _runner_expands_rows()
-needs_expanding_runner = pytest.mark.skipif(
-    not EXPANDS, reason="materialize needs the runner's BlockOutput.origin (row-expanding blocks), not wired yet"
-)
 
 # Three cluster sizes, no smoothing (fewer bins than the window): removal rates 50 %, 10 %, 30 %,
 # R = 90 / 300 = 30 %, r_min = 10 %: size 1 -> 1 (r >= R), size 2 -> M, size 3 -> 1 (r == R).
@@ -176,7 +171,6 @@ def test_settings_are_checked() -> None:
 # materialisation
 # ---------------------------------------------------------------------------------------------------
 
-@needs_expanding_runner
 def test_materialize_repeats_rows_weight_times_with_unique_ids(tmp_path: Path) -> None:
     sizes = [1, 2, 3, 7, 2, None]
     shard = docs("eng_Latn", sizes) + docs("fra_Latn", sizes)
@@ -439,7 +433,6 @@ def _e2e_run(tmp: Path, inputs: list[str], materialize: bool):
 
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory, shared_data: Path):
-    pytest.importorskip("curate.dedup.minhash_block")
     tmp = tmp_path_factory.mktemp("rehydrate_e2e")
     copies = duplicated_corpus(shared_data, tmp)
     inputs = [str(tmp / "a.jsonl"), str(tmp / "b.jsonl")]
@@ -504,7 +497,6 @@ def test_e2e_budget_met_within_one_document_and_drops_are_recorded(e2e) -> None:
 
 
 @pytest.mark.slow
-@needs_expanding_runner
 def test_e2e_materialized_rows_equal_the_weights(e2e) -> None:
     import polars as pl
 

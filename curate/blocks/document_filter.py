@@ -7,7 +7,8 @@
 The function returns True to keep, or False / a reason string to remove. It may also take
 ``lang`` (the document's ``xxx_Scrp``), ``config`` (its :class:`LanguageConfig`) and ``row``
 (the whole row as a dict). Its other keyword arguments are settings from YAML. It becomes a
-:class:`Filter` with counters, timing, removed-row routing and per-language parameters.
+:class:`Filter` with counters, timing, removed-row routing and per-language parameters. A call that raises
+errors its own document (counted, kept in ``_removed`` with the message), never the rest of the batch.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from curate.blocks.base import BlockContext, Filter
+from curate.blocks.base import BlockContext, BlockOutput, Filter
 from curate.blocks.columns import LANG, TEXT
 
 _INJECTED = ("text", "lang", "config", "row")
@@ -36,12 +37,15 @@ def document_filter(func: Callable[..., bool | str] | None = None, *, name: str 
             bound.apply_defaults()
             self.settings = dict(bound.arguments)
 
-        def filter(self: Any, table: pa.Table, ctx: BlockContext) -> tuple[np.ndarray, list[str | None]]:
+        def decide(self: Any, table: pa.Table, ctx: BlockContext) -> tuple[np.ndarray, list[str | None],
+                                                                           list[str | None]]:
+            """Per document: kept, the removal reason, the error (a call that raised errors its document only)."""
             texts = table.column(TEXT).to_pylist()
             langs = table.column(LANG).to_pylist() if LANG in table.column_names else [None] * len(texts)
             rows = table.to_pylist() if "row" in wants else None
             keep = np.ones(len(texts), dtype=bool)
             reasons: list[str | None] = [None] * len(texts)
+            errors: list[str | None] = [None] * len(texts)
             for i, text in enumerate(texts):
                 extra: dict[str, Any] = {}
                 if "text" in wants:
@@ -52,12 +56,29 @@ def document_filter(func: Callable[..., bool | str] | None = None, *, name: str 
                     extra["config"] = ctx.languages.get(langs[i]) if ctx.languages is not None else None
                 if "row" in wants and rows is not None:
                     extra["row"] = rows[i]
-                verdict = fn(**extra, **self.settings)
+                try:
+                    verdict = fn(**extra, **self.settings)
+                except Exception as exc:  # noqa: BLE001 - the user's function failing on one document
+                    keep[i] = False
+                    errors[i] = f"{type(exc).__name__}: {exc}"[:500]
+                    continue
                 if verdict is True:
                     continue
                 keep[i] = False
                 reasons[i] = verdict if isinstance(verdict, str) and verdict else fn.__name__
+            return keep, reasons, errors
+
+        def filter(self: Any, table: pa.Table, ctx: BlockContext) -> tuple[np.ndarray, list[str | None]]:
+            keep, reasons, errors = decide(self, table, ctx)
+            failed = next((e for e in errors if e is not None), None)
+            if failed is not None:  # the Filter contract has no errors: called directly, the first one raises
+                raise ValueError(f"{fn.__name__}: {failed}")
             return keep, reasons
+
+        def process(self: Any, table: pa.Table, ctx: BlockContext) -> BlockOutput:
+            keep, reasons, errors = decide(self, table, ctx)
+            return BlockOutput(table=table, keep=keep, reasons=reasons,
+                               errors=errors if any(e is not None for e in errors) else None)
 
         cls = type(
             fn.__name__,
@@ -66,6 +87,7 @@ def document_filter(func: Callable[..., bool | str] | None = None, *, name: str 
                 "name": name or fn.__name__,
                 "__init__": __init__,
                 "filter": filter,
+                "process": process,
                 "__doc__": fn.__doc__,
                 "__module__": fn.__module__,
                 "__qualname__": fn.__qualname__,

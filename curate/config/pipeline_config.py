@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from curate.blocks.base import Block
 from curate.blocks.registry import BUILTIN_BLOCKS, UnknownBlockError, resolve_block
-from curate.config.key_check import check_keys
+from curate.config.key_check import check_keys, closest
 from curate.config.yaml_source import PipelineConfigError, YamlSource, load_yaml, parse_yaml
 from curate.errors import CurateError
-from curate.languages.table import load_language_table
+from curate.io.input_files import READERS
+from curate.languages.table import OVERRIDABLE_FIELDS, load_language_table
+from curate.storage.option_keys import nested_option_keys, option_keys
 from curate.storage.options import validate_storage_options
 
 
@@ -132,6 +134,33 @@ def _check_block_keys(src: YamlSource, loc: tuple[str | int, ...], cls: type[Blo
     check_keys(src, loc, settings, [p.name for p in named], required, label, _allowed(cls), noun="setting")
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (``Budget | None`` -> ``Budget``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _nested_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The field names of the model found at ``loc`` inside ``model`` (None when it is no model)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None or part not in current.model_fields:
+            return None
+        current = _model_in(current.model_fields[part].annotation)
+    return list(current.model_fields) if current is not None else None
+
+
+def _dig(mapping: Any, loc: tuple[Any, ...]) -> dict[str, Any]:
+    for part in loc:
+        mapping = mapping.get(part, {}) if isinstance(mapping, dict) else {}
+    return mapping if isinstance(mapping, dict) else {}
+
+
 def _allowed(cls: type[Block]) -> str:
     names = [p for p in inspect.signature(cls).parameters if p != "self"]
     return ", ".join(names) if names else "(no settings)"
@@ -152,6 +181,95 @@ def _check_section_keys(src: YamlSource, data: dict[str, Any]) -> None:
         if isinstance(data.get(section), dict):
             allowed, required = _model_keys(model)
             check_keys(src, (section,), data[section], allowed, required, f"{section}: ")
+    if isinstance(data.get("input"), dict) and isinstance(data["input"].get("options"), dict):
+        _check_reader_options(src, data["input"])
+    if isinstance(data.get("overrides"), dict):
+        _check_override_keys(src, data["overrides"])
+    if isinstance(data.get("storage"), dict):
+        _check_storage_keys(src, data["storage"])
+
+
+def _candidate_readers(section: dict[str, Any]) -> list[str]:
+    """The readers ``input`` may use: its ``format``, else those the paths' endings name (all of them when a
+    path is a folder, a glob or an ending no reader claims: any format may turn up there)."""
+    fmt = section.get("format", "auto")
+    if fmt != "auto":
+        return [fmt] if fmt in READERS else []
+    names: list[str] = []
+    for path in section.get("paths") or []:
+        lower = str(path).lower()
+        matches = [(len(sfx), name) for name, reader in READERS.items() for sfx in reader.suffixes
+                   if lower.endswith(sfx)]
+        if not matches:
+            return list(READERS)
+        names.append(max(matches)[1])
+    return list(dict.fromkeys(names)) or list(READERS)
+
+
+def _check_reader_options(src: YamlSource, section: dict[str, Any]) -> None:
+    """``input.options`` are the settings of the reader(s) that will read the inputs: every key one of theirs,
+    every value of its type (before work, so that the run does not stop at its first file)."""
+    loc: tuple[str | int, ...] = ("input", "options")
+    options = section["options"]
+    if "batch_size" in options:
+        raise PipelineConfigError(f"{src.where(loc + ('batch_size',))}: input.options.batch_size: the batch size "
+                                  "is input.batch_size, one level up; move it there")
+    readers = _candidate_readers(section)
+    allowed = list(dict.fromkeys(k for name in readers for k in READERS[name].settings()))
+    check_keys(src, loc, options, allowed, [], f"input.options (settings of the {'/'.join(readers)} reader): ")
+    for name in readers:
+        cls = READERS[name]
+        mine = {k: v for k, v in options.items() if k in cls.settings()}
+        try:
+            _settings_model(cls)(**mine)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = str(err["loc"][0]) if err["loc"] else ""
+            raise PipelineConfigError(f"{src.where(loc + (key,))}: input.options.{key}: {err['msg']} (got "
+                                      f"{err.get('input')!r}; the {name} reader's setting)") from None
+
+
+def _check_override_keys(src: YamlSource, overrides: dict[str, Any]) -> None:
+    for label, changes in overrides.items():
+        if isinstance(changes, dict):
+            check_keys(src, ("overrides", label), changes, list(OVERRIDABLE_FIELDS), [],
+                       f"overrides.{label}: ", noun="language setting")
+        try:
+            load_language_table().with_overrides({label: changes})
+        except (KeyError, ValueError, TypeError) as exc:
+            raise PipelineConfigError(f"{src.where(('overrides', label))}: overrides: {exc}") from None
+
+
+def _check_storage_keys(src: YamlSource, storage: dict[str, Any]) -> None:
+    for protocol, options in storage.items():
+        try:
+            validate_storage_options({protocol: options})
+            allowed, closed = option_keys(str(protocol))
+        except (CurateError, ImportError, ValueError) as exc:
+            raise PipelineConfigError(f"{src.where(('storage', protocol))}: {exc}") from None
+        loc: tuple[str | int, ...] = ("storage", protocol)
+        if closed:
+            check_keys(src, loc, options, allowed, [], f"storage.{protocol}: ", noun="option")
+        else:  # the filesystem passes other keys on: only a near miss of a known one is surely a typo
+            for key in options:
+                guess = None if key in allowed else closest(str(key), allowed)
+                if guess:
+                    raise PipelineConfigError(f"{src.where(loc + (key,))}: storage.{protocol}: unknown option "
+                                              f"{key!r} (did you mean {guess!r}?); allowed: {', '.join(allowed)}")
+        _check_nested_storage(src, str(protocol), loc, options, ())
+
+
+def _check_nested_storage(src: YamlSource, protocol: str, loc: tuple[str | int, ...], mapping: dict[str, Any],
+                          path: tuple[str, ...]) -> None:
+    for key, value in mapping.items():
+        if not isinstance(value, dict):
+            continue
+        inner = (*path, str(key))
+        allowed = nested_option_keys(protocol, inner)
+        if allowed is None:
+            continue
+        check_keys(src, loc + inner, value, allowed, [], f"storage.{protocol}.{'.'.join(inner)}: ", noun="option")
+        _check_nested_storage(src, protocol, loc, value, inner)
 
 
 def validate_source(src: YamlSource) -> PipelineConfig:
@@ -196,6 +314,11 @@ def validate_source(src: YamlSource) -> PipelineConfig:
             err = exc.errors()[0]
             key = ".".join(str(p) for p in err["loc"])
             where = src.where(loc + (name,) + tuple(err["loc"][:1]))
+            if err["type"] == "extra_forbidden" and len(err["loc"]) > 1:  # a key inside a setting (budget.unti)
+                nested = _nested_fields(_settings_model(cls), tuple(err["loc"][:-1]))
+                if nested is not None:
+                    check_keys(src, loc + (name, *err["loc"][:-1]), _dig(settings or {}, err["loc"][:-1]), nested,
+                               [], f"pipeline[{i}].{name}.{'.'.join(str(p) for p in err['loc'][:-1])}: ")
             if err["type"] == "extra_forbidden":
                 raise PipelineConfigError(
                     f"{where}: pipeline[{i}].{name}: unknown setting {key!r}; allowed: {_allowed(cls)}"

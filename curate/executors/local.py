@@ -15,6 +15,14 @@ from typing import Any
 from curate.executors.progress import Progress
 from curate.pipeline.executor import Executor
 from curate.process_guard import die_with_parent
+from curate.storage.s3_waits import install_session
+
+
+def _start_worker(parent_pid: int) -> None:
+    """Every pool worker: ends with the driver; object-store requests with bounded waits (the HTTP session
+    class cannot travel in the environment, the timeouts and retries do)."""
+    die_with_parent(parent_pid)
+    install_session()
 
 
 class LocalExecutor(Executor):
@@ -29,7 +37,7 @@ class LocalExecutor(Executor):
         if self._pool is None:
             # workers end with this process, even when it is killed (SIGKILL leaves no orphans)
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=die_with_parent, initargs=(os.getpid(),))
+                                             initializer=_start_worker, initargs=(os.getpid(),))
         return self._pool
 
     def map(self, fn: Callable[[Any], Any], items: list[Any], desc: str = "") -> list[Any]:

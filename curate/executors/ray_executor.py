@@ -62,6 +62,7 @@ from curate.executors.ray_auth import (
 )
 from curate.pipeline.executor import Executor
 from curate.storage.options import FORWARDED_ENV_PREFIXES
+from curate.storage.s3_waits import install_session
 from curate.version import __version__
 
 JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a submitted job
@@ -77,6 +78,7 @@ def _run_item(fn: Callable[[Any], Any], item: Any, cwd: str) -> Any:
     the local executor, so a worker that sees that folder works from it (Ray starts workers elsewhere)."""
     if cwd and os.getcwd() != cwd and os.path.isdir(cwd):
         os.chdir(cwd)
+    install_session()  # bounded object-store waits: the HTTP session class cannot travel in runtime_env
     return fn(item)
 
 

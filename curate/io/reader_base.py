@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
@@ -22,6 +23,18 @@ class Reader:
 
     def read(self, path: str, counts: ReadCounts) -> Iterator[pa.Table]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @classmethod
+    def settings(cls) -> list[str]:
+        """The ``input.options`` this reader takes (its constructor's keywords but ``batch_size``, which is
+        ``input.batch_size``)."""
+        return [p for p in inspect.signature(cls).parameters if p not in ("self", "batch_size")]
+
+    @classmethod
+    def from_options(cls, batch_size: int, options: dict[str, Any]) -> Reader:
+        """This reader with the options meant for it: with ``format: auto`` a folder may mix formats, and
+        ``input.options`` holds the settings of each (the pipeline file's check refused any that none takes)."""
+        return cls(batch_size=batch_size, **{k: v for k, v in options.items() if k in cls.settings()})
 
 
 class BatchBuilder:

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from curate.blocks.columns import TEXT
 from curate.storage.atomic import TMP_SUFFIX, publish
+from curate.storage.failures import name_path
 
 
 def _row_bytes(table: pa.Table) -> np.ndarray:
@@ -71,8 +72,12 @@ class RowGroupWriter:
         self._pending.append(table)
         self._pending_rows += table.num_rows
         self._pending_bytes += int(_row_bytes(table).sum())
-        while self._pending_rows >= self.row_group_rows or self._pending_bytes >= self.row_group_bytes:
-            self._write_group(final=False)
+        try:
+            while self._pending_rows >= self.row_group_rows or self._pending_bytes >= self.row_group_bytes:
+                self._write_group(final=False)
+        except OSError as exc:  # a full disk names the file it could not write
+            name_path(exc, self.path)
+            raise
 
     def _cut(self, table: pa.Table) -> int:
         """Rows in the next row group: up to ``row_group_rows``, and up to the first row at which
@@ -124,6 +129,13 @@ class RowGroupWriter:
 
     def close(self) -> int:
         """Write what is left, merge segments if any, rename into place; returns the rows written."""
+        try:
+            return self._close()
+        except OSError as exc:  # a full disk names the file it could not write
+            name_path(exc, self.path)
+            raise
+
+    def _close(self) -> int:
         while self._pending_rows:
             self._write_group(final=True)
         self._close_writer()
@@ -159,7 +171,10 @@ class RowGroupWriter:
         self._close_writer()
 
     def abort(self) -> None:
-        self._close_writer()
+        try:
+            self._close_writer()
+        except OSError:  # closing flushes, which fails again on a full disk: the files go anyway
+            self._writer = self._handle = None
         for path in self._segments:
             if self.fs.exists(path):
                 self.fs.rm(path)

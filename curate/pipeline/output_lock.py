@@ -135,11 +135,20 @@ class OutputLock:
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_seconds):
-            other = self._read()
-            if other is not None and other.get("token") != self.owner["token"]:
-                return  # taken over: never overwrite another run's lock
-            with self.fs.open(self.path, "wb") as handle:
-                handle.write(self._payload())
+            try:
+                other = self._read()
+                if other is not None and other.get("token") != self.owner["token"]:
+                    return  # taken over: never overwrite another run's lock
+                with self.fs.open(self.path, "wb") as handle:
+                    handle.write(self._payload())
+            except Exception:  # noqa: BLE001 - storage gone: the run's own requests fail and say so, once
+                return
+
+    def abandon(self) -> None:
+        """Stop the heartbeat and leave the lock where it is, without waiting on storage that no longer answers
+        (a store that is down): the next run takes it over, this process being gone."""
+        self._stop.set()
+        self._thread = None
 
     def release(self) -> None:
         self._stop.set()

@@ -13,7 +13,8 @@ import fsspec
 from curate.blocks.base import GlobalJob
 from curate.config.pipeline_config import PipelineConfig
 from curate.config.pipeline_record import pipeline_yaml
-from curate.io.input_files import Shard, expand_paths
+from curate.config.yaml_source import PipelineConfigError
+from curate.io.input_files import READERS, Shard, expand_paths
 from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
 from curate.pipeline.executor import Executor
@@ -35,6 +36,7 @@ from curate.pipeline.stages import Stage, split_stages
 from curate.stats.html_report import write_html_report
 from curate.stats.run_stats import merge_run_stats, merge_stage_results, split_timing, write_run_stats
 from curate.storage.atomic import write_text_atomic
+from curate.storage.failures import is_unavailable, storage_failure
 from curate.storage.options import apply_storage_options
 
 
@@ -53,28 +55,57 @@ def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shar
     return expand_paths(list(config.input.paths), config.input.format, check_exists=check_exists)
 
 
+def check_options_used(config: PipelineConfig, shards: list[Shard]) -> None:
+    """Every ``input.options`` key is a setting of a reader these inputs use (with ``format: auto`` the file
+    check allows the settings of any reader a folder may hold; now the files are known)."""
+    formats = sorted({s.format for s in shards})
+    taken = {k for fmt in formats for k in READERS[fmt].settings()}
+    for key in config.input.options:
+        if key not in taken:
+            allowed = ", ".join(sorted(taken)) or "(no settings)"
+            raise PipelineConfigError(f"{config.source_path}: input.options.{key}: no input file is read by a reader "
+                                      f"with this setting (the inputs are {', '.join(formats)}); remove it, or set "
+                                      f"input.format; settings of these readers: {allowed}")
+
+
 def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None = None,
                  overwrite: bool = False) -> RunResult:
     """Run ``config`` on ``executor`` (the caller's, left open: ``curate.run`` builds and closes one)."""
     apply_storage_options(config.storage)  # before any filesystem is opened, here and in the workers
     out_dir = _absolute((output or config.output).rstrip("/"))
     blocks = [s.build() for s in config.steps]
-    # before anything is written, the lock included: every node sees OUT and finds what each block needs
-    # (Block.preflight: models, data files, packages; on the driver and on every node)
-    preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
-    if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
-        check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
-    with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
-        return _run_locked(config, out_dir, blocks, executor, overwrite)
+    try:
+        shards = input_shards(config)
+        check_options_used(config, shards)
+        # before anything is written, the lock included: every node sees OUT and finds what each block needs
+        # (Block.preflight: models, data files, packages; on the driver and on every node)
+        preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
+        if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
+            check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
+        lock = OutputLock(out_dir).acquire()  # a second run into the same output stops here, naming this one
+        try:
+            result = _run_locked(config, out_dir, blocks, shards, executor, overwrite)
+        except BaseException as exc:
+            if isinstance(exc, Exception) and is_unavailable(storage_failure(exc, out_dir)):
+                lock.abandon()  # releasing would wait on the store again; the next run takes the lock over
+            else:
+                lock.release()
+            raise
+        lock.release()
+        return result
+    except Exception as exc:  # a store that is down or frozen, a full disk: one line, what to do
+        failure = storage_failure(exc, out_dir)
+        if failure is None or failure is exc:
+            raise
+        raise failure from exc
 
 
-def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executor: Executor,
+def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards: list[Shard], executor: Executor,
                 overwrite: bool) -> RunResult:
     started = time.time()
     digest = config_hash(config.identity())
     claim_output(out_dir, digest, config.name, overwrite, keep=(LOCK_FILE,))
     remove_partial_files(out_dir)
-    shards = input_shards(config)
     changes = input_changes(previous_shards(out_dir), shards)
     steps = config.steps
     names = [s.name for s in steps]
@@ -117,9 +148,11 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executo
             check_error_budget(ordered, names, config.max_error_rate, config.min_errors)
             stage_results.append(ordered)
             next_inputs = {r["shard"]: r.get("next_input", "") for r in ordered}
-    except BaseException:
+    except BaseException as exc:
         executor.close()
-        remove_partial_files(out_dir)  # a killed run never leaves half-written files behind
+        # a killed run never leaves half-written files behind; on a store that is gone the next run removes them
+        if not (isinstance(exc, Exception) and is_unavailable(storage_failure(exc, out_dir))):
+            remove_partial_files(out_dir)
         raise
     global_stats, global_timing = split_timing(global_stats, "global")
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)

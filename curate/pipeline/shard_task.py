@@ -26,6 +26,7 @@ from curate.io.input_files import READERS, Shard
 from curate.io.parquet_output import ParquetOutput, lang_values
 from curate.io.read_counts import ReadCounts
 from curate.languages.table import load_language_table
+from curate.pipeline.batch_errors import process_isolating
 from curate.stats.step_counts import StepCounts, error_kind
 from curate.storage.atomic import write_text_atomic
 
@@ -63,7 +64,7 @@ def _read(task: ShardTask, counts: ReadCounts) -> Iterator[pa.Table]:
         return  # the previous stage kept nothing of this shard
     if task.input_path is None:
         options = dict(task.reader_settings.get("options", {}))
-        reader = READERS[task.shard.format](batch_size=batch_size, **options)
+        reader = READERS[task.shard.format].from_options(batch_size, options)
         limit = task.reader_settings.get("max_text_bytes")
         for table in reader.read(task.shard.path, counts):
             yield skip_oversize_text(table, limit, counts) if limit else table
@@ -167,11 +168,7 @@ def _drop_outcomes(name: str, result: BlockOutput, errored: np.ndarray, at: np.n
 def _apply(block: Block, name: str, table: pa.Table, ctx: BlockContext, counts: StepCounts,
            removed: ParquetOutput | None, sizes: ClusterSizeCounts) -> pa.Table:
     n = table.num_rows
-    try:
-        result = block.process(table, ctx)
-    except Exception as exc:  # a block failing on a whole batch: count the batch as errored, go on
-        msg = f"{type(exc).__name__}: {exc}"[:500]
-        result = BlockOutput(table=table, errors=[msg] * n)
+    result = process_isolating(block, table, ctx)  # a raising batch: only the documents that raise error
     out = result.table
     m = out.num_rows
     first = np.ones(m, dtype=bool)  # row i is an input row's own row, not an extra copy

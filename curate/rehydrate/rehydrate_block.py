@@ -104,11 +104,6 @@ def _file_version(path: str) -> str:
     return hashlib.sha256(f"{path}|{fs.checksum(p)}".encode()).hexdigest()[:12]
 
 
-def _runner_expands_rows() -> bool:
-    """Does this build's runner accept blocks that emit several rows per input row?"""
-    return "origin" in getattr(BlockOutput, "__dataclass_fields__", {})
-
-
 class Rehydrate(GlobalStep):
     """Duplication-aware upsampling (FineWeb2 rehydration) and per-language budgets; see the module doc."""
 
@@ -140,11 +135,6 @@ class Rehydrate(GlobalStep):
             raise ValueError(f"rehydrate.window must be an odd integer >= 1 (centred average), got {window!r}")
         if not 0.0 <= tail_fraction < 1.0:
             raise ValueError(f"rehydrate.tail_fraction must be in [0, 1), got {tail_fraction!r}")
-        if materialize and not _runner_expands_rows():
-            raise ValueError(
-                "rehydrate.materialize needs a runner that accepts row-expanding blocks "
-                "(BlockOutput.origin); this build has none: use the `weight` column instead"
-            )
         self.method = method
         self.table = table
         self.tables = tables

@@ -17,6 +17,8 @@ from typing import Any
 
 import fsspec
 
+from curate.storage.failures import name_path
+
 # protocols whose single PUT is atomic and whose rename is a copy: write the final object directly
 TMP_SUFFIX = ".tmp"  # the one temporary suffix of curate's writes: a resumed run removes files ending in it
 OBJECT_STORE_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "az", "adl", "oss", "r2"})
@@ -53,9 +55,11 @@ def write_bytes_atomic(url_or_path: str, data: bytes, fs: Any = None) -> None:
     try:
         fs.pipe_file(tmp, data)
         publish(fs, tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if fs.exists(tmp):
             fs.rm(tmp)
+        if isinstance(exc, OSError):  # a full disk names the file it could not write
+            name_path(exc, url_or_path)
         raise
 
 

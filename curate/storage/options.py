@@ -20,6 +20,7 @@ import fsspec.config
 from fsspec.registry import known_implementations, registry
 
 from curate.errors import CurateError
+from curate.storage.s3_waits import S3_PROTOCOLS, install_session, with_s3_defaults
 
 # what the Ray executor forwards to workers: storage credentials/endpoints and curate's own settings
 FORWARDED_ENV_PREFIXES = ("AWS_", "FSSPEC_", "CURATE_", "GOOGLE_", "AZURE_", "HF_")
@@ -57,17 +58,31 @@ def apply_storage_options(storage: Mapping[str, Any]) -> None:
     """Make ``storage`` the fsspec defaults here and in every worker started afterwards.
 
     Options already set in this process's environment for the same protocol are kept unless the file
-    sets the same key (the file wins, as it is the more specific place)."""
-    for key, value in storage_env(storage).items():
-        merged = {**_json_env(key), **json.loads(value)}
+    sets the same key (the file wins, as it is the more specific place); under both, s3 gets curate's bounded
+    timeouts and retries (:data:`curate.storage.s3_waits.S3_DEFAULTS`), whether or not the file names s3."""
+    validate_storage_options(storage)
+    protocols = sorted({*storage, "s3"})  # s3 always: its bounded waits apply to every s3:// path
+    for protocol in protocols:
+        key = f"FSSPEC_{protocol.upper()}"
+        merged = _deep_merge(_json_env(key), dict(storage.get(protocol, {})))
+        if protocol in S3_PROTOCOLS:
+            merged = with_s3_defaults(merged)
         os.environ[key] = json.dumps(merged, sort_keys=True)
-        protocol = key[len("FSSPEC_"):].lower()
         fsspec.config.conf.setdefault(protocol, {}).update(merged)
-    for protocol in storage:  # instances cached before the options were known must not be reused
+    install_session()
+    for protocol in protocols:  # instances cached before the options were known must not be reused
         try:
             fsspec.get_filesystem_class(protocol).clear_instance_cache()
         except ImportError as exc:
-            raise StorageOptionsError(f"storage.{protocol}: {exc} (for s3: pip install 'curate-corpus[s3]')") from None
+            if protocol in storage:
+                raise StorageOptionsError(f"storage.{protocol}: {exc} (for s3: pip install 'curate-corpus[s3]')") from None
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _json_env(key: str) -> dict[str, Any]:

