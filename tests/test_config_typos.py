@@ -120,7 +120,7 @@ def test_corrected_nested_file_loads() -> None:
 def test_reader_option_of_another_format_and_batch_size_are_refused() -> None:
     text = GOOD.replace("  paths: [x.warc.gz]\n", "  paths: [x.warc.gz]\n  options: {text_key: body}\n")
     with pytest.raises(PipelineConfigError, match=r"my.yaml:3: input.options .*warc reader.*: unknown key "
-                                                  r"'text_key'.*allowed here: max_bytes, html_only$"):
+                                                  r"'text_key'.*allowed here: max_bytes, html_only, captures$"):
         parse_pipeline(text, "my.yaml")
     # a folder can hold any format: a JSONL reader's key is fine with format auto...
     parse_pipeline(text.replace("[x.warc.gz]", "[crawl/]"), "my.yaml")

@@ -386,9 +386,10 @@ def test_packaged_agent_list_is_dated_sourced_and_training_only(shared_data: Pat
     assert check.returncode == 0 and "up to date" in check.stdout  # the packaged list is what the script builds
 
 
-def test_missing_table_or_unknown_agents_fail_before_work(tmp_path: Path, warc_table) -> None:
+def test_missing_table_or_unknown_agents_fail_before_work(tmp_path: Path, warc_table, shared_data: Path) -> None:
     _, table = warc_table
-    cfg = write_pipeline(tmp_path / "p.yaml", [str(tmp_path)], tmp_path / "out",
+    real_input = shared_data / "warc" / "cc-single-response.warc.gz"
+    cfg = write_pipeline(tmp_path / "p.yaml", [str(real_input)], tmp_path / "out",
                          [{"optout": {"table": str(tmp_path / "nope.parquet")}}])
     result = run_cli("run", str(cfg))
     assert result.returncode != 0 and "nope.parquet" in result.stderr and "curate optout build" in result.stderr
