@@ -12,7 +12,7 @@ import fsspec
 
 from curate.blocks.base import GlobalJob
 from curate.config.pipeline_config import PipelineConfig
-from curate.io.input_files import Shard, expand_paths
+from curate.io.input_files import Shard, SkippedInput, expand_paths, skipped_summary
 from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
 from curate.pipeline.executor import Executor
@@ -47,8 +47,9 @@ class RunResult:
     input_changes: dict[str, Any] = field(default_factory=dict)  # vs the previous run: added, changed, ...
 
 
-def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shard]:
-    return expand_paths(list(config.input.paths), config.input.format, check_exists=check_exists)
+def input_shards(config: PipelineConfig, check_exists: bool = True,
+                 skipped: list[SkippedInput] | None = None) -> list[Shard]:
+    return expand_paths(list(config.input.paths), config.input.format, check_exists=check_exists, skipped=skipped)
 
 
 def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None = None,
@@ -72,7 +73,8 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executo
     digest = config_hash(config.identity())
     claim_output(out_dir, digest, config.name, overwrite, keep=(LOCK_FILE,))
     remove_partial_files(out_dir)
-    shards = input_shards(config)
+    not_read: list[SkippedInput] = []  # what input folders hold that is not read: said in stats and report
+    shards = input_shards(config, skipped=not_read)
     changes = input_changes(previous_shards(out_dir), shards)
     steps = config.steps
     names = [s.name for s in steps]
@@ -121,6 +123,8 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], executo
         raise
     global_stats, global_timing = split_timing(global_stats, "global")
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
+    if not_read:
+        stats["inputs_skipped"] = skipped_summary(not_read)
     swept = remove_stale_outputs(out_dir, stage_results)
     markers.prune(len(stages))
     timing = {"seconds": round(time.time() - started, 3), "ran_tasks": ran, "skipped_tasks": skipped,

@@ -24,7 +24,7 @@ from curate.blocks.base import Block, BlockContext, BlockOutput, GlobalStep
 from curate.blocks.columns import CLUSTER_SIZE, DROP_REASON, DROP_STAGE, LANG, TEXT, UNKNOWN_LANG
 from curate.io.input_files import READERS, Shard
 from curate.io.parquet_output import ParquetOutput, lang_values
-from curate.io.read_counts import ReadCounts
+from curate.io.read_counts import EMPTY_FILE, ReadCounts
 from curate.languages.table import load_language_table
 from curate.stats.step_counts import StepCounts, error_kind
 from curate.storage.atomic import write_text_atomic
@@ -62,6 +62,11 @@ def _read(task: ShardTask, counts: ReadCounts) -> Iterator[pa.Table]:
     if task.input_path == "":
         return  # the previous stage kept nothing of this shard
     if task.input_path is None:
+        if task.shard.size == 0:  # named, never silently nothing: a failed download or copy, mostly
+            counts.records += 1
+            counts.error(EMPTY_FILE, f"{task.shard.path}: the file is empty (0 bytes), nothing to read; fetch it "
+                         "again, or remove it from input.paths")
+            return
         options = dict(task.reader_settings.get("options", {}))
         reader = READERS[task.shard.format](batch_size=batch_size, **options)
         limit = task.reader_settings.get("max_text_bytes")

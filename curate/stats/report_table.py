@@ -41,6 +41,9 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
                                                                            key=lambda kv: -kv[1])[:8]))
     if read["errored"]:
         lines.append("  errored: " + ", ".join(f"{k} {v}" for k, v in read["errored"].items()))
+    for reason, entry in stats.get("inputs_skipped", {}).items():  # what input folders held but curate does not read
+        shown = ", ".join(entry["paths"][:3]) + (", ..." if entry["count"] > 3 else "")
+        lines.append(f"  input not read ({reason}): {entry['count']}: {shown}")
     header = f"{'lang':<10} {'in':>8} {'kept':>8} {'kept%':>6} {'removed':>8} {'errored':>7} {'bytes':>8} {'words':>8}  top removal reasons"
     lines += ["", header, "-" * len(header)]
     total = {"in": 0, "kept": 0, "removed": 0, "errored": 0, "bytes": 0, "words": 0}
