@@ -19,7 +19,7 @@ from curate.pipeline.executor import Executor
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
 from curate.pipeline.preflight import preflight
 from curate.pipeline.run_state import (
-    check_overwrite_target,
+    check_output_target,
     claim_output,
     config_hash,
     input_changes,
@@ -58,11 +58,12 @@ def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None 
     apply_storage_options(config.storage)  # before any filesystem is opened, here and in the workers
     out_dir = _absolute((output or config.output).rstrip("/"))
     blocks = [s.build() for s in config.steps]
+    # before anything is written (the preflight's probe too): never write into (nor, with --overwrite,
+    # delete) a folder curate did not write
+    check_output_target(out_dir, overwrite, ignore=(LOCK_FILE,))
     # before anything is written, the lock included: every node sees OUT and finds what each block needs
     # (Block.preflight: models, data files, packages; on the driver and on every node)
     preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
-    if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
-        check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
     with OutputLock(out_dir):  # a second run into the same output stops here, naming this one
         return _run_locked(config, out_dir, blocks, executor, overwrite)
 
