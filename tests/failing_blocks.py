@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockOutput
@@ -27,3 +29,22 @@ class FailsEveryNth(Block):
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         errors = [f"ValueError: bad record {i}" if i % self.every == 0 else None for i in range(table.num_rows)]
         return BlockOutput(table=table, errors=errors)
+
+
+class DiesOnce(Block):
+    """Kills its process (``os._exit``: no cleanup, as ``kill -9``) on its first batch when the environment
+    variable ``CURATE_TEST_DIE`` names it, and leaves ``<CURATE_TEST_DIE_FLAG>`` so a rerun goes on: placed
+    right after a global step, it interrupts a run past that barrier. Otherwise it passes every row."""
+
+    name = "dies_once"
+
+    def __init__(self, mark: str = "a") -> None:
+        self.mark = mark
+
+    def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
+        flag = os.environ.get("CURATE_TEST_DIE_FLAG", "")
+        if os.environ.get("CURATE_TEST_DIE") == self.mark and flag and not os.path.exists(flag):
+            with open(flag, "w") as handle:
+                handle.write(self.mark)
+            os._exit(3)
+        return BlockOutput(table=table)

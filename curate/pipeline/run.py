@@ -158,8 +158,7 @@ def _prepare_barrier(stage: Stage, shards: list[Shard], inputs: dict[str, str | 
     job.languages = languages_for(overrides)
     step.prepare(job)  # resumable by itself: it skips the phases its workdir marks as done
     previous = read_marker(marker)
-    stats = job.stats or (previous or {})
-    write_marker(marker, stats)
+    stats = write_marker(marker, job.stats or (previous or {}))  # as a rerun reads it back: same stats.json
     return {f"{step_index}:{step.name}": stats}
 
 

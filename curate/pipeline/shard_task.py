@@ -266,12 +266,15 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
     if not task.final:
         result["next_input"] = written.get("_all", {}).get("file", "")
         result["next_rows"] = written.get("_all", {}).get("documents", 0)  # a barrier's sizing, without footers
-    write_marker(task.marker, result)
-    return result
+    return write_marker(task.marker, result)
 
 
-def write_marker(path: str, payload: dict[str, Any]) -> None:
-    write_text_atomic(path, json.dumps(payload, sort_keys=True))
+def write_marker(path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Write a completion marker; returns ``payload`` as a rerun reads it back (string keys, sorted), so a
+    run's statistics never depend on whether a step ran now or was read from its marker."""
+    text = json.dumps(payload, sort_keys=True)
+    write_text_atomic(path, text)
+    return json.loads(text)
 
 
 def read_marker(path: str) -> dict[str, Any] | None:

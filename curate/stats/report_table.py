@@ -24,7 +24,9 @@ def report_rows(stats: dict[str, Any], langs: list[str] | None = None, sort: str
             continue
         rows.append({"lang": lang, **{k: e[k] for k in ("in", "kept", "removed", "errored", "bytes", "words")},
                      "kept_pct": 100.0 * e["kept"] / e["in"] if e["in"] else 0.0,
-                     "top_reasons": ", ".join(f"{r} {n}" for r, n in list(e["removed_by"].items())[:3])})
+                     # sorted here: stats.json (sort_keys) holds them by name, not by count
+                     "top_reasons": ", ".join(f"{r} {n}" for r, n in sorted(e["removed_by"].items(),
+                                                                            key=lambda kv: (-kv[1], kv[0]))[:3])})
     reverse = sort != "lang"
     return sorted(rows, key=lambda r: (r[sort], r["lang"]) if sort != "lang" else r["lang"], reverse=reverse)
 
