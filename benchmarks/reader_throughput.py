@@ -50,6 +50,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 BASE_COMMIT = "b81495b"  # main before the ARC/careful-path reader (issues 13, 14)
 LAYOUTS_BASE = "8fce031"  # main before the silent-loss fixes of the reader (issue 23)
+COMPARE_HEADER = ["input", "reader", "records", "documents", "CPU s / pass", "CPU µs / record",
+                  "CPU µs / record (best pass)", "documents / CPU s", "wall s / pass", "peak RSS MB"]
 OUT = WORK / "reader_throughput"
 
 
@@ -202,8 +204,7 @@ def gzip_layouts(files: list[str], big: Path, rounds: int, repeats: int) -> None
         f"{len(files)} files": files, f"one file of {big.stat().st_size >> 20} MB, per-record gzip": [str(big)],
         f"the same records as one gzip stream ({one.stat().st_size >> 20} MB)": [str(one)]}, rounds, repeats)
     load_after = os.getloadavg()
-    table = md_table(["input", "reader", "records", "documents", "CPU s / pass", "CPU µs / record",
-                      "CPU µs / record (best pass)", "documents / CPU s", "wall s / pass", "peak RSS MB"], rows)
+    table = md_table(COMPARE_HEADER, rows)
     text = (
         "## WARC reader throughput: the silent-loss fixes (issue 23) on undamaged files\n\n"
         f"Before: curate's reader at {LAYOUTS_BASE} (main before issue 23); after: this tree, which tells a "
@@ -249,8 +250,7 @@ def main() -> None:
                                                   f"one file of {big.stat().st_size >> 20} MB": [str(big)]},
                            args.rounds, args.repeats)
     load_after = os.getloadavg()
-    table = md_table(["input", "reader", "records", "documents", "CPU s / pass", "CPU µs / record",
-                      "CPU µs / record (best pass)", "documents / CPU s", "wall s / pass", "peak RSS MB"], rows)
+    table = md_table(COMPARE_HEADER, rows)
     text = (
         "## WARC reader throughput, before and after the careful path\n\n"
         f"{len(files)} modern WARC/WET files (../shared/data/warc and the two extraction WARCs), default "

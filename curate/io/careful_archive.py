@@ -80,19 +80,14 @@ class CarefulArchive:
                     if pending is not None:
                         return (yield from self._settle(*pending, failed=False))
                     if self.gzip_members and not blank_after(self.stream, start):
-                        return (yield from self._lost_member(start))  # warcio stopped at a damaged member
+                        # warcio stopped at a damaged member
+                        return (yield from self._unreadable_at(start, "a gzip member that does not inflate (a "
+                                                               "changed or lost byte)"))
                     return None
                 except Exception as exc:  # noqa: BLE001 - any parse failure is damage to resync past
                     if pending is not None:
                         return (yield from self._settle(*pending, failed=True))
-                    self.position += 1
-                    nxt = self.scanner.next_start(start)
-                    yield None, RecordOutcome(
-                        error="unreadable_record",
-                        message=f"{self.path}: record {self.position} at byte {start}: {type(exc).__name__}: "
-                        f"{str(exc)[:120]!r}; skipped to the next record "
-                        + (f"at byte {nxt}" if nxt is not None else "(none: the rest of the file is lost)"))
-                    return nxt
+                    return (yield from self._unreadable_at(start, f"{type(exc).__name__}: {str(exc)[:120]!r}"))
                 if self.gzip_members and not self._member_start(rec.offset):
                     # warcio's offsets are off inside a member holding several records: from the
                     # first record not handed out, the reader reads the file as one stream
@@ -266,19 +261,16 @@ class CarefulArchive:
         yield None, RecordOutcome(
             error="unreadable_record",
             message=f"{rec.where} ({rec.record_id or rec.url}): its gzip member does not inflate (a changed or "
-            "lost byte: wrong data or checksum); skipped to the next record "
-            + (f"at byte {nxt}" if nxt is not None else "(none: the rest of the file is lost)"))
+            f"lost byte: wrong data or checksum); {_resync_note(nxt)}")
         return nxt
 
-    def _lost_member(self, start: int) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
-        """Reading stopped at ``start`` without a record, and more than empty members follow."""
+    def _unreadable_at(self, start: int, why: str) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
+        """No record could be read at ``start`` (``why``): one counted loss; returns the next record start."""
         self.position += 1
         nxt = self.scanner.next_start(start)
         yield None, RecordOutcome(
-            error="unreadable_record",
-            message=f"{self.path}: record {self.position} at byte {start}: a gzip member that does not inflate "
-            "(a changed or lost byte); skipped to the next record "
-            + (f"at byte {nxt}" if nxt is not None else "(none: the rest of the file is lost)"))
+            error="unreadable_record", message=f"{self.path}: record {self.position} at byte {start}: {why}; "
+            f"{_resync_note(nxt)}")
         return nxt
 
     def _cut(self, rec: ArchiveRecord, nxt: int) -> bytes | None:
@@ -310,6 +302,12 @@ class CarefulArchive:
             if stripped:
                 return pos + len(chunk) - len(stripped)
             pos += len(chunk)
+
+
+def _resync_note(nxt: int | None) -> str:
+    """Where reading goes on after a loss, for its message."""
+    return f"skipped to the next record at byte {nxt}" if nxt is not None else \
+        "skipped to the next record (none: the rest of the file is lost)"
 
 
 def _without_separator(block: bytes) -> bytes:
