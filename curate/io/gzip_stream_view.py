@@ -39,6 +39,15 @@ class GzipStreamView(ReadOnlyView):
         want = -1 if size is None or size < 0 else size
         if want == 0 or (self.damage_at is not None and self._pos >= self.damage_at):
             return b""
+        if self.damage_at is None:  # the common case: one read, as from the gzip file itself
+            try:
+                if self.gz.tell() != self._pos:
+                    self.gz.seek(self._pos)
+                data = self.gz.read(want)
+                self._pos += len(data)
+                return data
+            except (OSError, EOFError, zlib.error):
+                self.gz.rewind()  # read again in steps, keeping what comes before the damage
         if self.damage_at is not None and want < 0:
             want = self.damage_at - self._pos
         out: list[bytes] = []
