@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import numpy as np
 import pyarrow as pa
@@ -56,3 +57,22 @@ class BatchRaisesOnSome(Filter):
         if bad:
             raise ValueError(f"cannot score document {bad[0]}")
         return np.ones(table.num_rows, dtype=bool), [None] * table.num_rows
+
+
+class DiesOnce(Block):
+    """Kills its process (``os._exit``: no cleanup, as ``kill -9``) on its first batch when the environment
+    variable ``CURATE_TEST_DIE`` names it, and leaves ``<CURATE_TEST_DIE_FLAG>`` so a rerun goes on: placed
+    right after a global step, it interrupts a run past that barrier. Otherwise it passes every row."""
+
+    name = "dies_once"
+
+    def __init__(self, mark: str = "a") -> None:
+        self.mark = mark
+
+    def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
+        flag = os.environ.get("CURATE_TEST_DIE_FLAG", "")
+        if os.environ.get("CURATE_TEST_DIE") == self.mark and flag and not os.path.exists(flag):
+            with open(flag, "w") as handle:
+                handle.write(self.mark)
+            os._exit(3)
+        return BlockOutput(table=table)

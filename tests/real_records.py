@@ -35,3 +35,15 @@ def join_record(head: bytes, block: bytes, length: int | None = None) -> bytes:
 
 def plain_records(members: list[bytes]) -> list[bytes]:
     return [gzip.decompress(m) for m in members]
+
+
+def arc_records(records: list[bytes]) -> list[bytes]:
+    """The real HTTP responses among ``records`` as ARC v1 records (URL IP date mime length, block, newline)."""
+    out = []
+    for rec in records:
+        head, block = split_record(rec)
+        url = re.search(rb"WARC-Target-URI: <?([^\r\n>]+)", head)
+        if b"WARC-Type: response" not in head or url is None or not block.startswith(b"HTTP/"):
+            continue
+        out.append(url.group(1) + b" 10.0.0.1 20200803101010 text/html %d\n" % len(block) + block + b"\n")
+    return out

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from object_store import start_object_store, weed_binary
+from test_output_lock_race import CONTENDERS, dead_lock, race
 
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock, OutputLockedError
 
@@ -42,3 +43,20 @@ def test_lock_on_object_storage_is_exclusive_and_released(store, monkeypatch) ->
     fs.pipe(f"lock-test/run-out/{LOCK_FILE}", json.dumps(stale).encode())
     with OutputLock(out, stale_seconds=60) as held:
         assert json.loads(fs.cat(f"lock-test/run-out/{LOCK_FILE}"))["token"] == held.owner["token"]
+
+
+@pytest.mark.slow
+def test_lock_races_on_object_storage_have_one_holder_each(store, monkeypatch) -> None:
+    """CONTENDERS processes (spawned: they read the store's address from the environment) race for 20
+    fresh outputs and 20 stale locks of a dead run; If-None-Match decides, once."""
+    for key, value in store.env().items():
+        monkeypatch.setenv(key, value)
+    fs = store.filesystem()
+    fs.mkdir("lock-race")
+    lock = dead_lock()
+    folders = [f"s3://lock-race/fresh-{i}" for i in range(20)] + [f"s3://lock-race/stale-{i}" for i in range(20)]
+    for i in range(20):
+        fs.pipe(f"lock-race/stale-{i}/{LOCK_FILE}", lock)
+    holders = race(folders, start="spawn")
+    assert [f for f, n in zip(folders, holders, strict=True) if n != 1] == [], f"{CONTENDERS} contenders"
+    assert fs.find("lock-race") == []  # every holder released; no claim or temporary left

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from real_records import gzip_members, join_record, split_record
+from real_records import arc_records, gzip_members, join_record, split_record
 
 from curate.io.arc_reader import ArcReader
 from curate.io.read_counts import ReadCounts
@@ -197,18 +197,6 @@ def _index_of(record_id: str, window: list[bytes]) -> int:
 ARC_CASES = 1_000
 
 
-def _arc_records(records: list[bytes]) -> list[bytes]:
-    """The real HTTP responses as ARC v1 records (URL IP date mime length, block, newline)."""
-    out = []
-    for rec in records:
-        head, block = split_record(rec)
-        url = re.search(rb"WARC-Target-URI: <?([^\r\n>]+)", head)
-        if b"WARC-Type: response" not in head or url is None or not block.startswith(b"HTTP/"):
-            continue
-        out.append(url.group(1) + b" 10.0.0.1 20200803101010 text/html %d\n" % len(block) + block + b"\n")
-    return out
-
-
 def _arc_mutation(rec: bytes, rng: random.Random) -> tuple[bytes, str]:
     line_end = rec.index(b"\n")
     kind = rng.choice(["flip_line", "flip_body", "truncate", "length"])
@@ -228,7 +216,7 @@ def _arc_mutation(rec: bytes, rng: random.Random) -> tuple[bytes, str]:
 
 @pytest.mark.timeout(300)
 def test_a_thousand_mutations_of_arc_records(shared_data: Path, tmp_path: Path) -> None:
-    arc = _arc_records([gzip.decompress(m) for m in gzip_members(shared_data / "warc" / SOURCES[0])])
+    arc = arc_records([gzip.decompress(m) for m in gzip_members(shared_data / "warc" / SOURCES[0])])
     assert len(arc) >= 10
     rng = random.Random(SEED + 1)
     path = tmp_path / "case.arc.gz"

@@ -10,7 +10,10 @@ Content-Lengths that lie. warcio (Webrecorder) parses the records; damage is han
   stripped); one whose file ends inside it is ``truncated_record``;
 * a stretch warcio cannot parse, or skips silently, is one counted ``unreadable_record``; the
   next gzip member / ``WARC/`` / ARC header line after it
-  (:class:`~curate.io.sync_scanner.SyncScanner`) is where reading goes on.
+  (:class:`~curate.io.sync_scanner.SyncScanner`) is where reading goes on;
+* a gzip member that does not inflate (warcio takes it for the end of the file, or for a record
+  whose length lies: :mod:`~curate.io.gzip_member` tells them apart where reading stopped or a
+  record came up short) is one counted ``unreadable_record``; reading goes on at the next member.
 
 A record is handed out only once the record after it parsed (or the file ended cleanly), so a
 record that swallowed its neighbours through a lying Content-Length is never emitted whole.
@@ -28,8 +31,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import timestamp_to_iso_date
 
 from curate.io.archive_record import ArchiveRecord
+from curate.io.gzip_member import MemberState, blank_after, record_member, several_records
+from curate.io.gzip_stream_view import ended_early
 from curate.io.record_outcome import RecordOutcome
-from curate.io.sync_scanner import ARC_LINE, SyncScanner
+from curate.io.sync_scanner import ARC_LINE, GZIP_MAGIC, SyncScanner
 
 
 class CarefulArchive:
@@ -42,15 +47,21 @@ class CarefulArchive:
         self.gzip_members = gzip_members
         self.max_bytes = max_bytes
         self.verify_tail = verify_tail  # False where seeking back is costly (whole-file gzip)
-        self.scanner = SyncScanner(stream)
+        self.scanner = SyncScanner(stream, members_only=gzip_members)
         self.position = 0
+        # per-record gzip: a member holding several records (warcio refuses those): the reader reads
+        # the file as one stream from there; ``position`` records were handed out before it
+        self.shared_member = False
 
     def records(self, start: int, position: int) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
         """From byte ``start``; ``position`` records of the file came before it."""
         self.position = position
         resume: int | None = start
         while resume is not None:
-            resume = yield from self._session(resume)
+            nxt = yield from self._session(resume)
+            if nxt is not None and nxt <= resume:  # never read the same bytes again: on past them
+                nxt = self.scanner.next_start(resume)
+            resume = nxt
 
     def _session(self, start: int) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
         """Read from ``start`` until EOF (``None``) or damage (the offset to resume at)."""
@@ -68,18 +79,21 @@ class CarefulArchive:
                 except StopIteration:
                     if pending is not None:
                         return (yield from self._settle(*pending, failed=False))
+                    if self.gzip_members and not blank_after(self.stream, start):
+                        # warcio stopped at a damaged member
+                        return (yield from self._unreadable_at(start, "a gzip member that does not inflate (a "
+                                                               "changed or lost byte)"))
                     return None
                 except Exception as exc:  # noqa: BLE001 - any parse failure is damage to resync past
                     if pending is not None:
                         return (yield from self._settle(*pending, failed=True))
-                    self.position += 1
-                    nxt = self.scanner.next_start(start)
-                    yield None, RecordOutcome(
-                        error="unreadable_record",
-                        message=f"{self.path}: record {self.position} at byte {start}: {type(exc).__name__}: "
-                        f"{str(exc)[:120]!r}; skipped to the next record "
-                        + (f"at byte {nxt}" if nxt is not None else "(none: the rest of the file is lost)"))
-                    return nxt
+                    return (yield from self._unreadable_at(start, f"{type(exc).__name__}: {str(exc)[:120]!r}"))
+                if self.gzip_members and not self._member_start(rec.offset):
+                    # warcio's offsets are off inside a member holding several records: from the
+                    # first record not handed out, the reader reads the file as one stream
+                    self.shared_member = True
+                    self.position -= 1 + (pending is not None)
+                    return None
                 expected = start if pending is None else pending[1]
                 if rec.offset > expected + 8 and self._junk(expected, rec.offset):
                     # warcio skipped bytes it could not parse, silently: count them, and read again
@@ -92,6 +106,17 @@ class CarefulArchive:
                 if rec.block is not None and len(rec.block) < rec.declared_length:
                     return (yield from self._short(rec))
                 pending = rec, end
+
+    def _member_start(self, offset: int) -> bool:
+        """Whether a gzip member starts at ``offset``; the stream is left where it was."""
+        if offset < 0:
+            return False
+        saved = self.stream.tell()
+        try:
+            self.stream.seek(offset)
+            return self.stream.read(3) == GZIP_MAGIC
+        finally:
+            self.stream.seek(saved)
 
     def _junk(self, begin: int, end: int) -> bool:
         """Whether ``[begin, end)`` holds more than line ends; the stream is left where it was."""
@@ -163,10 +188,15 @@ class CarefulArchive:
     def _short(self, rec: ArchiveRecord) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
         """A block shorter than its declared length: a length that lies, or a file that ends early."""
         assert rec.block is not None
+        if self.gzip_members:
+            state, _ = record_member(self.stream, rec.offset)
+            if state is not MemberState.WHOLE:  # cut short by damage, not by a lying length
+                return (yield from self._damaged(rec, state))
         nxt = self.scanner.next_start(rec.offset)
         missing = rec.declared_length - len(rec.block)
-        # ClueWeb09 counted lengths before its CRs were stripped: short by at most one byte a line
-        if nxt is None and missing > rec.block.count(b"\n"):
+        # ClueWeb09 counted lengths before its CRs were stripped: short by at most one byte a line;
+        # a gzip stream that ended at damage cut it, whatever it misses
+        if nxt is None and (missing > rec.block.count(b"\n") or ended_early(self.stream)):
             yield None, RecordOutcome(
                 error="truncated_record",
                 message=f"{rec.where} ({rec.record_id or rec.url}): {len(rec.block)} of {rec.declared_length} "
@@ -183,10 +213,12 @@ class CarefulArchive:
         Returns where to read on: after a failure, right where this record ends, so the next
         session meets the damage first and counts it.
         """
-        if (self.gzip_members or not self.verify_tail) and not failed:
-            yield rec, None  # members bound each record: a lying length shows as a short block
+        if self.gzip_members:
+            return (yield from self._settle_member(rec, failed))
+        if not self.verify_tail and not failed:
+            yield rec, None
             return None
-        nxt = None if self.gzip_members else self.scanner.next_start(rec.offset)
+        nxt = self.scanner.next_start(rec.offset)
         if nxt is not None and nxt < end:
             # the next record starts inside this one: this one ends there (its length lied)
             block = self._cut(rec, nxt)
@@ -196,6 +228,50 @@ class CarefulArchive:
         if not failed:
             return nxt  # None at a clean end; else warcio stopped before a later record start
         return self._skip_blank(max(end, rec.offset + 1))  # always forward, whatever the length said
+
+    def _settle_member(self, rec: ArchiveRecord,
+                       failed: bool) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
+        """The last record of a session in per-record gzip: whole only if its member inflated whole.
+
+        warcio ends silently at a damaged member: reading stops here also when the member after
+        this one is damaged, so unless only empty members follow, a new session starts after it.
+        """
+        state, end = record_member(self.stream, rec.offset)
+        if state is not MemberState.WHOLE:
+            return (yield from self._damaged(rec, state))
+        if failed and several_records(self.stream, rec.offset):
+            self.shared_member = True  # not handed out: the one-stream reading reads it again
+            self.position -= 1
+            return None
+        yield rec, None  # members bound each record: a lying length shows as a short block
+        if not failed and blank_after(self.stream, end):
+            return None
+        return end  # the next session meets what stopped this one, and counts it
+
+    def _damaged(self, rec: ArchiveRecord,
+                 state: MemberState) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
+        """``rec`` was read from a gzip member that does not inflate: an error, not a record."""
+        nxt = self.scanner.next_start(rec.offset)
+        if state is MemberState.CUT and nxt is None:
+            yield None, RecordOutcome(
+                error="truncated_record",
+                message=f"{rec.where} ({rec.record_id or rec.url}): the file ends inside this record's gzip member "
+                "(truncated download?); re-download the file to recover it")
+            return None
+        yield None, RecordOutcome(
+            error="unreadable_record",
+            message=f"{rec.where} ({rec.record_id or rec.url}): its gzip member does not inflate (a changed or "
+            f"lost byte: wrong data or checksum); {_resync_note(nxt)}")
+        return nxt
+
+    def _unreadable_at(self, start: int, why: str) -> Iterator[tuple[ArchiveRecord | None, RecordOutcome | None]]:
+        """No record could be read at ``start`` (``why``): one counted loss; returns the next record start."""
+        self.position += 1
+        nxt = self.scanner.next_start(start)
+        yield None, RecordOutcome(
+            error="unreadable_record", message=f"{self.path}: record {self.position} at byte {start}: {why}; "
+            f"{_resync_note(nxt)}")
+        return nxt
 
     def _cut(self, rec: ArchiveRecord, nxt: int) -> bytes | None:
         """The block up to the next record start, read again from the (plain) stream.
@@ -226,6 +302,12 @@ class CarefulArchive:
             if stripped:
                 return pos + len(chunk) - len(stripped)
             pos += len(chunk)
+
+
+def _resync_note(nxt: int | None) -> str:
+    """Where reading goes on after a loss, for its message."""
+    return f"skipped to the next record at byte {nxt}" if nxt is not None else \
+        "skipped to the next record (none: the rest of the file is lost)"
 
 
 def _without_separator(block: bytes) -> bytes:

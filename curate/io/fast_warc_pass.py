@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from curate.io.archive_record import ArchiveRecord
+from curate.io.gzip_stream_view import ended_early
 from curate.io.http_response import HttpResponse
 from curate.io.record_converter import KEPT_TYPES, RecordConverter
 from curate.io.record_outcome import RecordOutcome
@@ -27,15 +28,20 @@ def _type_name(record_type: Any) -> str:
 class FastWarcPass:
     """FastWARC over the stream until it stops; remembers where the first uncounted record starts."""
 
-    def __init__(self, converter: RecordConverter, path: str, check_merged: bool = False) -> None:
+    def __init__(self, converter: RecordConverter, path: str, check_merged: bool = False,
+                 gzip_members: bool = False) -> None:
         self.converter = converter
         self.path = path
         # plain files: a header cut short runs into the next record's header (two WARC-Type lines);
         # gzip members cannot merge, and the check costs µs per record
         self.check_merged = check_merged
+        self.gzip_members = gzip_members
         self.resume_offset = 0
         self.position = 0  # records counted
         self.clean_end = False
+        # per-record gzip: two records at one offset share a gzip member (the file is not per-record
+        # gzip from there on, and FastWARC's offsets in it are where its reads were, not records)
+        self.shared_member = False
         self.pending: RecordOutcome | None = None
         self._skips: dict[str, RecordOutcome] = {}  # one shared outcome per skipped record type
 
@@ -48,8 +54,9 @@ class FastWarcPass:
                 record = next(iterator)
             except StopIteration:
                 self.clean_end = True
-                if pending is not None and not native:
-                    # whole-file gzip: FastWARC's end is trusted (going back would inflate it all again)
+                if pending is not None and not native and not ended_early(stream):
+                    # whole-file gzip: FastWARC's end is trusted (going back would inflate it all again),
+                    # unless the stream ended at damage: then the careful path reads the last record
                     self.position += 1
                     yield pending
                 else:
@@ -58,6 +65,9 @@ class FastWarcPass:
             except Exception:  # noqa: BLE001 - the careful path reads from the last uncounted record
                 return
             offset = record.stream_pos
+            if self.gzip_members and pending is not None and offset == self.resume_offset:
+                self.shared_member = True  # the reader reads the rest as one stream
+                return
             if pending is not None:
                 yield pending  # the record after it parsed: it is whole
                 self.position += 1

@@ -90,17 +90,39 @@ def reader_for_path(path: str, fmt: str = "auto") -> str:
                          f"({exc}); set input.format to one of {sorted(READERS)}") from exc
 
 
+@dataclass(frozen=True)
+class SkippedInput:
+    """A path a folder or glob in ``input.paths`` matched that is not read, and why (``reason`` is a key)."""
+
+    path: str
+    reason: str
+
+
+SKIP_REASONS = {
+    "folder": "a folder, not a file (a folder in input.paths is searched for input files)",
+    "wat_metadata": "WAT metadata (JSON about each record, no page text); name the file itself in input.paths "
+                    "to read it anyway",
+    "unknown_format": "no input format curate reads ends its name (set input.format to read such files)",
+    "listed_twice": "an earlier input path matched it too: it is read once",
+}
+# Common Crawl's WAT files end in .warc.wat.gz: metadata, which a folder or glob of crawl files often holds
+_WAT_SUFFIXES = (".wat", ".wat.gz", ".wat.zst")
+
+
 def _is_glob(path: str) -> bool:
     return any(ch in path for ch in "*?[")
 
 
-def expand_paths(paths: list[str], fmt: str = "auto", check_exists: bool = True) -> list[Shard]:
+def expand_paths(paths: list[str], fmt: str = "auto", check_exists: bool = True,
+                 skipped: list[SkippedInput] | None = None) -> list[Shard]:
     """Files in a fixed (sorted) order so shard ids are stable across reruns.
 
     With ``check_exists=False`` (``curate plan`` on a remote URL with no network), plain file
-    paths are taken as given.
+    paths are taken as given. What a folder or glob matched but is not read (folders, WAT metadata,
+    files of no known format) is appended to ``skipped``, sorted, with the reason.
     """
     files: list[tuple[str, dict[str, Any]]] = []  # (path, listing info)
+    seen: set[str] = set()
     for path in paths:
         if not check_exists and not _is_glob(path):
             files.append((path, {}))
@@ -109,22 +131,76 @@ def expand_paths(paths: list[str], fmt: str = "auto", check_exists: bool = True)
         protocol = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
         prefix = "" if protocol in ("file", "local") else f"{protocol}://"
         # one listing with details per input path: sizes and versions come with it
+        passed: list[SkippedInput] = []
         if _is_glob(fs_path):
             listed = fs.glob(fs_path, detail=True)
-            matched = sorted(listed)
+            matched = _files(fs, listed, prefix, fmt, passed, by_suffix=False)
         elif fs.isdir(fs_path):
-            listed = fs.find(fs_path, detail=True)
-            matched = sorted(p for p in listed if _has_known_suffix(p) or fmt != "auto")
+            listed = fs.find(fs_path, detail=True, withdirs=True)
+            matched = _files(fs, listed, prefix, fmt, passed, by_suffix=True)
         elif fs.exists(fs_path):
             listed = {fs_path: fs.info(fs_path)}
             matched = [fs_path]
         else:
             raise InputError(f"input path {path!r} does not exist; check input.paths in the pipeline file")
         if not matched:
-            raise InputError(f"input path {path!r} matched no files; check input.paths in the pipeline file")
-        files.extend((_listed_name(fs, p, prefix), listed[p]) for p in matched)
+            why = f" it could read (not read: {describe_skipped(passed)})" if passed else ""
+            raise InputError(f"input path {path!r} matched no files{why}; check input.paths in the pipeline file")
+        if skipped is not None:
+            skipped.extend(passed)
+        for p in matched:
+            name = _listed_name(fs, p, prefix)
+            if name in seen:
+                if skipped is not None:
+                    skipped.append(SkippedInput(name, "listed_twice"))
+                continue
+            seen.add(name)
+            files.append((name, listed[p]))
     return [Shard(index=i, path=p, format=reader_for_path(p, fmt), size=info.get("size"),
                   version=file_version(info)) for i, (p, info) in enumerate(files)]
+
+
+def describe_skipped(skipped: list[SkippedInput], listed: int = 3) -> str:
+    """One line: how many paths were not read for each reason, with the first few paths."""
+    parts = []
+    for reason in sorted({s.reason for s in skipped}):
+        paths = [s.path for s in skipped if s.reason == reason]
+        more = f", ... {len(paths) - listed} more" if len(paths) > listed else ""
+        parts.append(f"{len(paths)} {reason} ({', '.join(paths[:listed])}{more}: {SKIP_REASONS[reason]})")
+    return "; ".join(parts)
+
+
+def skipped_summary(skipped: list[SkippedInput], listed: int = 20) -> dict[str, dict[str, Any]]:
+    """Per reason: how many paths and the first ``listed`` of them (for ``stats.json``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for s in skipped:
+        entry = out.setdefault(s.reason, {"count": 0, "paths": []})
+        entry["count"] += 1
+        if len(entry["paths"]) < listed:
+            entry["paths"].append(s.path)
+    return dict(sorted(out.items()))
+
+
+def _files(fs: Any, listed: dict[str, dict[str, Any]], prefix: str, fmt: str, skipped: list[SkippedInput],
+           by_suffix: bool) -> list[str]:
+    """The files of a listing that are read, sorted; the others go to ``skipped``, each with its reason."""
+    files = []
+    for path in sorted(listed):
+        reason = None
+        if listed[path].get("type") == "directory":
+            # in a folder's listing only a folder named like an input file would be mistaken for one
+            reason = "folder" if (not by_suffix or _has_known_suffix(path)) else None
+            if reason is None:
+                continue
+        elif by_suffix and fmt == "auto" and path.lower().endswith(_WAT_SUFFIXES):
+            reason = "wat_metadata"
+        elif by_suffix and fmt == "auto" and not _has_known_suffix(path):
+            reason = "unknown_format"
+        if reason is None:
+            files.append(path)
+        else:
+            skipped.append(SkippedInput(_listed_name(fs, path, prefix), reason))
+    return files
 
 
 def _listed_name(fs: Any, path: str, prefix: str) -> str:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.blocks.columns import HTML, LANG, TEXT, UNKNOWN_LANG
+from curate.io.partition_dir import partition_dir
 from curate.io.row_group_writer import RowGroupWriter
 from curate.tokenizers.subword import load_tokenizer
 
@@ -21,7 +22,7 @@ from curate.tokenizers.subword import load_tokenizer
 def lang_values(table: pa.Table) -> list[str]:
     if LANG not in table.column_names:
         return [UNKNOWN_LANG] * table.num_rows
-    return [v if v else UNKNOWN_LANG for v in table.column(LANG).to_pylist()]
+    return [str(v) if v else UNKNOWN_LANG for v in table.column(LANG).to_pylist()]
 
 
 def split_by_lang(table: pa.Table) -> dict[str, pa.Table]:
@@ -55,7 +56,8 @@ def text_stats(table: pa.Table, tokenizer: str | None = None) -> dict[str, int]:
 
 
 class ParquetOutput:
-    """Writes ``<root>/<lang>/<name>`` (``partition_by_lang``) or ``<root>/<name>`` as rows come, one
+    """Writes ``<root>/<lang>/<name>`` (``partition_by_lang``; ``<lang>`` made a safe folder name by
+    :func:`~curate.io.partition_dir.partition_dir`) or ``<root>/<name>`` as rows come, one
     :class:`~curate.io.row_group_writer.RowGroupWriter` per language: a worker holds at most one
     row group per language, whatever the shard's size."""
 
@@ -87,7 +89,8 @@ class ParquetOutput:
             self._stats[lang].update(text_stats(part, self.tokenizer))
 
     def path_for(self, lang: str) -> str:
-        return f"{self.root}/{lang}/{self.name}" if lang else f"{self.root}/{self.name}"
+        """``<root>/<lang>/<name>``: the language's folder made safe (:func:`partition_dir`) whatever the data says."""
+        return f"{self.root}/{partition_dir(lang)}/{self.name}" if self.partition_by_lang else f"{self.root}/{self.name}"
 
     def close(self) -> dict[str, dict[str, Any]]:
         """Finish every partition; returns per-language stats with the file written."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_MESSAGES = 20  # per shard; enough to act on without flooding the stats file
+EMPTY_FILE = "empty_file"  # an input of 0 bytes: one counted error naming it
 
 
 @dataclass

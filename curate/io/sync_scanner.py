@@ -31,20 +31,40 @@ def starts_record(head: bytes) -> bool:
     return WARC_LINE.match(head) is not None or ARC_LINE.match(head) is not None
 
 
+def first_record_end(head: bytes) -> int | None:
+    """Where the first record ends by its declared length (WARC or ARC header), if the head says."""
+    arc = ARC_LINE.match(head)
+    if arc is not None:
+        return arc.end() + int(arc.group(1)) + 1
+    if WARC_LINE.match(head) is None:
+        return None
+    end = head.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    length = next((int(line.split(b":", 1)[1]) for line in head[:end].split(b"\r\n")
+                   if line.lower().startswith(b"content-length:") and line.split(b":", 1)[1].strip().isdigit()), 0)
+    return end + 4 + length + 4
+
+
 def member_head(data: bytes) -> bytes:
     """The first decompressed bytes of the gzip member at the start of ``data`` (``b""`` if none)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        return inflater.decompress(data, 256)
+        return inflater.decompress(data, 16_384)  # an ARC header line holds the whole URL
     except zlib.error:
         return b""
 
 
 class SyncScanner:
-    """Scans a seekable stream forward from an offset, in bounded chunks."""
+    """Scans a seekable stream forward from an offset, in bounded chunks.
 
-    def __init__(self, stream: BinaryIO) -> None:
+    ``members_only``: in per-record gzip, only a gzip member starts a record (a record's text in a
+    stored deflate block, as gzip writes incompressible data, is no record start).
+    """
+
+    def __init__(self, stream: BinaryIO, members_only: bool = False) -> None:
         self.stream = stream
+        self.members_only = members_only
 
     def next_start(self, after: int) -> int | None:
         """The offset of the first record start strictly after ``after``, or ``None`` at EOF."""
@@ -68,7 +88,8 @@ class SyncScanner:
 
     def _find(self, chunk: bytes, base: int) -> int | None:
         # both kinds in either file: damage may have hit the first bytes that told the kind
-        found = [pos for pos in (self._member(chunk), self._line(chunk)) if pos is not None]
+        lines = None if self.members_only else self._line(chunk)
+        found = [pos for pos in (self._member(chunk), lines) if pos is not None]
         return base + min(found) if found else None
 
     @staticmethod

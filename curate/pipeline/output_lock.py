@@ -1,29 +1,43 @@
 """An exclusive lock on an output folder, on local disk and on object storage.
 
-The lock is one small JSON object, ``OUT/_lock.json``, created with an atomic create-if-absent
-(fsspec mode ``"xb"``: ``O_EXCL`` locally, ``If-None-Match: *`` on S3-compatible stores) that
-names its owner (host, pid, start) and carries a heartbeat the owner rewrites every
-``heartbeat_seconds``. A second run finds it and stops with a one-line message naming the first.
+The lock is one small JSON object, ``OUT/_lock.json``, that names its owner (host, pid, start) and
+carries a heartbeat the owner rewrites every ``heartbeat_seconds``. It appears whole or not at all,
+created only if absent: locally a complete temporary file hard-linked to the lock's name (``link``
+fails if the name exists: POSIX ``link(2)``); on S3-compatible stores one PUT with ``If-None-Match: *``
+(fsspec mode ``"xb"``), which carries the whole body. A second run finds it and stops with a one-line
+message naming the first. A lock file still empty or cut (written by an older curate, or on a
+filesystem without hard links) is one being created, never a stale one, until it is ``stale_seconds``
+old.
+
 A lock whose owner is gone is taken over: at once when the owner ran on this host and its pid is
-dead, otherwise when its heartbeat is older than ``stale_seconds`` (a message says so).
+dead, otherwise when its heartbeat is older than ``stale_seconds`` (a message says so). Of several
+runs that find the same stale lock, one takes it: each first creates ``_lock.json.<token>.takeover.tmp``
+only if absent (the same create-if-absent), and the one that did replaces the lock in one atomic step
+(a rename locally, one PUT on object storage); the others then find a live lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import sys
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 from curate.errors import CurateError
+from curate.storage.atomic import TMP_SUFFIX, write_bytes_atomic
 
 LOCK_FILE = "_lock.json"
+_PARTIAL: dict[str, Any] = {"partial": True}  # a lock file that is empty or cut: being created
+_PATIENCE = 10.0  # seconds a contender waits for a lock being created (or taken over) to show its owner
 
 
 class OutputLockedError(CurateError, RuntimeError):
@@ -54,12 +68,14 @@ def _pid_alive(pid: int) -> bool:
 class OutputLock:
     """``with OutputLock(out_dir):`` holds ``out_dir`` for this run."""
 
-    def __init__(self, out_dir: str, heartbeat_seconds: float = 30.0, stale_seconds: float = 300.0) -> None:
+    def __init__(self, out_dir: str, heartbeat_seconds: float = 30.0, stale_seconds: float = 300.0,
+                 patience_seconds: float = _PATIENCE) -> None:
         self.out_dir = out_dir.rstrip("/")
         self.fs, root = fsspec.core.url_to_fs(self.out_dir)
         self.path = f"{root}/{LOCK_FILE}"
         self.heartbeat_seconds = heartbeat_seconds
         self.stale_seconds = stale_seconds
+        self.patience_seconds = patience_seconds  # waiting for a lock being created to show its owner
         self.owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": _now(),
                       "token": uuid.uuid4().hex}
         self._stop = threading.Event()
@@ -68,39 +84,83 @@ class OutputLock:
     def _payload(self) -> bytes:
         return json.dumps({**self.owner, "heartbeat": _now()}, sort_keys=True).encode()
 
-    def _create(self) -> bool:
-        payload = self._payload()
+    def _create(self, path: str, payload: bytes) -> bool:
+        """Create ``path`` holding ``payload`` whole, only if it does not exist; whether this call did."""
+        if isinstance(self.fs, LocalFileSystem):
+            return self._link_new(path, payload)
         try:
-            with self.fs.open(self.path, "xb") as handle:
+            with self.fs.open(path, "xb") as handle:  # one PUT with If-None-Match: * (the body in it)
                 handle.write(payload)
             return True
         except FileExistsError:
             return False
         except (ValueError, NotImplementedError):
             # a filesystem without exclusive create: write, then read back whose token is there
-            if self.fs.exists(self.path):
+            if self.fs.exists(path):
                 return False
-            with self.fs.open(self.path, "wb") as handle:
+            with self.fs.open(path, "wb") as handle:
                 handle.write(payload)
-            other = self._read()
+            other = self._read(path)
             return other is not None and other.get("token") == self.owner["token"]
-        except OSError:
+        except OSError as exc:
             # S3-compatible stores other than AWS refuse If-None-Match with a 412 that s3fs reports as
-            # EINVAL, not FileExistsError: the object being there says which it was
-            if self.fs.exists(self.path):
+            # EINVAL, not FileExistsError: S3's message for a 412, or the object being there, says which
+            # it was (the object may be gone again since: a takeover claim is short-lived)
+            self.fs.invalidate_cache(path)
+            if "pre-conditions you specified did not hold" in str(exc) or self.fs.exists(path):
                 return False
             raise
 
-    def _read(self) -> dict[str, Any] | None:
+    def _link_new(self, path: str, payload: bytes) -> bool:
+        """Locally: a complete temporary file, hard-linked to ``path`` (fails if ``path`` exists)."""
+        tmp = f"{path}.{self.owner['token']}{TMP_SUFFIX}"
+        with open(tmp, "wb") as handle:
+            handle.write(payload)
         try:
-            with self.fs.open(self.path, "rb") as handle:
-                return json.loads(handle.read() or b"{}")
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some network or FAT filesystems): exclusive create, then write
+            try:
+                with open(path, "xb") as handle:
+                    handle.write(payload)
+                return True
+            except FileExistsError:
+                return False
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _read(self, path: str | None = None) -> dict[str, Any] | None:
+        """The lock's owner; ``None`` when there is no lock; ``_PARTIAL`` when it is empty or cut."""
+        try:
+            # one GET: an open object store file would check its ETag, which a takeover changes
+            data = self.fs.cat_file(path or self.path)
         except FileNotFoundError:
             return None
-        except ValueError:  # a torn write: treat as an owner of unknown age
-            return {}
+        try:
+            owner = json.loads(data)
+        except ValueError:
+            return _PARTIAL
+        return owner if isinstance(owner, dict) and owner.get("token") else _PARTIAL
+
+    def _file_age(self, path: str) -> float:
+        """Seconds since ``path`` was last written (0 when the filesystem does not say)."""
+        try:
+            modified = self.fs.modified(path)
+        except (FileNotFoundError, NotImplementedError, OSError, ValueError):
+            return 0.0
+        if modified.tzinfo is None:
+            modified = modified.astimezone()
+        return max(0.0, (datetime.now(timezone.utc) - modified).total_seconds())
 
     def _stale_reason(self, other: dict[str, Any]) -> str | None:
+        if other is _PARTIAL:
+            age = self._file_age(self.path)
+            if age > self.stale_seconds:
+                return f"its lock file is empty or cut and {age:.0f}s old (over {self.stale_seconds:.0f}s)"
+            return None
         if other.get("host") == self.owner["host"] and isinstance(other.get("pid"), int):
             if not _pid_alive(other["pid"]):
                 return f"its process {other['pid']} on this host is gone"
@@ -111,27 +171,54 @@ class OutputLock:
 
     def acquire(self) -> OutputLock:
         self.fs.makedirs(self.path.rsplit("/", 1)[0], exist_ok=True)
-        for _ in range(3):
-            if self._create():
+        deadline = time.monotonic() + self.patience_seconds
+        pause = 0.005
+        while True:
+            if self._create(self.path, self._payload()):
                 break
             other = self._read()
-            if other is None:
+            if other is None and time.monotonic() < deadline:
                 continue  # released meanwhile
+            other = other or _PARTIAL
             reason = self._stale_reason(other)
-            if reason is None:
+            if reason is not None and self._take_over(other, reason):
+                break
+            if reason is None and other is not _PARTIAL:
                 raise OutputLockedError(
                     f"{self.out_dir} is in use by another curate run (host {other.get('host')}, pid "
                     f"{other.get('pid')}, started {other.get('started')}); wait for it to end or choose another "
                     f"--output"
                 )
-            print(f"curate: taking over the lock of {self.out_dir} from host {other.get('host')} pid "
-                  f"{other.get('pid')} (started {other.get('started')}): {reason}", file=sys.stderr)
-            self.fs.rm(self.path)
-        else:
-            raise OutputLockedError(f"{self.out_dir}: could not take the output lock {self.path}; retry")
+            if time.monotonic() > deadline:  # a lock being created (or taken over) for that long
+                raise OutputLockedError(
+                    f"{self.out_dir}: its lock {self.path} is being created or taken over by another curate run "
+                    f"(for over {self.patience_seconds:.0f}s); wait for that run to end or choose another --output")
+            time.sleep(pause)  # a run is writing it: look again
+            pause = min(pause * 2, 0.5)
         self._thread = threading.Thread(target=self._beat, name="curate-output-lock", daemon=True)
         self._thread.start()
         return self
+
+    def _take_over(self, other: dict[str, Any], reason: str) -> bool:
+        """Replace the stale lock ``other`` with ours, unless another run is doing so (or did)."""
+        token = str(other.get("token") or "partial")
+        claim = f"{self.path}.{token}.takeover{TMP_SUFFIX}"
+        if not self._create(claim, self.owner["token"].encode()):
+            if self._file_age(claim) > self.stale_seconds:  # a run died taking it over: let the next one try
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rm(claim)
+            return False
+        try:
+            current = self._read()
+            if current is None or str(current.get("token") or "partial") != token:
+                return False  # replaced or released since we looked: start again
+            print(f"curate: taking over the lock of {self.out_dir} from host {other.get('host')} pid "
+                  f"{other.get('pid')} (started {other.get('started')}): {reason}", file=sys.stderr)
+            write_bytes_atomic(self.path, self._payload(), fs=self.fs)  # a rename locally, one PUT on S3
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm(claim)
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_seconds):
@@ -139,8 +226,7 @@ class OutputLock:
                 other = self._read()
                 if other is not None and other.get("token") != self.owner["token"]:
                     return  # taken over: never overwrite another run's lock
-                with self.fs.open(self.path, "wb") as handle:
-                    handle.write(self._payload())
+                write_bytes_atomic(self.path, self._payload(), fs=self.fs)  # readers never see it half-written
             except Exception:  # noqa: BLE001 - storage gone: the run's own requests fail and say so, once
                 return
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from curate.blocks.base import GlobalStep
 from curate.config.pipeline_config import PipelineConfig
+from curate.io.input_files import SkippedInput, describe_skipped
 from curate.pipeline.run import input_shards
 from curate.pipeline.run_state import config_hash
 from curate.pipeline.stages import split_stages
@@ -11,8 +12,9 @@ from curate.pipeline.stages import split_stages
 
 def format_plan(config: PipelineConfig, output: str | None = None, max_shards: int = 10) -> str:
     lines = [f"pipeline {config.name} ({config.source_path})", f"config hash {config_hash(config.identity())}"]
+    not_read: list[SkippedInput] = []
     try:
-        shards = input_shards(config)
+        shards = input_shards(config, skipped=not_read)
         note = ""
     except Exception as exc:  # noqa: BLE001 - any listing failure (no network, no credentials: botocore's
         # own exception classes) must not stop a plan: remote inputs are then shown as written
@@ -23,6 +25,8 @@ def format_plan(config: PipelineConfig, output: str | None = None, max_shards: i
         lines.append(f"  {shard.shard_id}  {shard.format:<8} {shard.path}")
     if len(shards) > max_shards:
         lines.append(f"  ... {len(shards) - max_shards} more")
+    if not_read:
+        lines.append(f"  not read: {describe_skipped(not_read)}")
     lines.append(f"output: {output or config.output}  (per language: <lang>/part-<shard>.parquet, "
                  f"removed rows in _removed/<lang>/, statistics in _stats/)")
     ex = config.executor

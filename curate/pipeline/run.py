@@ -14,14 +14,14 @@ from curate.blocks.base import GlobalJob
 from curate.config.pipeline_config import PipelineConfig
 from curate.config.pipeline_record import pipeline_yaml
 from curate.config.yaml_source import PipelineConfigError
-from curate.io.input_files import READERS, Shard, expand_paths
+from curate.io.input_files import READERS, Shard, SkippedInput, expand_paths, skipped_summary
 from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
 from curate.pipeline.executor import Executor
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
 from curate.pipeline.preflight import preflight
 from curate.pipeline.run_state import (
-    check_overwrite_target,
+    check_output_target,
     claim_output,
     config_hash,
     input_changes,
@@ -51,8 +51,9 @@ class RunResult:
     input_changes: dict[str, Any] = field(default_factory=dict)  # vs the previous run: added, changed, ...
 
 
-def input_shards(config: PipelineConfig, check_exists: bool = True) -> list[Shard]:
-    return expand_paths(list(config.input.paths), config.input.format, check_exists=check_exists)
+def input_shards(config: PipelineConfig, check_exists: bool = True,
+                 skipped: list[SkippedInput] | None = None) -> list[Shard]:
+    return expand_paths(list(config.input.paths), config.input.format, check_exists=check_exists, skipped=skipped)
 
 
 def check_options_used(config: PipelineConfig, shards: list[Shard]) -> None:
@@ -75,16 +76,18 @@ def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None 
     out_dir = _absolute((output or config.output).rstrip("/"))
     blocks = [s.build() for s in config.steps]
     try:
-        shards = input_shards(config)
+        not_read: list[SkippedInput] = []  # what input folders hold that is not read: said in stats and report
+        shards = input_shards(config, skipped=not_read)
         check_options_used(config, shards)
+        # before anything is written (the preflight's probe too): never write into (nor, with --overwrite,
+        # delete) a folder curate did not write
+        check_output_target(out_dir, overwrite, ignore=(LOCK_FILE,))
         # before anything is written, the lock included: every node sees OUT and finds what each block needs
         # (Block.preflight: models, data files, packages; on the driver and on every node)
         preflight(out_dir, executor, blocks, config.executor.shared_filesystem)
-        if overwrite:  # before taking the lock: never write into a folder --overwrite may not delete
-            check_overwrite_target(out_dir, ignore=(LOCK_FILE,))
         lock = OutputLock(out_dir).acquire()  # a second run into the same output stops here, naming this one
         try:
-            result = _run_locked(config, out_dir, blocks, shards, executor, overwrite)
+            result = _run_locked(config, out_dir, blocks, shards, not_read, executor, overwrite)
         except BaseException as exc:
             if isinstance(exc, Exception) and is_unavailable(storage_failure(exc, out_dir)):
                 lock.abandon()  # releasing would wait on the store again; the next run takes the lock over
@@ -100,8 +103,8 @@ def run_pipeline(config: PipelineConfig, executor: Executor, output: str | None 
         raise failure from exc
 
 
-def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards: list[Shard], executor: Executor,
-                overwrite: bool) -> RunResult:
+def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards: list[Shard],
+                not_read: list[SkippedInput], executor: Executor, overwrite: bool) -> RunResult:
     started = time.time()
     digest = config_hash(config.identity())
     claim_output(out_dir, digest, config.name, overwrite, keep=(LOCK_FILE,))
@@ -156,6 +159,8 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards:
         raise
     global_stats, global_timing = split_timing(global_stats, "global")
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
+    if not_read:
+        stats["inputs_skipped"] = skipped_summary(not_read)
     swept = remove_stale_outputs(out_dir, stage_results)
     markers.prune(len(stages))
     timing = {"seconds": round(time.time() - started, 3), "ran_tasks": ran, "skipped_tasks": skipped,
@@ -189,8 +194,7 @@ def _prepare_barrier(stage: Stage, shards: list[Shard], inputs: dict[str, str | 
     job.languages = languages_for(overrides)
     step.prepare(job)  # resumable by itself: it skips the phases its workdir marks as done
     previous = read_marker(marker)
-    stats = job.stats or (previous or {})
-    write_marker(marker, stats)
+    stats = write_marker(marker, job.stats or (previous or {}))  # as a rerun reads it back: same stats.json
     return {f"{step_index}:{step.name}": stats}
 
 

@@ -10,7 +10,9 @@ from typing import Any
 import fsspec
 
 from curate.errors import CurateError
+from curate.io.partition_dir import partition_dir
 from curate.storage.atomic import TMP_SUFFIX, write_text_atomic
+from curate.storage.probe import PROBE_FOLDER
 from curate.version import __version__
 
 RUN_FILE = "_run.json"
@@ -24,21 +26,47 @@ class OutputInUseError(CurateError, RuntimeError):
 
 
 class NotCurateOutputError(CurateError, RuntimeError):
-    """``--overwrite`` was asked for a folder that is not a curate output."""
+    """A run (with or without ``--overwrite``) was pointed at a folder curate did not write."""
 
 
-def check_overwrite_target(out_dir: str, ignore: tuple[str, ...] = (), run_file: str = RUN_FILE) -> None:
-    """``--overwrite`` deletes only a folder holding curate's run record (or an empty one); ``run_file`` names
-    the record (``_tokenize.json`` for token shards)."""
+# what curate itself puts in an output folder before (or besides) its run record: the lock of a run that
+# was stopped before it wrote its record, its bookkeeping folders, and temporaries of a killed run
+_OWN_NAMES = frozenset({"_lock.json", "_markers", "_work", "_stats", "_removed", PROBE_FOLDER})
+
+
+def _curate_owned(names: set[str], run_file: str = RUN_FILE) -> bool:
+    """Whether a folder holding ``names`` (its entries) is curate's: it has the run record, or holds
+    nothing but curate's own bookkeeping (an empty folder too)."""
+    if run_file in names:
+        return True
+    return all(n in _OWN_NAMES or n.startswith("_lock.json.") or n.endswith(TMP_SUFFIX) for n in names)
+
+
+def check_output_target(out_dir: str, overwrite: bool, ignore: tuple[str, ...] = (),
+                        run_file: str = RUN_FILE) -> None:
+    """A run writes (and ``--overwrite`` deletes) only a folder that is empty or curate's own (see
+    :func:`_curate_owned`): never mixes its files into a user's folder, whose ``part-*.parquet`` its
+    stale-output sweep would delete. ``run_file`` names the record (``_tokenize.json`` for token shards)."""
     fs, root = fsspec.core.url_to_fs(out_dir)
-    if not fs.exists(root):
+    try:
+        if not fs.exists(root):
+            return
+        is_dir = fs.isdir(root)
+    except Exception:  # noqa: BLE001 - storage unreachable: the preflight's probe next says what is wrong
         return
+    if not is_dir:
+        raise NotCurateOutputError(f"{out_dir} is a file, not a folder; choose another --output")
     names = {p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False)} - set(ignore)
-    if names and run_file not in names:
+    if _curate_owned(names, run_file):
+        return
+    shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+    if overwrite:
         raise NotCurateOutputError(
-            f"--overwrite refuses to delete {out_dir}: it is not a curate output (no {run_file}); "
-            f"choose another --output or empty the folder yourself"
-        )
+            f"--overwrite refuses to delete {out_dir}: it is not a curate output (no {run_file}; it holds "
+            f"{shown}); choose another --output or empty the folder yourself")
+    raise NotCurateOutputError(
+        f"{out_dir} is not empty and not a curate output (no {run_file}; it holds {shown}): curate writes only "
+        "into an empty folder or its own output; choose another --output or empty the folder yourself")
 
 
 def config_hash(identity: dict[str, Any]) -> str:
@@ -53,7 +81,7 @@ def claim_output(out_dir: str, digest: str, name: str, overwrite: bool, keep: tu
     fs, root = fsspec.core.url_to_fs(out_dir)
     run_file = f"{root}/{record}"
     if overwrite and fs.exists(root):  # start over, whichever config wrote it
-        check_overwrite_target(out_dir, ignore=keep, run_file=record)
+        check_output_target(out_dir, overwrite=True, ignore=keep, run_file=record)
         for path in fs.ls(root, detail=False):
             if path.rstrip("/").rsplit("/", 1)[-1] not in keep:
                 fs.rm(path, recursive=True)
@@ -123,10 +151,10 @@ def remove_stale_outputs(out_dir: str, stage_results: list[list[dict[str, Any]]]
     for results in stage_results:
         for r in results:
             for lang in r.get("removed_rows", {}):
-                expected.add(f"_removed/{lang}/part-{r['name']}-stage{r['stage']}.parquet")
+                expected.add(f"_removed/{partition_dir(lang)}/part-{r['name']}-stage{r['stage']}.parquet")
     for r in stage_results[-1] if stage_results else []:
         for lang in r.get("output", {}):
-            expected.add(f"{lang}/part-{r['name']}.parquet")
+            expected.add(f"{partition_dir(lang)}/part-{r['name']}.parquet")
     stale = []
     for path in fs.find(root):
         rel = path[len(root) + 1:]

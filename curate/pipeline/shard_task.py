@@ -24,7 +24,7 @@ from curate.blocks.base import Block, BlockContext, BlockOutput, GlobalStep
 from curate.blocks.columns import CLUSTER_SIZE, DROP_REASON, DROP_STAGE, LANG, TEXT, UNKNOWN_LANG
 from curate.io.input_files import READERS, Shard
 from curate.io.parquet_output import ParquetOutput, lang_values
-from curate.io.read_counts import ReadCounts
+from curate.io.read_counts import EMPTY_FILE, ReadCounts
 from curate.languages.table import load_language_table
 from curate.pipeline.batch_errors import process_isolating
 from curate.stats.step_counts import StepCounts, error_kind
@@ -63,6 +63,11 @@ def _read(task: ShardTask, counts: ReadCounts) -> Iterator[pa.Table]:
     if task.input_path == "":
         return  # the previous stage kept nothing of this shard
     if task.input_path is None:
+        if task.shard.size == 0:  # named, never silently nothing: a failed download or copy, mostly
+            counts.records += 1
+            counts.error(EMPTY_FILE, f"{task.shard.path}: the file is empty (0 bytes), nothing to read; fetch it "
+                         "again, or remove it from input.paths")
+            return
         options = dict(task.reader_settings.get("options", {}))
         reader = READERS[task.shard.format].from_options(batch_size, options)
         limit = task.reader_settings.get("max_text_bytes")
@@ -258,12 +263,15 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
     if not task.final:
         result["next_input"] = written.get("_all", {}).get("file", "")
         result["next_rows"] = written.get("_all", {}).get("documents", 0)  # a barrier's sizing, without footers
-    write_marker(task.marker, result)
-    return result
+    return write_marker(task.marker, result)
 
 
-def write_marker(path: str, payload: dict[str, Any]) -> None:
-    write_text_atomic(path, json.dumps(payload, sort_keys=True))
+def write_marker(path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Write a completion marker; returns ``payload`` as a rerun reads it back (string keys, sorted), so a
+    run's statistics never depend on whether a step ran now or was read from its marker."""
+    text = json.dumps(payload, sort_keys=True)
+    write_text_atomic(path, text)
+    return json.loads(text)
 
 
 def read_marker(path: str) -> dict[str, Any] | None:

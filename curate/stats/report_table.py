@@ -26,7 +26,9 @@ def report_rows(stats: dict[str, Any], langs: list[str] | None = None, sort: str
             continue
         rows.append({"lang": lang, **{k: e[k] for k in ("in", "kept", "removed", "errored", "bytes", "words")},
                      "kept_pct": 100.0 * e["kept"] / e["in"] if e["in"] else 0.0,
-                     "top_reasons": ", ".join(f"{r} {n}" for r, n in list(e["removed_by"].items())[:3])})
+                     # sorted here: stats.json (sort_keys) holds them by name, not by count
+                     "top_reasons": ", ".join(f"{r} {n}" for r, n in sorted(e["removed_by"].items(),
+                                                                            key=lambda kv: (-kv[1], kv[0]))[:3])})
     reverse = sort != "lang"
     return sorted(rows, key=lambda r: (r[sort], r["lang"]) if sort != "lang" else r["lang"], reverse=reverse)
 
@@ -64,6 +66,9 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
                                                                            key=lambda kv: -kv[1])[:8]))
     if read["errored"]:
         lines.append("  errored: " + ", ".join(f"{k} {v}" for k, v in read["errored"].items()))
+    for reason, entry in stats.get("inputs_skipped", {}).items():  # what input folders held but curate does not read
+        shown = ", ".join(entry["paths"][:3]) + (", ..." if entry["count"] > 3 else "")
+        lines.append(f"  input not read ({reason}): {entry['count']}: {shown}")
     header = f"{'lang':<10} {'in':>8} {'kept':>8} {'kept%':>6} {'removed':>8} {'errored':>7} {'bytes':>8} {'words':>8}  top removal reasons"
     lines += ["", header, "-" * len(header)]
     total = {"in": 0, "kept": 0, "removed": 0, "errored": 0, "bytes": 0, "words": 0}

@@ -145,8 +145,9 @@ def language_summary(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
         e["in"] = e["kept"] - copies[lang] + e["removed"] + e["errored"]
         if copies[lang]:
             e["copies"] = copies[lang]
-        e["removed_by"] = dict(e["removed_by"].most_common())
-        e["errored_by"] = dict(e["errored_by"].most_common())
+        # most first, ties by name: the same order whatever order the shards' counts came in
+        e["removed_by"] = dict(sorted(e["removed_by"].items(), key=lambda kv: (-kv[1], kv[0])))
+        e["errored_by"] = dict(sorted(e["errored_by"].items(), key=lambda kv: (-kv[1], kv[0])))
     # steps before langid count everything under "und"; a language nothing ended in is no row
     return {k: langs[k] for k in sorted(langs) if langs[k]["in"]}
 

@@ -33,7 +33,7 @@ from curate.models.cache import sha256_of
 from curate.pipeline.executor import Executor
 from curate.pipeline.output_lock import LOCK_FILE, OutputLock
 from curate.pipeline.preflight import preflight
-from curate.pipeline.run_state import check_overwrite_target, claim_output, config_hash, remove_partial_files
+from curate.pipeline.run_state import check_output_target, claim_output, config_hash, remove_partial_files
 from curate.pipeline.shard_task import read_marker
 from curate.stats.html_report import write_html_report
 from curate.stats.token_section import record_token_counts
@@ -135,10 +135,10 @@ def tokenize_corpus(corpus: str, dest: str, settings: TokenizeSettings, executor
         "long_documents": settings.long_documents,
     }
     digest = config_hash(identity)
+    # never writes into (nor, with --overwrite, deletes) a folder curate did not write
+    check_output_target(dest, overwrite, ignore=(LOCK_FILE,), run_file=RECORD_FILE)
     preflight(dest, executor, [])  # every node sees DEST (and it is not a node-local folder on a cluster)
     executor.on_every_node(_resolve_on_node, settings.tokenizer)
-    if overwrite:
-        check_overwrite_target(dest, ignore=(LOCK_FILE,), run_file=RECORD_FILE)
     with OutputLock(dest):
         claim_output(dest, digest, "tokenize", overwrite, keep=(LOCK_FILE,), record=RECORD_FILE)
         remove_partial_files(dest)
