@@ -237,10 +237,12 @@ FIGURES: dict[str, tuple[str, Callable[[str | None], str | None]]] = {
     **{f"relatives.{what}_{s}_{c}": ("langid_relatives", (lambda h, r, i: lambda b: _cell(b, h, r, i))(heading, row, col))
        for s, heading in _SETS.items() for c, row in _CONFIGS.items()
        for what, col in (("accuracy", 0), ("broken", 3))},
-    **{f"relatives.bcms_gettext_docs_serbian_{key}": (
-        "langid_relatives", (lambda r: lambda b: _cell(b, "#### report: gettext documents", r, 0))(rule))
-       for key, rule in (("alone", "lid.176 alone"), ("before", "any move, margin 0.4 (before)"),
-                         ("default", "towards Serbian only, margin 0.2"))},
+    **{f"relatives.bcms_gettext_docs_{lang}_{key}": (
+        "langid_relatives", (lambda r, i: lambda b: _cell(b, "#### report: gettext documents", r, i))(rule, col))
+       for key, rule in (("alone", "lid.176 alone"), ("before", "any move, margin 0.4 (before issue 23)"),
+                         ("firstfix", "towards Serbian only, 0.2 (first fix)"),
+                         ("default", "Serbian kept, towards Serbian 0.3"))
+       for lang, col in (("serbian", 0), ("croatian", 1), ("bosnian", 2))},
 }
 FIG = re.compile(r"<!-- fig (\S+) -->(.*?)<!-- /fig -->", re.S)
 

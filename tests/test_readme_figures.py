@@ -48,8 +48,8 @@ def _paragraphs(text: str) -> list[str]:
 def test_every_quoted_benchmark_figure_is_generated() -> None:
     """A paragraph (list item, table row) that cites a benchmark script or RESULTS.md quotes its measurements
     inside fig spans only; settings and defaults there are written without decimals, or allowed below."""
-    # an arXiv id; relatives_margin and the BCMS margin (settings); the nesting of a hostile page (an input)
-    allowed = {"2506.20920", "0.4", "0.2", "100,000"}
+    # an arXiv id; relatives_margin and the BCMS margin towards Serbian (settings); the nesting of a hostile page (an input)
+    allowed = {"2506.20920", "0.4", "0.3", "100,000"}
     typed = []
     for paragraph in _paragraphs((REPO / "README.md").read_text(encoding="utf-8")):
         if not re.search(r"benchmarks/\w+\.py|RESULTS\.md", paragraph):
