@@ -13,16 +13,15 @@ import uuid
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import (
     ROW_BITS,
     build_clusters,
     edge_rows,
-    part_name,
     read_piece,
     read_results,
     write_docs,
@@ -79,14 +78,18 @@ def expected(sizes, ids, a, b, keep: str) -> dict[int, tuple[bool, int, str]]:
 def run_components(url: str, sizes, ids, a, b, partitions: int, keep: str, map_fn=serial_map):
     wd = Workdir(url)
     shard_ids = [f"s{i}" for i in range(len(sizes))]
+    docs = []
     for s, n in enumerate(sizes):
         rows = [ids[(s << ROW_BITS) + r] for r in range(n)]
-        write_docs(wd, s, pa.array(rows, pa.string()), pa.array(["en"] * n, pa.string()), partitions)
-    # as the edges phase writes them: one file per edges task, rows both directions by node partition
+        docs.append(write_docs(wd, s, pa.array(rows, pa.string()), pa.array(["en"] * n, pa.string()), partitions))
+    # as the edges phase writes them: one run per edges task, rows both directions by node partition
+    runs = []
     for p in range(partitions):
         sel = np.arange(len(a)) % partitions == p
-        write_edge_rows(wd, wd.path("edges", part_name(p) + ".parquet"), *edge_rows(a[sel], b[sel]), partitions)
-    stats = build_clusters(map_fn, wd, shard_ids, [int(n) for n in sizes], partitions, {"en": int(sum(sizes))}, keep)
+        runs.append(write_edge_rows(wd, "edges", p, *edge_rows(a[sel], b[sel]), partitions))
+    stats = build_clusters(map_fn, wd, shard_ids, [int(n) for n in sizes], partitions, {"en": int(sum(sizes))}, keep,
+                           edges=shuffle.merge(map_fn, wd, "edges", partitions, runs),
+                           docs=shuffle.merge(map_fn, wd, "docs", partitions, docs))
     got = {}
     for s, sid in enumerate(shard_ids):
         t = read_results(wd, sid).to_pylist()
@@ -198,7 +201,8 @@ def test_minhash_step_on_the_fixtures_equals_scipy_over_its_own_edges(shared_dat
     def capturing_map(fn, items):
         out = serial_map(fn, items)
         if fn is partition_edges_task:  # the candidate edges, before the components consume them
-            captured.extend(pq.read_table(p) for p in sorted((work / "edges").glob("*.parquet")))
+            captured.extend(pa.ipc.open_stream(p.read_bytes()).read_all()
+                            for p in sorted((work / "edges" / "runs").glob("*.arrow")))
         return out
 
     outputs, _ = run_step(MinHashDedup(partitions=3), shards, work, capturing_map)
@@ -229,7 +233,7 @@ def test_one_big_shard_every_phase_task_reads_about_n_over_partitions(tmp_path):
     def recording_map(fn, items):
         out = serial_map(fn, items)
         name = getattr(items[0], "phase", fn.__name__)
-        reads.setdefault(name, []).extend(info["rows_read"] for info in out)
+        reads.setdefault(name, []).extend(info["rows_read"] for info in out if "rows_read" in info)
         return out
 
     got, _ = run_components(str(tmp_path / "w"), sizes, ids, a, b, partitions, "first_id", recording_map)

@@ -444,8 +444,10 @@ def test_files_grow_with_shards_plus_partitions_and_tasks_stay_small(variant_cor
 
     step = MinHashDedup(partitions=5)
     job_outputs, _ = run_step(step, shards, work, counting_map)
-    assert peak["folders"]["keys"] == 2 * 7  # a file and a marker per shard
-    assert all(n <= 2 * 5 for name, n in peak["folders"].items() if name.startswith(("large", "small", "part")))
+    assert peak["folders"]["keys"] == 7 + 1  # a marker per shard and the shuffle's partition index
+    assert peak["folders"]["runs"] == 7  # one run per writer: a shard's (keys, docs), a partition's later
+    assert peak["folders"]["groups"] == 2  # these few bytes make one merged group: its file and its offsets
+    assert all(n <= 5 + 1 for name, n in peak["folders"].items() if name.startswith(("large", "small", "part")))
     # result pieces: one per (shard, row range) that meet, at most shards + partitions - 1; a marker per range
     assert peak["folders"]["results"] <= (7 + 5 - 1) + 5
     assert peak["files"] <= 4 * (7 + 5) + 12

@@ -1,16 +1,17 @@
 """Clusters from candidate edges, computed by tasks: connected components, one kept document per cluster.
 
 No process holds the graph. Every phase is a set of tasks run through the step's ``job.map`` (a process
-pool locally, Ray tasks on a cluster), each reading one partition of its input and writing one
-partition-sorted file (:mod:`.partfile`), so a phase writes O(partitions) files:
+pool locally, Ray tasks on a cluster), each reading one partition of its input and writing one run of a
+shuffle (:mod:`.partitioned_shuffle`: runs merged into group files, read by partition through an index), so
+a phase writes O(partitions) objects and makes O(partitions) requests:
 
 1. ``cc`` rounds — large-star / small-star over the edges, grouped by node partition, until the graph is
    a forest of stars rooted at each component's smallest document number (:mod:`.star_contraction`);
 2. ``labels`` — each node's root, regrouped by node partition (a hash of the node number: one huge shard
    spreads over every partition);
-3. ``join`` — per node partition, (id, lang) from the same partition's row group of each of its shards'
-   ``docs`` file (written partitioned in the keys phase, :func:`write_docs`); rows are regrouped by the
-   partition of their root, so a task sees whole clusters;
+3. ``join`` — per node partition, (id, lang) from the same partition of the ``docs`` shuffle (written in
+   the keys phase, :func:`write_docs`); rows are regrouped by the partition of their root, so a task sees
+   whole clusters;
 4. ``clusters`` — per root partition: cluster size, the kept document under the keep rule, and the
    per-language size statistics; rows regrouped by *range* of document numbers (:mod:`.row_ranges`:
    ceil(N/P) documents per range, whatever the shard sizes);
@@ -46,7 +47,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.blocks import columns as C
-from curate.dedup.partfile import read_destination, write_partitioned
+from curate.dedup import partitioned_shuffle as shuffle
+from curate.dedup.partitioned_shuffle import ShuffleRef
 from curate.dedup.row_ranges import RowRanges
 from curate.dedup.star_contraction import large_star, node_partition, small_star
 from curate.dedup.workdir import Workdir
@@ -74,7 +76,7 @@ CLUSTERED_SCHEMA = pa.schema(
     [("node", pa.int64()), (C.ID, pa.string()), ("keep", pa.bool_()), ("cluster_size", pa.int64()),
      ("cluster_id", pa.string())]
 )
-DOCS_SCHEMA = pa.schema([("row", pa.int64()), (C.ID, pa.string()), (C.LANG, pa.string())])
+DOCS_SCHEMA = pa.schema([("node", pa.int64()), (C.ID, pa.string()), (C.LANG, pa.string())])
 PIECES_KEY = b"curate.pieces"
 RANGES = ("cc", "ranges.json")  # the result ranges' first document numbers, for the clusters tasks
 MapFn = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
@@ -92,13 +94,12 @@ def part_name(p: int) -> str:
     return f"part-{p:05d}"
 
 
-def write_docs(wd: Workdir, index: int, ids: pa.Array, langs: pa.Array, partitions: int) -> None:
-    """``docs/shard-<index>.parquet``: (row, id, lang) of every row of a shard, one row group per node
-    partition, so the join task of a partition reads only its rows of a shard."""
-    row = np.arange(len(ids), dtype=np.int64)
-    table = pa.table([pa.array(row), ids, langs], schema=DOCS_SCHEMA)
-    path = wd.path("docs", shard_name(index) + ".parquet")
-    write_partitioned(path, table, node_partition((index << ROW_BITS) | row, partitions), fs=wd.fs)
+def write_docs(wd: Workdir, index: int, ids: pa.Array, langs: pa.Array, partitions: int) -> int:
+    """Shard ``index``'s run of the ``docs`` shuffle: (node, id, lang) of every row, to its node partition,
+    so the join task of a partition reads only its own documents. Returns the run's bytes."""
+    node = (index << ROW_BITS) | np.arange(len(ids), dtype=np.int64)
+    table = pa.table([pa.array(node), ids, langs], schema=DOCS_SCHEMA)
+    return shuffle.write(wd, "docs", index, table, node_partition(node, partitions), partitions)
 
 
 def edge_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,52 +107,50 @@ def edge_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([a, b]), np.concatenate([b, a])
 
 
-def write_edge_rows(wd: Workdir, path: str, node: np.ndarray, nbr: np.ndarray, partitions: int) -> None:
-    """Edge rows to ``path`` (a path of ``wd``'s filesystem), one row group per node partition."""
+def write_edge_rows(wd: Workdir, folder: str, writer: int, node: np.ndarray, nbr: np.ndarray,
+                    partitions: int) -> int:
+    """Writer ``writer``'s run of edge rows to shuffle ``folder``, by node partition; returns its bytes."""
     table = pa.table([pa.array(node, pa.int64()), pa.array(nbr, pa.int64())], schema=EDGE_SCHEMA)
-    write_partitioned(path, table, node_partition(node, partitions), fs=wd.fs)
+    return shuffle.write(wd, folder, writer, table, node_partition(node, partitions), partitions)
 
 
 @dataclass(frozen=True)
 class PartitionTask:
-    """One task of a components phase: read destination ``partition`` of ``source`` (a folder of
-    ``part-*.parquet`` files written by ``partitions`` tasks) and write ``target/part-<partition>``."""
+    """One task of a components phase: read partition ``partition`` of the shuffle ``source`` and write its
+    run of the shuffle ``target`` (the join also reads its partition of ``docs``)."""
 
     phase: str
     partition: int
     partitions: int
     workdir: str
-    source: str
+    source: ShuffleRef
     target: str
     shards: int = 0
     keep: str = "first_id"
-
-
-def _inputs(wd: Workdir, task: PartitionTask) -> list[str]:
-    return [wd.path(task.source, part_name(p) + ".parquet") for p in range(task.partitions)]
-
-
-def _out(wd: Workdir, task: PartitionTask) -> str:
-    return wd.path(task.target, part_name(task.partition) + ".parquet")
+    docs: ShuffleRef | None = None
 
 
 def _read(wd: Workdir, task: PartitionTask, schema: pa.Schema) -> pa.Table:
-    return read_destination(_inputs(wd, task), task.partition, schema, fs=wd.fs)
+    return shuffle.read(wd, task.source, task.partition, schema)
+
+
+def _write(wd: Workdir, task: PartitionTask, table: pa.Table, dest: np.ndarray) -> int:
+    return shuffle.write(wd, task.target, task.partition, table, dest, task.partitions)
 
 
 def _large_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     t = _read(wd, task, EDGE_SCHEMA)
     v, m, unsettled = large_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
     # directed (v > m): only v's partition needs them (small-star looks at smaller neighbours)
-    write_edge_rows(wd, _out(wd, task), v, m, task.partitions)
-    return {"unsettled": unsettled, "edges": int(len(v)), "rows_read": t.num_rows}
+    size = write_edge_rows(wd, task.target, task.partition, v, m, task.partitions)
+    return {"unsettled": unsettled, "edges": int(len(v)), "rows_read": t.num_rows, "run_bytes": size}
 
 
 def _small_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     t = _read(wd, task, EDGE_SCHEMA)
     a, b = small_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
-    write_edge_rows(wd, _out(wd, task), *edge_rows(a, b), task.partitions)
-    return {"edges": int(len(a)), "rows_read": t.num_rows}
+    size = write_edge_rows(wd, task.target, task.partition, *edge_rows(a, b), task.partitions)
+    return {"edges": int(len(a)), "rows_read": t.num_rows, "run_bytes": size}
 
 
 def _labels(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
@@ -161,42 +160,33 @@ def _labels(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     roots = np.unique(root)
     node = np.concatenate([leaf, roots])
     table = pa.table([pa.array(node), pa.array(np.concatenate([root, roots]))], schema=LABEL_SCHEMA)
-    write_partitioned(_out(wd, task), table, node_partition(node, task.partitions), fs=wd.fs)
-    return {"nodes": int(len(leaf)), "rows_read": t.num_rows}
+    size = _write(wd, task, table, node_partition(node, task.partitions))
+    return {"nodes": int(len(leaf)), "rows_read": t.num_rows, "run_bytes": size}
 
 
 def _join(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
-    """Attach (id, lang) to this partition's nodes from the same partition's row group of each of their
-    shards' ``docs`` file (about rows/partitions of a shard, never the whole shard)."""
+    """Attach (id, lang) to this partition's nodes from the same partition of the ``docs`` shuffle (the
+    documents whose node hashes here: about N/partitions, never a whole shard)."""
     t = _read(wd, task, LABEL_SCHEMA)
     rows_read = t.num_rows
     node = t.column("node").to_numpy()
     root = t.column("root").to_numpy()
     node, first = np.unique(node, return_index=True)  # a root arrives once per partition that saw it
     root = root[first]
-    shard_of = node >> ROW_BITS
-    bounds = np.searchsorted(shard_of, np.unique(shard_of)).tolist()
-    ids: list[pa.Array] = []
-    langs: list[pa.Array] = []
-    for lo, hi in zip(bounds, [*bounds[1:], len(node)][: len(bounds)], strict=True):
-        shard = int(shard_of[lo])
-        docs = read_destination([wd.path("docs", shard_name(shard) + ".parquet")], task.partition,
-                                DOCS_SCHEMA, fs=wd.fs)
-        rows_read += docs.num_rows
-        have = docs.column("row").to_numpy()
-        want = node[lo:hi] & ROW_MASK
-        pos = np.minimum(np.searchsorted(have, want), max(len(have) - 1, 0))
-        if len(have) == 0 or not np.array_equal(have[pos], want):
-            raise ComponentsError(f"{wd.path('docs', shard_name(shard) + '.parquet')} lacks rows of the "
-                                  f"graph (written for another partition count?); delete {wd.url} and rerun")
-        take = pa.array(pos)
-        ids.append(docs.column(C.ID).take(take).combine_chunks())
-        langs.append(docs.column(C.LANG).take(take).combine_chunks())
-    id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
-    lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
+    assert task.docs is not None
+    docs = shuffle.read(wd, task.docs, task.partition, DOCS_SCHEMA)
+    rows_read += docs.num_rows
+    have = docs.column("node").to_numpy()  # runs in shard order, rows in order: sorted
+    pos = np.minimum(np.searchsorted(have, node), max(len(have) - 1, 0))
+    if len(node) and (len(have) == 0 or not np.array_equal(have[pos], node)):
+        raise ComponentsError(f"{wd.path('docs')} lacks documents of the graph (written for another partition "
+                              f"count?); delete {wd.url} and rerun")
+    take = pa.array(pos)
+    id_arr = docs.column(C.ID).take(take).combine_chunks() if len(node) else pa.array([], pa.string())
+    lang_arr = docs.column(C.LANG).take(take).combine_chunks() if len(node) else pa.array([], pa.string())
     table = pa.table([pa.array(root), pa.array(node), id_arr, lang_arr], schema=JOINED_SCHEMA)
-    write_partitioned(_out(wd, task), table, node_partition(root, task.partitions), fs=wd.fs)
-    return {"nodes": int(len(node)), "rows_read": rows_read}
+    size = _write(wd, task, table, node_partition(root, task.partitions))
+    return {"nodes": int(len(node)), "rows_read": rows_read, "run_bytes": size}
 
 
 def _clusters(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
@@ -237,8 +227,9 @@ def _clusters(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
     )
     # regrouped by contiguous range of document numbers: a results task sees <= ceil(N/P) documents
     boundaries = np.asarray(wd.read_json(*RANGES), dtype=np.int64)
-    write_partitioned(_out(wd, task), table, np.searchsorted(boundaries, node, side="right"), fs=wd.fs)
+    size = _write(wd, task, table, np.searchsorted(boundaries, node, side="right"))
     return {
+        "run_bytes": size,
         "clusters": {lang: {str(s): c for s, c in sorted(d.items())} for lang, d in sorted(dist.items())},
         "in_graph": dict(sorted(in_graph.items())),
         "rows_read": rows_read,
@@ -272,7 +263,7 @@ class ResultsTask:
     part: int
     partitions: int
     workdir: str
-    source: str
+    source: ShuffleRef
     pieces: tuple[tuple[int, str, int, int], ...]  # (index, shard id, piece number, pieces of the shard)
 
 
@@ -309,8 +300,7 @@ def results_task(task: ResultsTask) -> dict[str, Any]:
     marker = ("results", part_name(task.part) + ".done")
     if wd.exists(*marker):
         return wd.read_json(*marker)
-    paths = [wd.path(task.source, part_name(p) + ".parquet") for p in range(task.partitions)]
-    t = read_destination(paths, task.part, CLUSTERED_SCHEMA, fs=wd.fs)
+    t = shuffle.read(wd, task.source, task.part, CLUSTERED_SCHEMA)
     node = t.column("node").to_numpy()
     order = np.argsort(node, kind="stable")
     t, node = t.take(pa.array(order)), node[order]
@@ -349,20 +339,21 @@ def _run_phase(run: MapFn, wd: Workdir, fn: Callable[[Any], Any], tasks: list[An
     return results
 
 
-def _star_rounds(phase: Callable[[str, str, str], list[dict[str, Any]]], wd: Workdir, edges: str) -> str:
-    """Alternate large-star and small-star until a large-star input is settled; returns the folder of
-    that round's output (the star forest). Only one round's files are kept at a time."""
+Phase = Callable[[str, ShuffleRef, str], tuple[list[dict[str, Any]], ShuffleRef]]
+
+
+def _star_rounds(phase: Phase, wd: Workdir, edges: ShuffleRef) -> ShuffleRef:
+    """Alternate large-star and small-star until a large-star input is settled; returns that round's
+    output (the star forest). Only one round's files are kept at a time."""
     source = edges
     for r in range(MAX_ROUNDS):
-        large = f"cc/large-{r:03d}"
-        info = phase("large_star", source, large)
+        info, large = phase("large_star", source, f"cc/large-{r:03d}")
         if source != edges:
-            wd.remove(source)  # the previous round's edges: never needed again
+            wd.remove(source.folder)  # the previous round's edges: never needed again
         if sum(i["unsettled"] for i in info) == 0:
             return large
-        source = f"cc/small-{r:03d}"
-        phase("small_star", large, source)
-        wd.remove(large)
+        _, source = phase("small_star", large, f"cc/small-{r:03d}")
+        wd.remove(large.folder)
     raise ComponentsError(f"connected components did not converge in {MAX_ROUNDS} rounds in {wd.url}; "
                           "delete that folder and rerun")
 
@@ -375,35 +366,40 @@ def build_clusters(
     partitions: int,
     lang_totals: dict[str, int],
     keep: str = "first_id",
-    edges: str = "edges",
+    edges: ShuffleRef | None = None,
+    docs: ShuffleRef | None = None,
+    plan: shuffle.ShufflePlan | None = None,
 ) -> dict[str, dict[int, int]]:
-    """From ``edges/part-*.parquet`` (rows both directions, grouped by node partition) and
-    ``docs/shard-*.parquet`` (:func:`write_docs`; ``shard_rows`` rows each) write the result pieces of
-    every shard (:func:`read_results`) and return per-language cluster-size distributions
-    ``{lang: {size: number of clusters}}`` (size 1 = unique documents). Resumable phase by phase; the
-    caller removes ``edges``, ``cc`` and ``clustered`` once it has recorded the result."""
+    """From the ``edges`` shuffle (rows both directions, by node partition) and the ``docs`` shuffle
+    (:func:`write_docs`; ``shard_rows`` rows per shard) write the result pieces of every shard
+    (:func:`read_results`) and return per-language cluster-size distributions ``{lang: {size: number of
+    clusters}}`` (size 1 = unique documents). Resumable phase by phase; the caller removes ``edges``, ``cc``
+    and ``clustered`` once it has recorded the result."""
     if keep not in KEEP_RULES:
         raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
     p_names = [part_name(p) for p in range(partitions)]
+    edges = edges or ShuffleRef("edges", partitions, 1)
+    docs = docs or ShuffleRef("docs", partitions, 1)
 
-    def phase(kind: str, source: str, target: str) -> list[dict[str, Any]]:
-        tasks = [PartitionTask(kind, p, partitions, wd.url, source, target, len(shard_ids), keep)
-                 for p in range(partitions)]
-        return _run_phase(run, wd, partition_task, tasks, target, p_names)
+    def phase(kind: str, source: ShuffleRef, target: str) -> tuple[list[dict[str, Any]], ShuffleRef]:
+        tasks = [PartitionTask(kind, p, partitions, wd.url, source, target, len(shard_ids), keep,
+                               docs if kind == "join" else None) for p in range(partitions)]
+        info = _run_phase(run, wd, partition_task, tasks, target, p_names)
+        return info, shuffle.merge(run, wd, target, partitions, [int(i["run_bytes"]) for i in info], plan)
 
     if wd.exists("cc", "converged.json"):  # resume: the rounds are done, their last output kept
-        large = wd.read_json("cc", "converged.json")["final"]
+        large = ShuffleRef(**wd.read_json("cc", "converged.json"))
     else:
         large = _star_rounds(phase, wd, edges)
-        wd.write_json({"final": large}, "cc", "converged.json")
+        wd.write_json(large.__dict__, "cc", "converged.json")
     ranges = RowRanges(shard_rows, partitions, ROW_BITS)
     wd.write_json(ranges.boundaries(), *RANGES)
-    phase("labels", large, "labels")
-    phase("join", "labels", "joined")
+    _, labels = phase("labels", large, "labels")
+    _, joined = phase("join", labels, "joined")
     wd.remove("labels")
-    clusters = phase("clusters", "joined", "clustered")
+    clusters, clustered = phase("clusters", joined, "clustered")
     wd.remove("joined")
-    tasks = [ResultsTask(q, partitions, wd.url, "clustered",
+    tasks = [ResultsTask(q, partitions, wd.url, clustered,
                          tuple((s, shard_ids[s], k, n) for s, k, n in pieces))
              for q, pieces in enumerate(ranges.pieces())]
     _run_phase(run, wd, results_task, tasks, "results", p_names)

@@ -24,6 +24,7 @@ from curate.dedup.components import KeepRule
 from curate.dedup.lsh import BandHasher
 from curate.dedup.minhash import MinHasher
 from curate.dedup.normalize import normalize_text
+from curate.dedup.partitioned_shuffle import MERGE_MEMORY, TARGET_READ
 from curate.dedup.shingles import Shingler
 from curate.dedup.step import ClusterDedupStep
 from curate.dedup.tokenize import Tokenize, resolve_tokenizer
@@ -87,7 +88,8 @@ class MinHashDedup(ClusterDedupStep):
     ``ngram`` word n-gram size [5], ``seed`` of the permutations [1], ``tokenizer`` [``"language"``: the
     language's word tokenizer from the language table], ``"fast"`` (whitespace for languages written with
     spaces), ``"whitespace"`` or a picklable callable (see :mod:`curate.dedup.tokenize`); ``partitions`` of the key shuffle (default: ~4M keys each), ``keep``
-    ``"first_id"`` (smallest document id, shard-split independent) or ``"first_index"``.
+    ``"first_id"`` (smallest document id, shard-split independent) or ``"first_index"``; ``shuffle_read``
+    and ``merge_memory`` size the shuffle's reads and merge tasks (:class:`~curate.dedup.step.ClusterDedupStep`).
     """
 
     name: ClassVar[str] = "minhash"
@@ -106,8 +108,11 @@ class MinHashDedup(ClusterDedupStep):
         keep: KeepRule = "first_id",
         tokenizer: str | Tokenize = "language",
         batch_size: int = 2048,
+        shuffle_read: int = TARGET_READ,
+        merge_memory: int = MERGE_MEMORY,
     ) -> None:
-        super().__init__(partitions=partitions, keep=keep, batch_size=batch_size)
+        super().__init__(partitions=partitions, keep=keep, batch_size=batch_size, shuffle_read=shuffle_read,
+                         merge_memory=merge_memory)
         if bands * rows > num_perm:
             raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")
         if ngram < 1:

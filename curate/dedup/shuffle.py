@@ -1,15 +1,15 @@
 """The disk shuffle of dedup keys: per shard, keys -> hash partitions; per partition, keys -> edges.
 
 Phase "keys" (one task per shard): every document yields one or more 128-bit keys (MinHash: one per LSH
-band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` go to partition ``k1 % partitions``, all in
-*one* partition-sorted file per shard, ``keys/shard-SSSSSS.parquet`` (:mod:`.partfile`: one row group per
-partition); ``docs/shard-SSSSSS.parquet`` keeps (row, id, lang) per row, one row group per node
-partition, so that the components' join task of a partition reads only its rows of the shard.
-Phase "edges" (one task per partition): reads its row group of every shard's keys file; documents sharing a
-key are candidate duplicates, and each key group becomes a star of edges from its smallest document. The
-edges are written in both directions, grouped by node partition, as ``edges/part-PPPPP.parquet`` for the
-components rounds (:mod:`.components`). Files: shards + partitions, not their product. A task's working
-set is one shard or one partition; every output is marked done when complete.
+band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` go to partition ``k1 % partitions`` through
+the ``keys`` shuffle (:mod:`.partitioned_shuffle`: one run per shard, merged into group files, read by
+partition through an index); the ``docs`` shuffle carries (node, id, lang) of every row to its node
+partition, so that the components' join task of a partition reads only its own documents.
+Phase "edges" (one task per partition): reads its partition of the keys; documents sharing a key are
+candidate duplicates, and each key group becomes a star of edges from its smallest document. The edges go,
+in both directions, to the ``edges`` shuffle by node partition for the components rounds
+(:mod:`.components`). Objects and requests grow with shards + partitions, not their product. A task's
+working set is one shard or one partition; every output is marked done when complete.
 
 Document numbers are ``shard_index << 40 | row``: ordered by shard then row, with no pre-pass to count rows.
 """
@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
+from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import (
     ROW_BITS,
     ROW_MASK,
@@ -36,7 +37,7 @@ from curate.dedup.components import (
     write_docs,
     write_edge_rows,
 )
-from curate.dedup.partfile import read_destination, write_partitioned
+from curate.dedup.partitioned_shuffle import ShuffleRef
 from curate.dedup.workdir import Workdir
 
 KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])
@@ -116,11 +117,12 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     d = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
     part = (k[:, 0] % np.uint64(task.partitions)).astype(np.int64)
     tbl = pa.table([k[:, 0], k[:, 1], d], schema=KEY_SCHEMA)
-    write_partitioned(wd.path("keys", shard_name(task.index) + ".parquet"), tbl, part, fs=wd.fs)
+    keys_bytes = shuffle.write(wd, "keys", task.index, tbl, part, task.partitions)
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
-    write_docs(wd, task.index, id_arr, lang_arr, task.partitions)
+    docs_bytes = write_docs(wd, task.index, id_arr, lang_arr, task.partitions)
     info = {
+        "runs": {"keys": keys_bytes, "docs": docs_bytes},
         "rows": row,
         "langs": lang_counts,
         "keys": int(len(d)),
@@ -135,7 +137,7 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
 class PartitionEdgesTask:
     partition: int
     partitions: int
-    shards: int
+    keys: ShuffleRef
     workdir: str
 
 
@@ -167,13 +169,12 @@ def partition_edges_task(task: PartitionEdgesTask) -> dict[str, Any]:
     if wd.exists(*marker):
         return wd.read_json(*marker)
     t0 = time.perf_counter()
-    paths = [wd.path("keys", shard_name(i) + ".parquet") for i in range(task.shards)]
-    t = read_destination(paths, task.partition, KEY_SCHEMA, fs=wd.fs)
+    t = shuffle.read(wd, task.keys, task.partition, KEY_SCHEMA)
     src, dst = group_edges(t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy())
     n_keys = t.num_rows
     del t
-    write_edge_rows(wd, wd.path("edges", part_name(task.partition) + ".parquet"), *edge_rows(src, dst),
-                    task.partitions)
-    info = {"keys": n_keys, "edges": int(len(src)), "seconds": time.perf_counter() - t0}
+    size = write_edge_rows(wd, "edges", task.partition, *edge_rows(src, dst), task.partitions)
+    info = {"keys": n_keys, "edges": int(len(src)), "run_bytes": size, "rows_read": n_keys,
+            "seconds": time.perf_counter() - t0}
     wd.write_json(info, *marker)
     return info

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
+from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import (
     KEEP_RULES,
     RESULT_SCHEMA,
@@ -42,11 +43,12 @@ from curate.dedup.components import (
     shard_name,
     summarize,
 )
+from curate.dedup.partitioned_shuffle import ShuffleRef
 from curate.dedup.shuffle import PartitionEdgesTask, ShardKeysTask, partition_edges_task, shard_keys_task
 from curate.dedup.workdir import Workdir
 
 log = logging.getLogger(__name__)
-MANIFEST_VERSION = 3  # 3: docs and results partitioned by node partition / row range (not by shard)
+MANIFEST_VERSION = 4  # 4: shuffles merged into group files read through a partition-major index
 REASON_PREFIX = "duplicate_of:"
 
 
@@ -55,6 +57,10 @@ class ClusterDedupStep(GlobalStep):
 
     Subclasses implement :meth:`make_keyer` and set ``keys_per_doc`` (for the automatic partition
     count), ``size_column`` and ``id_column`` (output columns; None = not written).
+
+    Shuffle settings (they change requests and memory, never the output; :mod:`.partitioned_shuffle`):
+    ``shuffle_read`` bytes a reader should get per ranged read of a merged group file [1 MiB], and
+    ``merge_memory`` bytes of read buffers a merge task may hold [1 GiB].
     """
 
     keys_per_doc: ClassVar[int] = 1
@@ -64,20 +70,28 @@ class ClusterDedupStep(GlobalStep):
     target_keys_per_partition: ClassVar[int] = 4_000_000
 
     def __init__(
-        self, partitions: int | None = None, keep: KeepRule = "first_id", batch_size: int = 2048
+        self, partitions: int | None = None, keep: KeepRule = "first_id", batch_size: int = 2048,
+        shuffle_read: int = shuffle.TARGET_READ, merge_memory: int = shuffle.MERGE_MEMORY,
     ) -> None:
         if keep not in KEEP_RULES:
             raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
         if partitions is not None and partitions < 1:
             raise ValueError("partitions must be >= 1")
+        if shuffle_read < 1 or merge_memory < shuffle.READ_BLOCK:
+            raise ValueError(f"shuffle_read must be >= 1 byte and merge_memory >= {shuffle.READ_BLOCK} bytes")
         self.partitions = partitions
         self.keep = keep
         self.batch_size = batch_size
+        self.shuffle_read = shuffle_read
+        self.merge_memory = merge_memory
         self._workdir: str | None = None  # set by prepare(); all process() needs (O(1) in the shards)
 
     def keys_per_document(self) -> int:
         """Keys each document emits (for the automatic partition count)."""
         return self.keys_per_doc
+
+    def shuffle_plan(self) -> shuffle.ShufflePlan:
+        return shuffle.ShufflePlan(target_read=self.shuffle_read, merge_memory=self.merge_memory)
 
     # -- to implement -------------------------------------------------------------------------------
     def make_keyer(self, languages: Any = None) -> Any:  # pragma: no cover - abstract
@@ -120,19 +134,21 @@ class ClusterDedupStep(GlobalStep):
             wd.write_json({**manifest, "partitions": partitions}, "manifest.json")
 
         if not wd.exists("clusters.done"):
-            edges = set(wd.listdir("edges"))
-            if not all(part_name(p) + ".parquet" in edges for p in range(partitions)):
-                # no complete edges (first run, or the scratch was cleaned): every later phase starts over
-                for folder in ("shuffle.done", "cc", "labels", "joined", "clustered", "results"):
+            if wd.exists("shuffle.done") and not (wd.exists("edges", shuffle.INDEX)
+                                                  and wd.exists("docs", shuffle.INDEX)):
+                # the scratch of a finished run was cleaned: every phase from the keys on starts over
+                for folder in ("shuffle.done", "keys", "docs", "edges", "cc", "labels", "joined", "clustered",
+                               "results"):
                     wd.remove(folder)
             if not wd.exists("shuffle.done"):
                 self._shuffle(job, wd, shards, partitions)
-            shuffle = wd.read_json("shuffle.done")
-            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], shuffle["shard_rows"], partitions,
-                                   shuffle["langs"], self.keep)
+            done = wd.read_json("shuffle.done")
+            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], done["shard_rows"], partitions,
+                                   done["langs"], self.keep, edges=ShuffleRef(**done["refs"]["edges"]),
+                                   docs=ShuffleRef(**done["refs"]["docs"]), plan=self.shuffle_plan())
             wd.write_json(
                 {"stats": {lang: {str(s): c for s, c in d.items()} for lang, d in stats.items()},
-                 **{k: v for k, v in shuffle.items() if k not in ("langs", "shard_rows")}},
+                 **{k: v for k, v in done.items() if k not in ("langs", "shard_rows", "refs")}},
                 "clusters.done",
             )
         for folder in ("edges", "cc", "clustered", "docs"):  # scratch of the finished phases
@@ -156,8 +172,12 @@ class ClusterDedupStep(GlobalStep):
         tasks = [ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size)
                  for i, (_, path) in enumerate(shards)]
         shard_info = _run(job, shard_keys_task, tasks, wd, "keys", [shard_name(i) for i in range(len(shards))])
-        part_tasks = [PartitionEdgesTask(p, partitions, len(shards), job.workdir) for p in range(partitions)]
+        plan = self.shuffle_plan()
+        keys = shuffle.merge(job.map, wd, "keys", partitions, [int(i["runs"]["keys"]) for i in shard_info], plan)
+        docs = shuffle.merge(job.map, wd, "docs", partitions, [int(i["runs"]["docs"]) for i in shard_info], plan)
+        part_tasks = [PartitionEdgesTask(p, partitions, keys, job.workdir) for p in range(partitions)]
         edge_info = _run(job, partition_edges_task, part_tasks, wd, "edges", [part_name(p) for p in range(partitions)])
+        edges = shuffle.merge(job.map, wd, "edges", partitions, [int(i["run_bytes"]) for i in edge_info], plan)
         langs: dict[str, int] = {}
         timing: dict[str, float] = {}
         for info in shard_info:
@@ -167,7 +187,8 @@ class ClusterDedupStep(GlobalStep):
                 timing[k] = timing.get(k, 0.0) + v
         wd.write_json(
             {"langs": langs, "timing": timing, "shard_rows": [int(i["rows"]) for i in shard_info], "keys_seconds": sum(i["seconds"] for i in shard_info),
-             "edges_seconds": sum(i["seconds"] for i in edge_info), "edges": sum(i["edges"] for i in edge_info)},
+             "edges_seconds": sum(i["seconds"] for i in edge_info), "edges": sum(i["edges"] for i in edge_info),
+             "refs": {"edges": edges.__dict__, "docs": docs.__dict__}},
             "shuffle.done",
         )
         # the partitioned keys are the bulk of the workdir (24 B per key): not needed once edges exist

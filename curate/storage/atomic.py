@@ -23,6 +23,9 @@ OBJECT_STORE_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "az", "adl
 
 
 def is_object_store(fs: Any) -> bool:
+    inner = getattr(fs, "fs", None)  # a wrapper (request counter, cache) writes as what it wraps
+    if isinstance(inner, fsspec.AbstractFileSystem):
+        return is_object_store(inner)
     protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
     return any(p in OBJECT_STORE_PROTOCOLS for p in protocols)
 
