@@ -7,15 +7,13 @@ makes one index read and one read per group file holding its rows; a merge task 
 
 from __future__ import annotations
 
-import math
-
 import fsspec
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from curate.dedup import partitioned_shuffle as shuffle
-from curate.dedup.partfile import decode_counts, run_bytes
+from curate.dedup.partfile import RUN_BATCH_BYTES, decode_counts, run_bytes
 from curate.dedup.workdir import Workdir
 from curate.storage import request_counter as rc
 
@@ -43,7 +41,7 @@ def test_every_partition_reads_back_its_rows_in_writer_order(writers, partitions
     wd = Workdir(f"memory://shuffle-{writers}-{partitions}-{target_read}")
     data = writer_tables(rng, writers, partitions)
     sizes = [shuffle.write(wd, "s", w, t, d, partitions) for w, (t, d) in enumerate(data)]
-    plan = shuffle.ShufflePlan(target_read=target_read, read_block=4096)
+    plan = shuffle.ShufflePlan(target_read=target_read)
     ref = shuffle.merge(serial_map, wd, "s", partitions, sizes, plan)
     assert ref.groups == len(shuffle.plan_groups(sizes, partitions, plan))
     if target_read <= 64:
@@ -57,13 +55,13 @@ def test_every_partition_reads_back_its_rows_in_writer_order(writers, partitions
 
 
 def test_groups_close_on_bytes_and_on_merge_memory():
-    plan = shuffle.ShufflePlan(target_read=100, read_block=10, merge_memory=40)
-    # 10 partitions: a group closes at 1,000 bytes or at 4 runs
+    plan = shuffle.ShufflePlan(target_read=100, merge_memory=4 * RUN_BATCH_BYTES, merge_disk=900)
+    # 10 partitions: a group closes at 1,000 bytes (here: 900, the disk), or at 4 runs
     assert shuffle.plan_groups([600, 600, 10, 10, 10, 10, 10, 5], 10, plan) == [(0, 2), (2, 6), (6, 8)]
     assert shuffle.plan_groups([], 10, plan) == []
-    # one dump's keys shuffle with the defaults: ~950 runs of 11 MB per group, ~95 groups
-    groups = shuffle.plan_groups([11_000_000] * 90_000, 10_000)
-    assert 90 <= len(groups) <= 100 and all(hi - lo <= 1024 for lo, hi in groups)
+    # one dump's keys shuffle with the defaults: ~900 runs of 11.7 MB per group, ~100 groups
+    groups = shuffle.plan_groups([11_700_000] * 90_000, 10_000)
+    assert 95 <= len(groups) <= 105
 
 
 def test_requests_per_reader_and_per_merge_are_what_the_layout_promises():
@@ -72,7 +70,7 @@ def test_requests_per_reader_and_per_merge_are_what_the_layout_promises():
     wd = Workdir("counting::memory://shuffle-requests")
     data = writer_tables(rng, writers, partitions)
     sizes = [shuffle.write(wd, "s", w, t, d, partitions) for w, (t, d) in enumerate(data)]
-    plan = shuffle.ShufflePlan(target_read=200, read_block=1024)
+    plan = shuffle.ShufflePlan(target_read=200)
     groups = shuffle.plan_groups(sizes, partitions, plan)
     assert len(groups) > 2
     before = rc.snapshot()
@@ -85,9 +83,9 @@ def test_requests_per_reader_and_per_merge_are_what_the_layout_promises():
 
     ref = shuffle.merge(counting_map, wd, "s", partitions, sizes, plan)
     for name, item, c in counted:
-        if name == "merge_task":  # each run streamed in reads of >= read_block, nothing else read
-            assert len(item.sizes) <= c.get("get", 0) <= sum(math.ceil(s / plan.read_block) for s in item.sizes)
-            assert c.get("head", 0) == 0  # sizes are known: no metadata request per run
+        if name == "merge_task":  # each run fetched whole, in one request; nothing else read
+            assert c.get("get", 0) == len(item.sizes) and c.get("get_bytes", 0) == sum(item.sizes)
+            assert c.get("head", 0) == 0 and c.get("list", 0) == 0
         else:  # the index: one read per group's offsets
             assert c.get("get", 0) == len(groups) and c.get("meta_get", 0) == len(groups)
     for p in range(partitions):

@@ -25,7 +25,7 @@ import zstandard
 from curate.storage.atomic import write_bytes_atomic
 
 COUNTS_KEY = b"curate.counts"
-RUN_BATCH_BYTES = 256 * 1024  # decoded batch a merge task holds per input run
+RUN_BATCH_BYTES = 64 * 1024  # decoded batch a merge task holds per input run
 IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 
 
@@ -70,9 +70,7 @@ def write_run(path: str, table: pa.Table, dest: np.ndarray, partitions: int, fs:
 
 class RunReader:
     """A run read front to back: :meth:`take` returns the next destination's rows (``counts[p]`` of them).
-
-    Holds one decoded record batch at a time; the file object decides the read size (a buffered fsspec file
-    fetches one block per request)."""
+    Holds one decoded record batch at a time."""
 
     def __init__(self, f: Any) -> None:
         self._reader = pa.ipc.open_stream(f)

@@ -7,10 +7,10 @@ one dump"). Instead, three levels, each cited:
 
 1. **runs** — each writer writes ONE partition-sorted run (:mod:`.partfile`; MapReduce's map-output spill
    file with its index, Dean & Ghemawat 2004, section 3.1): ``W`` PUTs;
-2. **merge** — a merge task reads a *group* of ``g`` consecutive runs front to back (one buffered reader
-   each, :data:`READ_BLOCK` bytes per request, so ``W x run/READ_BLOCK`` reads in all) and writes one
-   partition-sorted *group file*: for every partition, the rows of its ``g`` runs in writer order, as one
-   block. This is Riffle's merge of map outputs into larger files (Zhang et al., "Riffle: Optimized Shuffle
+2. **merge** — a merge task fetches a *group* of ``g`` consecutive runs whole (one GET each, into one
+   local spill file: Hadoop's and Spark's shuffle spills to local disk too), then reads them front to back
+   together (one decoded batch of each in memory) and writes one partition-sorted *group file*: for every
+   partition, the rows of its ``g`` runs in writer order, as one block. This is Riffle's merge of map outputs into larger files (Zhang et al., "Riffle: Optimized Shuffle
    Service for Large-Scale Data Analytics", EuroSys 2018, section 4) and the pull-side half of Spark's
    push-based shuffle, Magnet (Shen et al., VLDB 2020, section 3), whose merged per-partition files turn
    many small reads into few large ones; here the merge is done by tasks that *read*, since object stores
@@ -20,13 +20,14 @@ one dump"). Instead, three levels, each cited:
    of ``2 x G`` offsets and ONE ranged read per group file (all at once: ``cat_ranges``): no listing, no
    footer of O(P), no list of destinations.
 
-Per shuffle: ``W`` + ``G`` writes, ``W x ceil(run/READ_BLOCK)`` merge reads, ``G`` offset reads,
-``P x (1 + G)`` reader reads. The group size is chosen from the bytes (:func:`plan_groups`): large enough
-that a reader's read of one group file (``group bytes / P``) is at least :data:`TARGET_READ`, small enough
-that a merge task holds at most :data:`MERGE_MEMORY` of read buffers. At one dump's keys shuffle (~1 TB,
-90,000 runs of ~11 MB, P = 10,000) that gives g ~ 950 runs per group and G ~ 95 groups: ~1M merge reads of
-1 MiB and ~1M reader reads of ~1 MiB, i.e. ~2M requests instead of ~9e8 (``benchmarks/dedup_requests.py``
-measures and models it).
+Per shuffle: ``W`` + ``G`` writes (a group file is a multipart upload: one request per 64 MiB part), ``W``
+merge reads (whole runs), ``G`` offset reads, ``P x (1 + G)`` reader reads. The group size is chosen from
+the bytes (:func:`plan_groups`): large enough that a reader's read of one group file (``group bytes / P``)
+is at least :data:`TARGET_READ`, small enough that a merge task spills at most :data:`MERGE_DISK` and holds
+at most :data:`MERGE_MEMORY` of decoded batches. At one dump's keys shuffle (~1 TB, 90,000 runs of ~11 MB,
+P = 10,000) that gives g ~ 900 runs per group and G ~ 100 groups: 90,000 whole-run reads and ~1M reader
+reads of ~1 MiB, i.e. ~1.3M requests instead of ~9e8 (``benchmarks/dedup_requests.py`` measures and
+models it).
 
 Every level is deterministic (rows of a partition arrive in writer order, whatever the grouping) and
 resumable: a run, a group file and its offsets, and the index are each written atomically, and a level
@@ -35,19 +36,20 @@ whose outputs exist is skipped. The primitive knows nothing of dedup: rows, dest
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.partfile import RunReader, decode_block, encode_block, write_run
+from curate.dedup.partfile import RUN_BATCH_BYTES, RunReader, decode_block, encode_block, write_run
 from curate.dedup.workdir import Workdir
 
-READ_BLOCK = 1 << 20  # bytes per request when a merge task streams a run
 TARGET_READ = 1 << 20  # bytes a reader should get per ranged read of a group file
-MERGE_MEMORY = 1 << 30  # read buffers of one merge task: at most MERGE_MEMORY / READ_BLOCK runs per group
+MERGE_DISK = 32 << 30  # local spill of one merge task: its group's runs
+MERGE_MEMORY = 1 << 30  # decoded batches of one merge task: at most MERGE_MEMORY / RUN_BATCH_BYTES runs per group
 INDEX = "partitions.index"
 MapFn = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
 
@@ -57,7 +59,7 @@ class ShufflePlan:
     """How runs are grouped (:func:`plan_groups`) and read by merge tasks."""
 
     target_read: int = TARGET_READ
-    read_block: int = READ_BLOCK
+    merge_disk: int = MERGE_DISK
     merge_memory: int = MERGE_MEMORY
 
 
@@ -89,12 +91,13 @@ def write(wd: Workdir, folder: str, writer: int, table: pa.Table, dest: np.ndarr
 
 def plan_groups(sizes: list[int], partitions: int, plan: ShufflePlan | None = None) -> list[tuple[int, int]]:
     """Consecutive writer ranges ``[lo, hi)``: a group closes once it holds ``target_read x partitions``
-    bytes (so a reader's share of it is one read of ``target_read``) or ``merge_memory / read_block`` runs."""
+    bytes (so a reader's share of it is one read of ``target_read``), ``merge_disk`` bytes, or
+    ``merge_memory / RUN_BATCH_BYTES`` runs."""
     plan = plan or ShufflePlan()
     if not sizes:
         return []
-    want = plan.target_read * partitions
-    most = max(1, plan.merge_memory // plan.read_block)
+    want = min(plan.target_read * partitions, plan.merge_disk)
+    most = max(1, plan.merge_memory // RUN_BATCH_BYTES)
     groups = []
     lo, acc = 0, 0
     for i, size in enumerate(sizes):
@@ -115,23 +118,50 @@ class MergeTask:
     folder: str
     group: int
     lo: int
-    sizes: tuple[int, ...]  # of runs lo, lo+1, ... (opened without a metadata request)
+    sizes: tuple[int, ...]  # of runs lo, lo+1, ...
     partitions: int
-    read_block: int = READ_BLOCK
 
     @property
     def kind(self) -> str:
         return f"merge:{self.folder.split('/')[-1]}"
 
 
+class _Window:
+    """A run inside the merge task's spill file: a file-like view with its own position over a shared
+    handle (one open file for the whole group, whatever ``g``)."""
+
+    def __init__(self, handle: IO[bytes], start: int, size: int) -> None:
+        self.handle, self.pos, self.end = handle, start, start + size
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.end - self.pos if n is None or n < 0 else min(n, self.end - self.pos)
+        self.handle.seek(self.pos)
+        data = self.handle.read(n)
+        self.pos += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
 def merge_task(task: MergeTask) -> dict[str, Any]:
-    """Read the group's runs front to back, in parallel, and write each partition's rows as one block."""
+    """Fetch the group's runs whole into a local spill file, read them front to back together and write
+    each partition's rows as one block of the group file."""
     wd = Workdir(task.workdir)
-    fs = wd.fs
-    files = [fs.open(run_path(wd, task.folder, task.lo + i), "rb", block_size=task.read_block, size=size,
-                     cache_type="readahead") for i, size in enumerate(task.sizes)]
-    try:
-        readers = [RunReader(f) for f in files]
+    # an anonymous file: the disk is given back however the task ends
+    with tempfile.TemporaryFile(prefix="curate-merge-") as spill:
+        windows = []
+        for i in range(len(task.sizes)):
+            data = wd.fs.cat_file(run_path(wd, task.folder, task.lo + i))  # one GET per run
+            windows.append((spill.tell(), len(data)))
+            spill.write(data)
+            del data
+        spill.flush()
+        readers = [RunReader(_Window(spill, start, size)) for start, size in windows]
         schema = readers[0].schema
         counts = np.stack([r.counts for r in readers]) if readers else np.zeros((0, task.partitions), np.int64)
         if counts.shape[1] != task.partitions:
@@ -149,9 +179,6 @@ def merge_task(task: MergeTask) -> dict[str, Any]:
                     out.write(block)
                     pos += len(block)
                 offsets[p + 1] = pos
-    finally:
-        for f in files:
-            f.close()
     wd.write_bytes(offsets.tobytes(), task.folder, "groups", offsets_name(task.group))
     return {"bytes": int(offsets[-1]), "rows": int(counts.sum())}
 
@@ -189,7 +216,7 @@ def merge(run: MapFn, wd: Workdir, folder: str, partitions: int, sizes: list[int
     if wd.exists(folder, INDEX):
         return ref
     done = set(wd.listdir(folder, "groups"))
-    tasks = [MergeTask(wd.url, folder, g, lo, tuple(sizes[lo:hi]), partitions, plan.read_block)
+    tasks = [MergeTask(wd.url, folder, g, lo, tuple(sizes[lo:hi]), partitions)
              for g, (lo, hi) in enumerate(groups) if offsets_name(g) not in done]
     if tasks:
         run(merge_task, tasks)

@@ -60,7 +60,7 @@ class ClusterDedupStep(GlobalStep):
 
     Shuffle settings (they change requests and memory, never the output; :mod:`.partitioned_shuffle`):
     ``shuffle_read`` bytes a reader should get per ranged read of a merged group file [1 MiB], and
-    ``merge_memory`` bytes of read buffers a merge task may hold [1 GiB].
+    ``merge_memory`` bytes of decoded batches a merge task may hold (one per run it merges) [1 GiB].
     """
 
     keys_per_doc: ClassVar[int] = 1
@@ -77,8 +77,8 @@ class ClusterDedupStep(GlobalStep):
             raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
         if partitions is not None and partitions < 1:
             raise ValueError("partitions must be >= 1")
-        if shuffle_read < 1 or merge_memory < shuffle.READ_BLOCK:
-            raise ValueError(f"shuffle_read must be >= 1 byte and merge_memory >= {shuffle.READ_BLOCK} bytes")
+        if shuffle_read < 1 or merge_memory < 1:
+            raise ValueError("shuffle_read and merge_memory must be >= 1 byte")
         self.partitions = partitions
         self.keep = keep
         self.batch_size = batch_size
