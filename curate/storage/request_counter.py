@@ -16,8 +16,10 @@ the wrapped filesystem is counted by the kind of request it makes on an object s
   upload: ``n`` parts + create + complete);
 - ``delete``, ``copy``: one per 1,000 keys deleted, one per object copied.
 
-Counts live in the process (:func:`snapshot`); :class:`CountedCall` wraps a task function so that each task
-returns the requests it made, whatever process or Ray worker ran it. The wrapper is registered with fsspec
+Counts live in the process (:func:`snapshot`), in total and per folder (``folders``: the folder holding the
+object, a trailing ``runs`` or ``groups`` folder left out, so that every object of one shuffle counts under
+its name); :class:`CountedCall` wraps a task function so that each task returns the requests it made,
+whatever process or Ray worker ran it. The wrapper is registered with fsspec
 as the ``counting`` protocol (``curate.storage`` registers it on import), so a URL is all a task needs.
 """
 
@@ -37,6 +39,23 @@ METADATA_SUFFIXES = (".json", ".done", ".index", ".offsets")
 KEYS_PER_LIST = 1000  # S3 ListObjectsV2 and DeleteObjects handle up to 1,000 keys per request
 _COUNTS: Counter[str] = Counter()
 _SIZES: Counter[int] = Counter()
+_FOLDERS: dict[str, Counter[str]] = {}
+SUBFOLDERS = ("runs", "groups")  # parts of one shuffle, counted under the shuffle's folder
+
+
+def folder_of(path: str) -> str:
+    parts = str(path).rstrip("/").split("/")[:-1]
+    while parts and parts[-1] in SUBFOLDERS:
+        parts.pop()
+    return parts[-1] if parts else ""
+
+
+def _count(kind: str, path: str, n: int = 1) -> None:
+    _COUNTS[kind] += n
+    entry = _FOLDERS.get(folder_of(path))
+    if entry is None:
+        entry = _FOLDERS[folder_of(path)] = Counter()
+    entry[kind] += n
 
 
 def is_metadata(path: str, start: int, end: int, size: int | None) -> bool:
@@ -47,35 +66,45 @@ def is_metadata(path: str, start: int, end: int, size: int | None) -> bool:
 
 
 def _read(path: str, start: int, end: int, size: int | None, n: int) -> None:
-    _COUNTS["get"] += 1
-    _COUNTS["get_bytes"] += n
+    _count("get", path)
+    _count("get_bytes", path, n)
     if is_metadata(path, start, end, size):
-        _COUNTS["meta_get"] += 1
-        _COUNTS["meta_bytes"] += n
+        _count("meta_get", path)
+        _count("meta_bytes", path, n)
     else:
         _SIZES[round(8 * math.log2(n)) if n > 0 else -1] += 1
 
 
 def snapshot() -> dict[str, Any]:
-    """This process's counts so far: ``{kind: count, ..., "read_sizes": {bucket: reads}}``."""
-    return {**dict(_COUNTS), "read_sizes": dict(_SIZES)}
+    """This process's counts so far: ``{kind: count, ..., "read_sizes": {bucket: reads},
+    "folders": {folder: {kind: count}}}``."""
+    return {**dict(_COUNTS), "read_sizes": dict(_SIZES), "folders": {f: dict(c) for f, c in _FOLDERS.items()}}
+
+
+def _minus(after: dict[Any, int], before: dict[Any, int]) -> dict[Any, int]:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
 
 def difference(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v - before.get(k, 0) for k, v in after.items() if k != "read_sizes"}
-    sizes = {b: n - before.get("read_sizes", {}).get(b, 0) for b, n in after.get("read_sizes", {}).items()}
-    out = {k: v for k, v in out.items() if v}
-    out["read_sizes"] = {b: n for b, n in sizes.items() if n}
+    out: dict[str, Any] = _minus({k: v for k, v in after.items() if k not in ("read_sizes", "folders")},
+                                 {k: v for k, v in before.items() if k not in ("read_sizes", "folders")})
+    out["read_sizes"] = _minus(after.get("read_sizes", {}), before.get("read_sizes", {}))
+    folders = {f: _minus(c, before.get("folders", {}).get(f, {})) for f, c in after.get("folders", {}).items()}
+    out["folders"] = {f: c for f, c in folders.items() if c}
     return out
 
 
 def add(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
     """``total`` + ``part`` (both as :func:`snapshot` returns them), in place; returns ``total``."""
     for k, v in part.items():
-        if k == "read_sizes":
-            sizes = total.setdefault("read_sizes", {})
+        if k in ("read_sizes", "folders"):
+            inner = total.setdefault(k, {})
             for b, n in v.items():
-                sizes[int(b)] = sizes.get(int(b), 0) + n
+                key = int(b) if k == "read_sizes" else b
+                if isinstance(n, dict):
+                    add(inner.setdefault(key, {}), n)
+                else:
+                    inner[key] = inner.get(key, 0) + n
         else:
             total[k] = total.get(k, 0) + v
     return total
@@ -133,10 +162,10 @@ class _CountingWriteFile(AbstractBufferedFile):
         if data or final:
             self._inner.write(data)
             self._parts += 1
-            _COUNTS["put_bytes"] += len(data)
+            _count("put_bytes", self.path, len(data))
         if final:
             self._inner.close()
-            _COUNTS["put"] += self._parts + (2 if self._parts > 1 else 0)
+            _count("put", self.path, self._parts + (2 if self._parts > 1 else 0))
         return True
 
     def discard(self) -> None:
@@ -190,50 +219,50 @@ class CountingFileSystem(ChainedFileSystem):
 
     # -- metadata --------------------------------------------------------------------------------------
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        _COUNTS["head"] += 1
+        _count("head", path)
         return self.fs.info(path, **kwargs)
 
     def exists(self, path: str, **kwargs: Any) -> bool:
-        _COUNTS["head"] += 1
+        _count("head", path)
         return self.fs.exists(path, **kwargs)
 
     def isfile(self, path: str) -> bool:
-        _COUNTS["head"] += 1
+        _count("head", path)
         return self.fs.isfile(path)
 
     def isdir(self, path: str) -> bool:
-        _COUNTS["head"] += 1
+        _count("head", path)
         return self.fs.isdir(path)
 
     def size(self, path: str) -> int:
-        _COUNTS["head"] += 1
+        _count("head", path)
         return self.fs.size(path)
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         out = self.fs.ls(path, detail=detail, **kwargs)
-        _COUNTS["list"] += 1 + len(out) // KEYS_PER_LIST
+        _count("list", path + "/", 1 + len(out) // KEYS_PER_LIST)
         return out
 
     def find(self, path: str, maxdepth: int | None = None, withdirs: bool = False, detail: bool = False,
              **kwargs: Any) -> Any:
         out = self.fs.find(path, maxdepth=maxdepth, withdirs=withdirs, detail=detail, **kwargs)
-        _COUNTS["list"] += 1 + len(out) // KEYS_PER_LIST
+        _count("list", path + "/", 1 + len(out) // KEYS_PER_LIST)
         return out
 
     def glob(self, path: str, **kwargs: Any) -> Any:
         out = self.fs.glob(path, **kwargs)
-        _COUNTS["list"] += 1 + len(out) // KEYS_PER_LIST
+        _count("list", path, 1 + len(out) // KEYS_PER_LIST)
         return out
 
     def walk(self, path: str, *args: Any, **kwargs: Any) -> Any:
-        _COUNTS["list"] += 1
+        _count("list", path + "/")
         return self.fs.walk(path, *args, **kwargs)
 
     # -- writes ----------------------------------------------------------------------------------------
     def pipe_file(self, path: str, value: bytes, **kwargs: Any) -> None:
         self.fs.pipe_file(path, value, **kwargs)
-        _COUNTS["put"] += 1
-        _COUNTS["put_bytes"] += len(value)
+        _count("put", path)
+        _count("put_bytes", path, len(value))
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         self.fs.mkdir(path, create_parents=create_parents, **kwargs)
@@ -243,22 +272,23 @@ class CountingFileSystem(ChainedFileSystem):
 
     def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
         paths = self.fs.expand_path(path, recursive=recursive, maxdepth=maxdepth)
-        _COUNTS["list"] += 1 if recursive else 0
-        _COUNTS["delete"] += max(1, math.ceil(len(paths) / KEYS_PER_LIST))
+        first = str(path if isinstance(path, str) else (path[0] if path else ""))
+        _count("list", first + "/", 1 if recursive else 0)
+        _count("delete", first + "/", max(1, math.ceil(len(paths) / KEYS_PER_LIST)))
         self.fs.rm(path, recursive=recursive, maxdepth=maxdepth)
 
     def rm_file(self, path: str) -> None:
-        _COUNTS["delete"] += 1
+        _count("delete", path)
         self.fs.rm_file(path)
 
     def mv(self, path1: str, path2: str, recursive: bool = False, maxdepth: int | None = None,
            **kwargs: Any) -> None:
-        _COUNTS["copy"] += 1
-        _COUNTS["delete"] += 1
+        _count("copy", path2)
+        _count("delete", path1)
         self.fs.mv(path1, path2, recursive=recursive, maxdepth=maxdepth, **kwargs)
 
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
-        _COUNTS["copy"] += 1
+        _count("copy", path2)
         self.fs.cp_file(path1, path2, **kwargs)
 
     def invalidate_cache(self, path: str | None = None) -> None:
