@@ -64,9 +64,10 @@ class ExactDedup(ClusterDedupStep):
         batch_size: int = 2048,
         shuffle_read: int = TARGET_READ,
         merge_memory: int = MERGE_MEMORY,
+        largest_clusters: int = 0,
     ) -> None:
         super().__init__(partitions=partitions, keep=keep, batch_size=batch_size, shuffle_read=shuffle_read,
-                         merge_memory=merge_memory)
+                         merge_memory=merge_memory, largest_clusters=largest_clusters)
         self.normalize = normalize
         self.per_language = per_language
 

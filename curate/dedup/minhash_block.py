@@ -110,9 +110,10 @@ class MinHashDedup(ClusterDedupStep):
         batch_size: int = 2048,
         shuffle_read: int = TARGET_READ,
         merge_memory: int = MERGE_MEMORY,
+        largest_clusters: int = 0,
     ) -> None:
         super().__init__(partitions=partitions, keep=keep, batch_size=batch_size, shuffle_read=shuffle_read,
-                         merge_memory=merge_memory)
+                         merge_memory=merge_memory, largest_clusters=largest_clusters)
         if bands * rows > num_perm:
             raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")
         if ngram < 1:

@@ -1,6 +1,7 @@
 """The two file formats of the dedup shuffle (:mod:`.partitioned_shuffle`): runs and blocks.
 
-A *run* is what one writer task writes for one shuffle: all its rows in one Arrow IPC stream (zstd buffers),
+A *run* is what one writer task writes for one shuffle: all its rows in one Arrow IPC stream (zstd buffers
+from :data:`COMPRESS_FROM` bytes),
 sorted by destination partition (stable, so rows keep their order within a destination), cut into record
 batches of about :data:`RUN_BATCH_BYTES`, with the number of rows of every destination in the schema metadata
 (uint32 per destination, zstd then base64: ~1 byte per destination, read once, by the one merge task that
@@ -26,7 +27,14 @@ from curate.storage.atomic import write_bytes_atomic
 
 COUNTS_KEY = b"curate.counts"
 RUN_BATCH_BYTES = 64 * 1024  # decoded batch a merge task holds per input run
-IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
+COMPRESS_FROM = 16 * 1024  # smaller tables are written uncompressed: a zstd context costs ~1 ms per stream
+_ZSTD = pa.ipc.IpcWriteOptions(compression="zstd")
+_PLAIN = pa.ipc.IpcWriteOptions()
+
+
+def ipc_options(nbytes: int) -> pa.ipc.IpcWriteOptions:
+    """zstd buffers for tables of :data:`COMPRESS_FROM` bytes or more (a choice made from the data alone)."""
+    return _ZSTD if nbytes >= COMPRESS_FROM else _PLAIN
 
 
 def _rows_per_batch(table: pa.Table) -> int:
@@ -55,7 +63,7 @@ def run_bytes(table: pa.Table, dest: np.ndarray, partitions: int) -> bytes:
     counts = np.bincount(dest, minlength=partitions)
     schema = table.schema.with_metadata({COUNTS_KEY: encode_counts(counts)})
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema, options=IPC_OPTIONS) as writer:
+    with pa.ipc.new_stream(sink, schema, options=ipc_options(table.nbytes)) as writer:
         if table.num_rows:
             writer.write_table(table.replace_schema_metadata(schema.metadata), max_chunksize=_rows_per_batch(table))
     return sink.getvalue().to_pybytes()
@@ -95,7 +103,7 @@ class RunReader:
 def encode_block(batches: list[pa.RecordBatch], schema: pa.Schema) -> bytes:
     """One destination's rows as a self-contained IPC stream."""
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, schema, options=IPC_OPTIONS) as writer:
+    with pa.ipc.new_stream(sink, schema, options=ipc_options(sum(b.nbytes for b in batches))) as writer:
         for batch in batches:
             writer.write_batch(batch.replace_schema_metadata(None) if batch.schema.metadata else batch)
     return sink.getvalue().to_pybytes()

@@ -120,6 +120,7 @@ class MergeTask:
     lo: int
     sizes: tuple[int, ...]  # of runs lo, lo+1, ...
     partitions: int
+    only: bool = False  # the shuffle's only group: its offsets are the index (no index task)
 
     @property
     def kind(self) -> str:
@@ -179,7 +180,9 @@ def merge_task(task: MergeTask) -> dict[str, Any]:
                     out.write(block)
                     pos += len(block)
                 offsets[p + 1] = pos
-    wd.write_bytes(offsets.tobytes(), task.folder, "groups", offsets_name(task.group))
+    # a single group's offsets, (P + 1) x 1, are byte for byte the partition-major index
+    wd.write_bytes(offsets.tobytes(), *((task.folder, INDEX) if task.only else
+                                        (task.folder, "groups", offsets_name(task.group))))
     return {"bytes": int(offsets[-1]), "rows": int(counts.sum())}
 
 
@@ -216,11 +219,13 @@ def merge(run: MapFn, wd: Workdir, folder: str, partitions: int, sizes: list[int
     if wd.exists(folder, INDEX):
         return ref
     done = set(wd.listdir(folder, "groups"))
-    tasks = [MergeTask(wd.url, folder, g, lo, tuple(sizes[lo:hi]), partitions)
+    only = len(groups) == 1
+    tasks = [MergeTask(wd.url, folder, g, lo, tuple(sizes[lo:hi]), partitions, only)
              for g, (lo, hi) in enumerate(groups) if offsets_name(g) not in done]
     if tasks:
         run(merge_task, tasks)
-    run(index_task, [IndexTask(wd.url, folder, len(groups), partitions)])
+    if not only:
+        run(index_task, [IndexTask(wd.url, folder, len(groups), partitions)])
     wd.remove(folder, "runs")
     return ref
 

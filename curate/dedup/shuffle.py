@@ -3,12 +3,13 @@
 Phase "keys" (one task per shard): every document yields one or more 128-bit keys (MinHash: one per LSH
 band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` go to partition ``k1 % partitions`` through
 the ``keys`` shuffle (:mod:`.partitioned_shuffle`: one run per shard, merged into group files, read by
-partition through an index); the ``docs`` shuffle carries (node, id, lang) of every row to its node
+partition through an index); the ``docs`` shuffle carries (node, id, lang, url) of every row to its node
 partition, so that the components' join task of a partition reads only its own documents.
-Phase "edges" (one task per partition): reads its partition of the keys; documents sharing a key are
+Phase "edges" (one task per key partition): reads its partition of the keys; documents sharing a key are
 candidate duplicates, and each key group becomes a star of edges from its smallest document. The edges go,
-in both directions, to the ``edges`` shuffle by node partition for the components rounds
-(:mod:`.components`). Objects and requests grow with shards + partitions, not their product. A task's
+once each as (big, small), to the ``edges`` shuffle by a hash of both ends, for the components rounds
+(:mod:`.star_rounds`). Key partitions are sized by keys (~4M each), node partitions by documents: the
+components handle ~14x fewer rows per document than the keys. Objects and requests grow with shards + partitions, not their product. A task's
 working set is one shard or one partition; every output is marked done when complete.
 
 Document numbers are ``shard_index << 40 | row``: ordered by shard then row, with no pre-pass to count rows.
@@ -28,16 +29,9 @@ import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
 from curate.dedup import partitioned_shuffle as shuffle
-from curate.dedup.components import (
-    ROW_BITS,
-    ROW_MASK,
-    edge_rows,
-    part_name,
-    shard_name,
-    write_docs,
-    write_edge_rows,
-)
+from curate.dedup.components import ROW_BITS, ROW_MASK, shard_name, write_docs, write_edges
 from curate.dedup.partitioned_shuffle import ShuffleRef
+from curate.dedup.star_rounds import part_name
 from curate.dedup.workdir import Workdir
 
 KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])
@@ -62,15 +56,18 @@ class ShardKeysTask:
     partitions: int
     keyer: Any  # a DocKeyer; picklable
     batch_size: int = 2048
+    node_partitions: int = 0  # of the docs shuffle (0: ``partitions``)
+    urls: bool = False  # carry each document's url (for the report of the largest clusters)
 
 
-def _shard_batches(path: str, batch_size: int) -> Any:
-    """Batches of id/text/lang; a shard whose earlier stage kept nothing has no file ("")."""
+def _shard_batches(path: str, batch_size: int, urls: bool = False) -> Any:
+    """Batches of id/text/lang (and url); a shard whose earlier stage kept nothing has no file ("")."""
     if not path:
         return
     with fsspec.open(path, "rb") as f:
         pf = pq.ParquetFile(f)
-        cols = [c for c in (C.ID, C.TEXT, C.LANG) if c in pf.schema_arrow.names]
+        wanted = (C.ID, C.TEXT, C.LANG, C.URL) if urls else (C.ID, C.TEXT, C.LANG)
+        cols = [c for c in wanted if c in pf.schema_arrow.names]
         yield from pf.iter_batches(batch_size=batch_size, columns=cols)
 
 
@@ -86,10 +83,11 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     docs: list[np.ndarray] = []
     ids: list[pa.Array] = []
     langs: list[pa.Array] = []
+    urls: list[pa.Array] = []
     lang_counts: dict[str, int] = {}
     row = 0
     base = task.index << ROW_BITS
-    for batch in _shard_batches(task.path, task.batch_size):
+    for batch in _shard_batches(task.path, task.batch_size, task.urls):
         n = batch.num_rows
         lang_col = (
             pc.fill_null(batch.column(C.LANG), C.UNKNOWN_LANG)
@@ -100,6 +98,8 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
         lang_list = lang_col.to_pylist()
         ids.append(batch.column(C.ID).cast(pa.string()))
         langs.append(lang_col.cast(pa.string()))
+        urls.append(batch.column(C.URL).cast(pa.string()) if C.URL in batch.schema.names
+                    else pa.nulls(n, pa.string()))
         by_lang: dict[str, list[int]] = {}
         for i, lang in enumerate(lang_list):
             by_lang.setdefault(lang, []).append(i)
@@ -120,7 +120,8 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     keys_bytes = shuffle.write(wd, "keys", task.index, tbl, part, task.partitions)
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
-    docs_bytes = write_docs(wd, task.index, id_arr, lang_arr, task.partitions)
+    url_arr = pa.concat_arrays(urls) if urls else pa.array([], pa.string())
+    docs_bytes = write_docs(wd, task.index, id_arr, lang_arr, task.node_partitions or task.partitions, url_arr)
     info = {
         "runs": {"keys": keys_bytes, "docs": docs_bytes},
         "rows": row,
@@ -139,6 +140,7 @@ class PartitionEdgesTask:
     partitions: int
     keys: ShuffleRef
     workdir: str
+    node_partitions: int = 0  # of the edges shuffle (0: ``partitions``)
 
 
 def group_edges(k1: np.ndarray, k2: np.ndarray, doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +175,7 @@ def partition_edges_task(task: PartitionEdgesTask) -> dict[str, Any]:
     src, dst = group_edges(t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy())
     n_keys = t.num_rows
     del t
-    size = write_edge_rows(wd, "edges", task.partition, *edge_rows(src, dst), task.partitions)
+    size = write_edges(wd, task.partition, src, dst, task.node_partitions or task.partitions)
     info = {"keys": n_keys, "edges": int(len(src)), "run_bytes": size, "rows_read": n_keys,
             "seconds": time.perf_counter() - t0}
     wd.write_json(info, *marker)

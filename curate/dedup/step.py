@@ -48,7 +48,7 @@ from curate.dedup.shuffle import PartitionEdgesTask, ShardKeysTask, partition_ed
 from curate.dedup.workdir import Workdir
 
 log = logging.getLogger(__name__)
-MANIFEST_VERSION = 4  # 4: shuffles merged into group files read through a partition-major index
+MANIFEST_VERSION = 5  # 5: components by edge partition, partial aggregates; node partitions apart from keys
 REASON_PREFIX = "duplicate_of:"
 
 
@@ -61,6 +61,10 @@ class ClusterDedupStep(GlobalStep):
     Shuffle settings (they change requests and memory, never the output; :mod:`.partitioned_shuffle`):
     ``shuffle_read`` bytes a reader should get per ranged read of a merged group file [1 MiB], and
     ``merge_memory`` bytes of decoded batches a merge task may hold (one per run it merges) [1 GiB].
+    ``partitions`` (when set) is used for the keys and for the components; unset, the keys get ~4M keys per
+    partition and the components ~2M documents per partition. ``largest_clusters``: list that many of each
+    language's largest clusters (size, kept document's url, a few members' urls) in the step's statistics
+    [0: none, and the statistics stay those of earlier versions byte for byte].
     """
 
     keys_per_doc: ClassVar[int] = 1
@@ -68,10 +72,13 @@ class ClusterDedupStep(GlobalStep):
     id_column: ClassVar[str | None] = None
     # keys per partition when ``partitions`` is not set: ~24 B per key on disk, ~100 B in the edges task
     target_keys_per_partition: ClassVar[int] = 4_000_000
+    # documents per node partition of the components (ids, labels, partial aggregates: ~200 B a document)
+    target_docs_per_partition: ClassVar[int] = 2_000_000
 
     def __init__(
         self, partitions: int | None = None, keep: KeepRule = "first_id", batch_size: int = 2048,
         shuffle_read: int = shuffle.TARGET_READ, merge_memory: int = shuffle.MERGE_MEMORY,
+        largest_clusters: int = 0,
     ) -> None:
         if keep not in KEEP_RULES:
             raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
@@ -79,11 +86,14 @@ class ClusterDedupStep(GlobalStep):
             raise ValueError("partitions must be >= 1")
         if shuffle_read < 1 or merge_memory < 1:
             raise ValueError("shuffle_read and merge_memory must be >= 1 byte")
+        if largest_clusters < 0:
+            raise ValueError("largest_clusters must be >= 0")
         self.partitions = partitions
         self.keep = keep
         self.batch_size = batch_size
         self.shuffle_read = shuffle_read
         self.merge_memory = merge_memory
+        self.largest_clusters = largest_clusters
         self._workdir: str | None = None  # set by prepare(); all process() needs (O(1) in the shards)
 
     def keys_per_document(self) -> int:
@@ -98,14 +108,16 @@ class ClusterDedupStep(GlobalStep):
         raise NotImplementedError
 
     # -- prepare --------------------------------------------------------------------------------------
-    def _n_partitions(self, job: GlobalJob, shards: list[tuple[str, str]]) -> int:
+    def _n_partitions(self, job: GlobalJob, shards: list[tuple[str, str]]) -> tuple[int, int]:
+        """Partitions of the keys and of the components (node partitions)."""
         if self.partitions is not None:
-            return self.partitions
+            return self.partitions, self.partitions
         rows = job.previous_stage.get("shard_rows")
         if rows is None or len(rows) != len(shards):  # prepare() called without the runner: ask the workers
             rows = job.map(count_rows, [path for _, path in shards])
         total = sum(int(r) for r in rows)
-        return max(1, math.ceil(total * self.keys_per_document() / self.target_keys_per_partition))
+        return (max(1, math.ceil(total * self.keys_per_document() / self.target_keys_per_partition)),
+                max(1, math.ceil(total / self.target_docs_per_partition)))
 
     def _manifest(self, shards: list[tuple[str, str]]) -> dict[str, Any]:
         return {
@@ -121,63 +133,73 @@ class ClusterDedupStep(GlobalStep):
         manifest = self._manifest(shards)
         if wd.exists("manifest.json"):
             old = wd.read_json("manifest.json")
-            if {k: v for k, v in old.items() if k != "partitions"} != manifest:
+            if {k: v for k, v in old.items() if k not in ("partitions", "node_partitions")} != manifest:
                 log.warning(
                     "%s: workdir %s holds another configuration; starting over", self.name, job.workdir
                 )
                 for name in wd.listdir():
                     wd.remove(name)
         if wd.exists("manifest.json"):
-            partitions = int(wd.read_json("manifest.json")["partitions"])
+            record = wd.read_json("manifest.json")
+            partitions, nodes = int(record["partitions"]), int(record.get("node_partitions", record["partitions"]))
         else:
-            partitions = self._n_partitions(job, shards)
-            wd.write_json({**manifest, "partitions": partitions}, "manifest.json")
+            partitions, nodes = self._n_partitions(job, shards)
+            wd.write_json({**manifest, "partitions": partitions, "node_partitions": nodes}, "manifest.json")
 
         if not wd.exists("clusters.done"):
             if wd.exists("shuffle.done") and not (wd.exists("edges", shuffle.INDEX)
                                                   and wd.exists("docs", shuffle.INDEX)):
                 # the scratch of a finished run was cleaned: every phase from the keys on starts over
-                for folder in ("shuffle.done", "keys", "docs", "edges", "cc", "labels", "joined", "clustered",
-                               "results"):
+                for folder in ("shuffle.done", "keys", "docs", "edges", "cc", "cl", "clustered", "results"):
                     wd.remove(folder)
             if not wd.exists("shuffle.done"):
-                self._shuffle(job, wd, shards, partitions)
+                self._shuffle(job, wd, shards, partitions, nodes)
             done = wd.read_json("shuffle.done")
-            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], done["shard_rows"], partitions,
+            report: dict[str, Any] = {}
+            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], done["shard_rows"], nodes,
                                    done["langs"], self.keep, edges=ShuffleRef(**done["refs"]["edges"]),
-                                   docs=ShuffleRef(**done["refs"]["docs"]), plan=self.shuffle_plan())
+                                   docs=ShuffleRef(**done["refs"]["docs"]), plan=self.shuffle_plan(),
+                                   report=report, largest=self.largest_clusters)
             wd.write_json(
                 {"stats": {lang: {str(s): c for s, c in d.items()} for lang, d in stats.items()},
+                 "components": {k: v for k, v in report.items() if k != "largest"},
+                 "largest": report.get("largest", []),
                  **{k: v for k, v in done.items() if k not in ("langs", "shard_rows", "refs")}},
                 "clusters.done",
             )
-        for folder in ("edges", "cc", "clustered", "docs"):  # scratch of the finished phases
+        for folder in ("edges", "cc", "cl", "clustered", "docs"):  # scratch of the finished phases
             wd.remove(folder)
         record = wd.read_json("clusters.done")
         stats = {lang: {int(s): c for s, c in d.items()} for lang, d in record["stats"].items()}
         self._workdir = job.workdir
         job.stats[self.name] = stats
-        job.stats[f"{self.name}_summary"] = {
+        summary: dict[str, Any] = {
             "languages": summarize(stats),
             "partitions": partitions,
             "edges": record["edges"],
             "keys_seconds": record["keys_seconds"],
             "edges_seconds": record["edges_seconds"],
-            "timing": record["timing"],
+            # rounds, node partitions, the largest task input: deterministic, but kept beside the timings so
+            # that stats.json stays what it was (timing.json carries them)
+            "timing": {**record["timing"], "components": {**record["components"], "node_partitions": nodes}},
         }
+        if self.largest_clusters:
+            summary["largest_clusters"] = record["largest"]
+        job.stats[f"{self.name}_summary"] = summary
 
-    def _shuffle(self, job: GlobalJob, wd: Workdir, shards: list[tuple[str, str]], partitions: int) -> None:
+    def _shuffle(self, job: GlobalJob, wd: Workdir, shards: list[tuple[str, str]], partitions: int,
+                 nodes: int) -> None:
         """Phases keys and edges; their summary goes to ``shuffle.done`` and the keys are deleted."""
         keyer = self.make_keyer(job.languages)
-        tasks = [ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size)
-                 for i, (_, path) in enumerate(shards)]
+        tasks = [ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size, nodes,
+                               self.largest_clusters > 0) for i, (_, path) in enumerate(shards)]
         shard_info = _run(job, shard_keys_task, tasks, wd, "keys", [shard_name(i) for i in range(len(shards))])
         plan = self.shuffle_plan()
         keys = shuffle.merge(job.map, wd, "keys", partitions, [int(i["runs"]["keys"]) for i in shard_info], plan)
-        docs = shuffle.merge(job.map, wd, "docs", partitions, [int(i["runs"]["docs"]) for i in shard_info], plan)
-        part_tasks = [PartitionEdgesTask(p, partitions, keys, job.workdir) for p in range(partitions)]
+        docs = shuffle.merge(job.map, wd, "docs", nodes, [int(i["runs"]["docs"]) for i in shard_info], plan)
+        part_tasks = [PartitionEdgesTask(p, partitions, keys, job.workdir, nodes) for p in range(partitions)]
         edge_info = _run(job, partition_edges_task, part_tasks, wd, "edges", [part_name(p) for p in range(partitions)])
-        edges = shuffle.merge(job.map, wd, "edges", partitions, [int(i["run_bytes"]) for i in edge_info], plan)
+        edges = shuffle.merge(job.map, wd, "edges", nodes, [int(i["run_bytes"]) for i in edge_info], plan)
         langs: dict[str, int] = {}
         timing: dict[str, float] = {}
         for info in shard_info:

@@ -30,6 +30,15 @@ def is_object_store(fs: Any) -> bool:
     return any(p in OBJECT_STORE_PROTOCOLS for p in protocols)
 
 
+def _in_memory(fs: Any) -> bool:
+    """fsspec's memory filesystem: one ``pipe_file`` is atomic (it lives in one process; nothing to crash)."""
+    inner = getattr(fs, "fs", None)
+    if isinstance(inner, fsspec.AbstractFileSystem):
+        return _in_memory(inner)
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    return "memory" in protocols
+
+
 def publish(fs: Any, tmp: str, path: str) -> None:
     """Make the finished temporary ``tmp`` (a name ending in :data:`TMP_SUFFIX`) the file ``path``: a rename on
     POSIX-like filesystems; on object stores a server-side copy then a delete, the object appearing whole. Used
@@ -46,7 +55,7 @@ def write_bytes_atomic(url_or_path: str, data: bytes, fs: Any = None) -> None:
         fs, path = fsspec.core.url_to_fs(url_or_path)
     else:
         path = url_or_path
-    if is_object_store(fs):
+    if is_object_store(fs) or _in_memory(fs):
         fs.pipe_file(path, data)  # one PUT (s3fs switches to multipart only above its block size)
         return
     parent = path.rpartition("/")[0]
