@@ -491,3 +491,41 @@ def test_one_shard_with_8_partitions_gives_the_output_of_1_partition(variant_cor
     assert max(pieces) <= -(-tbl.num_rows // 8) and sum(pieces) > 2 * max(pieces)
     assert max(held) <= 2 * max(pieces) < sum(pieces)
     assert next(iter(ctx.cache.values())).next_piece == 8
+
+
+def test_a_text_shared_by_half_the_corpus_is_salted_over_the_key_partitions(shared_data, tmp_path, monkeypatch):
+    """600 copies of one boilerplate text among 1,200 documents in 3 shards, 12 key partitions: with salting,
+    no edges task reads much more than the mean (the 14 hot keys are spread over every partition, their
+    pieces linked at home); without it, the partitions of the hot keys hold 600 rows of each. Same decisions
+    either way."""
+    from curate.dedup import shuffle as key_shuffle
+
+    arts = [a["articleBody"] for a in articles(shared_data)]
+    boiler = "Accept all cookies to continue. We use cookies to personalise content and ads. " * 5
+    rows = []
+    for i in range(1200):
+        text = boiler if i % 2 else f"{arts[(i // 2) % len(arts)]} variant {i}"
+        rows.append({"id": f"d{i:04d}", "text": text, "lang": "eng_Latn"})
+    shards = write_shards(split_table(table(rows), 3), tmp_path / "in")
+
+    def edges_rows(step_dir: str, heavy: int) -> tuple[dict, list[int]]:
+        monkeypatch.setattr(key_shuffle, "HEAVY_KEY", heavy)
+        reads: list[int] = []
+
+        def recording_map(fn, items):
+            out = [fn(x) for x in items]
+            if fn.__name__ == "partition_edges_task":
+                reads.extend(int(i["rows_read"]) for i in out)
+            return out
+
+        out, _ = run_step(MinHashDedup(partitions=12, tokenizer="whitespace"), shards, tmp_path / step_dir,
+                          recording_map)
+        return decisions(out), reads
+
+    salted, salted_reads = edges_rows("salted", 64)
+    plain, plain_reads = edges_rows("plain", 10**9)
+    assert salted == plain
+    assert sum(1 for v in salted.values() if not v[0]) >= 599  # the copies are one cluster
+    mean = sum(salted_reads) / len(salted_reads)
+    assert max(salted_reads) <= 1.25 * mean + 64, salted_reads
+    assert max(plain_reads) > 1.25 * mean + 64, plain_reads  # the test sees the skew it guards against

@@ -12,6 +12,16 @@ once each as (big, small), to the ``edges`` shuffle by a hash of both ends, for 
 components handle ~14x fewer rows per document than the keys. Objects and requests grow with shards + partitions, not their product. A task's
 working set is one shard or one partition; every output is marked done when complete.
 
+Heavy keys (a boilerplate text shared by millions of pages puts millions of rows under one key) are
+*salted*: a key seen :data:`HEAVY_KEY` times or more in one shard has those rows spread over all
+partitions by a hash of (key, document), except its smallest document there, which goes to the key's home
+partition as a marker. Each partition stars its piece of the key from the piece's smallest document, and
+sends that document to the key's home (phase "links"), which links every piece's smallest document to the
+smallest of all: the same components, with no partition holding more than ``shards x HEAVY_KEY`` rows of
+one key (the two-level grouping of skewed keys, as in Spark's adaptive skew join and Hive's
+``hive.groupby.skewindata``). Keys below the threshold in every shard take the plain path, so on ordinary
+corpora nothing changes.
+
 Document numbers are ``shard_index << 40 | row``: ordered by shard then row, with no pre-pass to count rows.
 """
 
@@ -31,10 +41,39 @@ from curate.blocks import columns as C
 from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import ROW_BITS, ROW_MASK, shard_name, write_docs, write_edges
 from curate.dedup.partitioned_shuffle import ShuffleRef
+from curate.dedup.star_contraction import edge_partition
 from curate.dedup.star_rounds import part_name
 from curate.dedup.workdir import Workdir
 
-KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])
+KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64()), ("salted", pa.bool_())])
+LINK_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])
+HEAVY_KEY = 64  # rows of one key in one shard from which the key's rows are spread over the partitions
+
+
+def key_destinations(k: np.ndarray, doc: np.ndarray, partitions: int, heavy: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Partition of each key row and whether it is salted: ``k1 % partitions``, except for keys with at least
+    ``heavy`` (:data:`HEAVY_KEY`) rows here, whose rows (all but the smallest document, the marker sent
+    home) go to a partition drawn from a hash of (k1, doc)."""
+    heavy = HEAVY_KEY if heavy is None else heavy
+    home = (k[:, 0] % np.uint64(partitions)).astype(np.int64)
+    salted = np.zeros(len(doc), dtype=bool)
+    if len(doc) < heavy:
+        return home, salted
+    rows = np.ascontiguousarray(k).view(np.dtype((np.void, 16))).ravel()
+    _, inverse, counts = np.unique(rows, return_inverse=True, return_counts=True)
+    hot = counts[inverse] >= heavy
+    if not hot.any():
+        return home, salted
+    salted[hot] = True
+    # the marker: each hot key's smallest document stays home (salted=True tells the home the key is split)
+    order = np.lexsort((doc, inverse))
+    first = order[np.r_[True, inverse[order][1:] != inverse[order][:-1]]]
+    spread = hot.copy()
+    spread[first] = False
+    dest = home.copy()
+    dest[spread] = (edge_partition(k[spread, 0].view(np.int64), doc[spread], partitions))
+    return dest, salted
 
 
 class DocKeyer(Protocol):
@@ -115,8 +154,8 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
         raise ValueError(f"shard {task.path} has {row} rows; at most {ROW_MASK} are supported")
     k = np.concatenate(keys) if keys else np.empty((0, 2), dtype=np.uint64)
     d = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
-    part = (k[:, 0] % np.uint64(task.partitions)).astype(np.int64)
-    tbl = pa.table([k[:, 0], k[:, 1], d], schema=KEY_SCHEMA)
+    part, salted = key_destinations(k, d, task.partitions)
+    tbl = pa.table([k[:, 0], k[:, 1], d, salted], schema=KEY_SCHEMA)
     keys_bytes = shuffle.write(wd, "keys", task.index, tbl, part, task.partitions)
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
@@ -164,19 +203,71 @@ def group_edges(k1: np.ndarray, k2: np.ndarray, doc: np.ndarray) -> tuple[np.nda
     return pairs[:, 0].copy(), pairs[:, 1].copy()
 
 
+def salted_pieces(k1: np.ndarray, k2: np.ndarray, doc: np.ndarray, salted: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(k1, k2, smallest document) of every key group here that holds a salted row (a piece of a split key)."""
+    if not salted.any():
+        e = np.empty(0, np.uint64)
+        return e, e, np.empty(0, np.int64)
+    order = np.lexsort((doc, k2, k1))
+    k1, k2, doc, salted = k1[order], k2[order], doc[order], salted[order]
+    new = np.r_[True, (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])]
+    starts = np.flatnonzero(new)
+    split = np.logical_or.reduceat(salted, starts)
+    first = starts[split]
+    return k1[first], k2[first], doc[first]
+
+
 def partition_edges_task(task: PartitionEdgesTask) -> dict[str, Any]:
-    """Phase "edges" for one partition: its keys from every shard's file -> candidate edges."""
+    """Phase "edges" for one partition: its keys from every shard's run -> candidate edges; the pieces of
+    salted keys -> the ``links`` shuffle (their smallest document, to the key's home partition)."""
     wd = Workdir(task.workdir)
     marker = ("edges", part_name(task.partition) + ".done")
     if wd.exists(*marker):
         return wd.read_json(*marker)
     t0 = time.perf_counter()
     t = shuffle.read(wd, task.keys, task.partition, KEY_SCHEMA)
-    src, dst = group_edges(t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy())
+    k1, k2, doc = t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy()
+    src, dst = group_edges(k1, k2, doc)
+    p1, p2, pdoc = salted_pieces(k1, k2, doc, t.column("salted").to_numpy(zero_copy_only=False))
     n_keys = t.num_rows
-    del t
+    del t, k1, k2, doc
     size = write_edges(wd, task.partition, src, dst, task.node_partitions or task.partitions)
+    links = pa.table([pa.array(p1, pa.uint64()), pa.array(p2, pa.uint64()), pa.array(pdoc, pa.int64())],
+                     schema=LINK_SCHEMA)
+    link_bytes = shuffle.write(wd, "links", task.partition, links,
+                               (p1 % np.uint64(task.partitions)).astype(np.int64), task.partitions)
     info = {"keys": n_keys, "edges": int(len(src)), "run_bytes": size, "rows_read": n_keys,
-            "seconds": time.perf_counter() - t0}
+            "links": int(len(pdoc)), "link_bytes": link_bytes, "seconds": time.perf_counter() - t0}
+    wd.write_json(info, *marker)
+    return info
+
+
+@dataclass(frozen=True)
+class LinkTask:
+    """Home partition ``partition`` of the salted keys: link each piece's smallest document to the key's."""
+
+    partition: int
+    partitions: int
+    links: ShuffleRef
+    workdir: str
+    node_partitions: int = 0
+
+    @property
+    def phase(self) -> str:
+        return "links"
+
+
+def link_task(task: LinkTask) -> dict[str, Any]:
+    wd = Workdir(task.workdir)
+    marker = ("links", part_name(task.partition) + ".done")
+    if wd.exists(*marker):
+        return wd.read_json(*marker)
+    t0 = time.perf_counter()
+    t = shuffle.read(wd, task.links, task.partition, LINK_SCHEMA)
+    src, dst = group_edges(t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy())
+    # written as more runs of the edges shuffle: writers partitions .. 2 x partitions - 1
+    size = write_edges(wd, task.partitions + task.partition, src, dst, task.node_partitions or task.partitions)
+    info = {"edges": int(len(src)), "run_bytes": size, "rows_read": t.num_rows, "seconds": time.perf_counter() - t0}
     wd.write_json(info, *marker)
     return info

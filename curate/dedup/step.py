@@ -44,7 +44,14 @@ from curate.dedup.components import (
     summarize,
 )
 from curate.dedup.partitioned_shuffle import ShuffleRef
-from curate.dedup.shuffle import PartitionEdgesTask, ShardKeysTask, partition_edges_task, shard_keys_task
+from curate.dedup.shuffle import (
+    LinkTask,
+    PartitionEdgesTask,
+    ShardKeysTask,
+    link_task,
+    partition_edges_task,
+    shard_keys_task,
+)
 from curate.dedup.workdir import Workdir
 
 log = logging.getLogger(__name__)
@@ -198,8 +205,16 @@ class ClusterDedupStep(GlobalStep):
         keys = shuffle.merge(job.map, wd, "keys", partitions, [int(i["runs"]["keys"]) for i in shard_info], plan)
         docs = shuffle.merge(job.map, wd, "docs", nodes, [int(i["runs"]["docs"]) for i in shard_info], plan)
         part_tasks = [PartitionEdgesTask(p, partitions, keys, job.workdir, nodes) for p in range(partitions)]
-        edge_info = _run(job, partition_edges_task, part_tasks, wd, "edges", [part_name(p) for p in range(partitions)])
-        edges = shuffle.merge(job.map, wd, "edges", nodes, [int(i["run_bytes"]) for i in edge_info], plan)
+        names = [part_name(p) for p in range(partitions)]
+        edge_info = _run(job, partition_edges_task, part_tasks, wd, "edges", names)
+        edge_runs = [int(i["run_bytes"]) for i in edge_info]
+        if sum(int(i["links"]) for i in edge_info):  # some key was salted: link its pieces at its home
+            links = shuffle.merge(job.map, wd, "links", partitions, [int(i["link_bytes"]) for i in edge_info], plan)
+            link_info = _run(job, link_task, [LinkTask(p, partitions, links, job.workdir, nodes)
+                                              for p in range(partitions)], wd, "links", names)
+            edge_runs += [int(i["run_bytes"]) for i in link_info]
+            edge_info = edge_info + link_info
+        edges = shuffle.merge(job.map, wd, "edges", nodes, edge_runs, plan)
         langs: dict[str, int] = {}
         timing: dict[str, float] = {}
         for info in shard_info:
@@ -215,6 +230,7 @@ class ClusterDedupStep(GlobalStep):
         )
         # the partitioned keys are the bulk of the workdir (24 B per key): not needed once edges exist
         wd.remove("keys")
+        wd.remove("links")
 
     # -- process --------------------------------------------------------------------------------------
     def _shard_result(self, ctx: BlockContext) -> _ShardResult:
