@@ -21,6 +21,10 @@ home at most one row per partition.
    (rows in clusters of size > 1, in row order): at most shards + partitions - 1 pieces; a shard's
    ``process`` reads its pieces one after the other (:func:`read_piece`).
 
+With verification (:mod:`.cluster_verify`), ``combine`` also asks for each kept document's signature, and
+``lookup``, ``verify``, ``recount`` come between it and ``apply``: only members close enough to their
+kept document are removed, and the cluster sizes are those of the verified clusters.
+
 Every task reads about N/P rows (each reports ``rows_read``), plus at most one row per (cluster, partition)
 for the partial aggregates. The kept document is deterministic:
 
@@ -36,111 +40,50 @@ sharded. Statistics count a cluster under its kept document's language.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.blocks import columns as C
+from curate.dedup import cluster_verify
 from curate.dedup import partitioned_shuffle as shuffle
+from curate.dedup.cluster_tables import (
+    CLUSTERED_SCHEMA,
+    DOCS_SCHEMA,
+    KEEP_RULES,
+    MEMBER_SCHEMA,
+    PARTIAL_SCHEMA,
+    PIECES_KEY,
+    RANGES,
+    REPLY_SCHEMA,
+    REQUEST_SCHEMA,
+    RESULT_SCHEMA,
+    ROW_BITS,
+    ROW_MASK,
+    SAMPLES,
+    ClusterTask,
+    KeepRule,
+    MapFn,
+    group_starts,
+    keep_order,
+    sample_members,
+    shard_name,
+    write_clustered,
+    write_docs,
+    write_edges,
+    write_signatures,
+)
 from curate.dedup.partitioned_shuffle import ShufflePlan, ShuffleRef
 from curate.dedup.row_ranges import RowRanges
-from curate.dedup.star_contraction import edge_partition, node_partition, orient
-from curate.dedup.star_rounds import (
-    EDGE_SCHEMA,
-    LABEL_SCHEMA,
-    ComponentsError,
-    _read_table,
-    _run_phase,
-    _write_table,
-    connected_components,
-    part_name,
-)
+from curate.dedup.star_contraction import node_partition
+from curate.dedup.star_rounds import LABEL_SCHEMA, ComponentsError, connected_components, part_name, run_phase
 from curate.dedup.workdir import Workdir
 
-KeepRule = Literal["first_id", "first_index"]
-KEEP_RULES: tuple[str, ...] = get_args(KeepRule)
-ROW_BITS = 40
-ROW_MASK = (1 << ROW_BITS) - 1
-RESULT_SCHEMA = pa.schema(
-    [
-        ("row", pa.int64()),
-        (C.ID, pa.string()),
-        ("keep", pa.bool_()),
-        ("duplicate_of", pa.string()),
-        ("cluster_size", pa.int64()),
-        ("cluster_id", pa.string()),
-    ]
-)
-DOCS_SCHEMA = pa.schema([("node", pa.int64()), (C.ID, pa.string()), (C.LANG, pa.string()), (C.URL, pa.string())])
-MEMBER_SCHEMA = pa.schema([("root", pa.int64()), ("node", pa.int64()), (C.ID, pa.string()), (C.LANG, pa.string()),
-                           (C.URL, pa.string())])
-PARTIAL_SCHEMA = pa.schema([("root", pa.int64()), ("count", pa.int64()), ("best_node", pa.int64()),
-                            ("best_id", pa.string()), ("best_lang", pa.string()), ("src", pa.int64())])
-REPLY_SCHEMA = pa.schema([("root", pa.int64()), ("size", pa.int64()), ("kept_node", pa.int64()),
-                          ("kept_id", pa.string())])
-CLUSTERED_SCHEMA = pa.schema(
-    [("node", pa.int64()), (C.ID, pa.string()), ("keep", pa.bool_()), ("cluster_size", pa.int64()),
-     ("cluster_id", pa.string())]
-)
-PIECES_KEY = b"curate.pieces"
-RANGES = ("cl", "ranges.json")  # the result ranges' first document numbers, for the apply tasks
-SAMPLES = 3  # members' urls listed per largest cluster
-MapFn = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
-
-
-def shard_name(index: int) -> str:
-    return f"shard-{index:06d}"
-
-
-def write_docs(wd: Workdir, index: int, ids: pa.Array, langs: pa.Array, partitions: int,
-               urls: pa.Array | None = None) -> int:
-    """Shard ``index``'s run of the ``docs`` shuffle: (node, id, lang, url) of every row, to its node
-    partition, so the join task of a partition reads only its own documents. Returns the run's bytes."""
-    node = (index << ROW_BITS) | np.arange(len(ids), dtype=np.int64)
-    urls = pa.nulls(len(ids), pa.string()) if urls is None else urls
-    table = pa.table([pa.array(node), ids, langs, urls], schema=DOCS_SCHEMA)
-    return shuffle.write(wd, "docs", index, table, node_partition(node, partitions), partitions)
-
-
-def write_edges(wd: Workdir, writer: int, a: np.ndarray, b: np.ndarray, partitions: int,
-                folder: str = "edges") -> int:
-    """Writer ``writer``'s run of undirected edges, as distinct (big, small) rows by edge partition."""
-    big, small = orient(np.asarray(a, np.int64), np.asarray(b, np.int64))
-    table = pa.table([pa.array(big), pa.array(small)], schema=EDGE_SCHEMA)
-    return shuffle.write(wd, folder, writer, table, edge_partition(big, small, partitions), partitions)
-
-
-@dataclass(frozen=True)
-class ClusterTask:
-    """One task of the ``join``, ``combine`` or ``apply`` phase for partition ``partition``."""
-
-    phase: str
-    workdir: str
-    partition: int
-    partitions: int
-    source: ShuffleRef
-    docs: ShuffleRef | None = None
-    keep: str = "first_id"
-    largest: int = 0
-    top: tuple[int, ...] = ()  # roots of the largest clusters (apply: sample their members)
-
-
-def _keep_order(keep: str, root: np.ndarray, ids: pa.Array, node: np.ndarray) -> np.ndarray:
-    """Rows grouped by root, best member (under the keep rule) first."""
-    if keep == "first_id":
-        return pc.sort_indices(pa.table({"r": root, "id": ids, "n": node}),
-                               sort_keys=[("r", "ascending"), ("id", "ascending"), ("n", "ascending")]).to_numpy()
-    return np.lexsort((node, root))
-
-
-def _starts(sorted_keys: np.ndarray) -> np.ndarray:
-    if len(sorted_keys) == 0:
-        return np.empty(0, np.int64)
-    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+__all__ = ["KEEP_RULES", "ROW_BITS", "ROW_MASK", "ComponentsError", "KeepRule", "build_clusters", "part_name",
+           "read_piece", "read_results", "shard_name", "summarize", "write_docs", "write_edges", "write_signatures"]
 
 
 def _join(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
@@ -158,11 +101,11 @@ def _join(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
     docs = docs.take(pa.array(pos)) if len(node) else DOCS_SCHEMA.empty_table()
     members = pa.table([pa.array(root), pa.array(node), docs.column(C.ID), docs.column(C.LANG), docs.column(C.URL)],
                        schema=MEMBER_SCHEMA)
-    _write_table(wd, members, "cl", "members", part_name(task.partition) + ".arrow")
+    wd.write_arrow(members, "cl", "members", part_name(task.partition) + ".arrow")
     ids = members.column(C.ID).combine_chunks()
-    order = _keep_order(task.keep, root, ids, node)
+    order = keep_order(task.keep, root, ids, node)
     r_sorted = root[order]
-    starts = _starts(r_sorted)
+    starts = group_starts(r_sorted)
     counts = np.diff(np.r_[starts, len(r_sorted)])
     best = order[starts]
     partial = pa.table([pa.array(root[best]), pa.array(counts), pa.array(node[best]), ids.take(pa.array(best)),
@@ -180,14 +123,15 @@ def _combine(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
     root = t.column("root").to_numpy()
     best_node = t.column("best_node").to_numpy()
     best_id = t.column("best_id").combine_chunks() if t.num_rows else pa.array([], pa.string())
-    order = _keep_order(task.keep, root, best_id, best_node)
+    order = keep_order(task.keep, root, best_id, best_node)
     r_sorted = root[order]
-    starts = _starts(r_sorted)
+    starts = group_starts(r_sorted)
     sizes = np.add.reduceat(t.column("count").to_numpy()[order], starts) if len(starts) else np.empty(0, np.int64)
     kept = order[starts]
     roots, kept_node = root[kept], best_node[kept]
     kept_id = best_id.take(pa.array(kept))
-    kept_lang = t.column("best_lang").take(pa.array(kept)).to_pylist()
+    kept_lang_arr = t.column("best_lang").take(pa.array(kept)).combine_chunks() if len(kept) else pa.array([], pa.string())
+    kept_lang = kept_lang_arr.to_pylist()
     dist: dict[str, Counter[int]] = {}
     for lang, n in zip(kept_lang, sizes.tolist(), strict=True):
         dist.setdefault(lang, Counter())[n] += 1
@@ -204,15 +148,25 @@ def _combine(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
     group = np.empty(len(root), dtype=np.int64)
     if len(root):
         group[order] = np.cumsum(np.r_[True, r_sorted[1:] != r_sorted[:-1]]) - 1
-    reply = pa.table([pa.array(root), pa.array(sizes[group]), pa.array(kept_node[group]),
-                      kept_id.take(pa.array(group))], schema=REPLY_SCHEMA)
-    size = shuffle.write(wd, "cl/replies", task.partition, reply, t.column("src").to_numpy(), task.partitions)
-    return {"rows_read": t.num_rows, "run_bytes": size, "largest": largest,
-            "clusters": {lang: {str(s): c for s, c in sorted(d.items())} for lang, d in sorted(dist.items())}}
+    at = pa.array(group)
+    src = t.column("src").to_numpy()
+    reply = pa.table([pa.array(root), pa.array(sizes[group]), pa.array(kept_node[group]), kept_id.take(at),
+                      kept_lang_arr.take(at)], schema=REPLY_SCHEMA)
+    size = shuffle.write(wd, "cl/replies", task.partition, reply, src, task.partitions)
+    info: dict[str, Any] = {"rows_read": t.num_rows, "run_bytes": size, "largest": largest,
+                            "clusters": {lang: {str(s): c for s, c in sorted(d.items())} for lang, d in sorted(dist.items())}}
+    if task.verify:  # each partition holding members asks for its clusters' kept signatures, once per cluster
+        want = kept_node[group]
+        request = pa.table([pa.array(want), pa.array(src)], schema=REQUEST_SCHEMA)
+        info["request_bytes"] = shuffle.write(wd, "cl/requests", task.partition, request,
+                                              node_partition(want, task.partitions), task.partitions)
+    return info
 
 
 def _apply(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
-    members = _read_table(wd, "cl", "members", part_name(task.partition) + ".arrow")
+    if task.verify:
+        return cluster_verify.apply_verified(wd, task)
+    members = wd.read_arrow("cl", "members", part_name(task.partition) + ".arrow")
     replies = shuffle.read(wd, task.source, task.partition, REPLY_SCHEMA)
     rows_read = members.num_rows + replies.num_rows
     r_root, first = np.unique(replies.column("root").to_numpy(), return_index=True)
@@ -224,30 +178,15 @@ def _apply(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
     at = pa.array(first[pos]) if len(root) else pa.array([], pa.int64())
     kept_node = replies.column("kept_node").to_numpy()[first][pos] if len(root) else np.empty(0, np.int64)
     keep = node == kept_node
-    sizes = replies.column("size").take(at)
-    cluster_id = replies.column("kept_id").take(at)
-    table = pa.table([pa.array(node), members.column(C.ID), pa.array(keep), sizes, cluster_id],
-                     schema=CLUSTERED_SCHEMA)
-    boundaries = np.asarray(wd.read_json(*RANGES), dtype=np.int64)
-    size = shuffle.write(wd, "clustered", task.partition, table, np.searchsorted(boundaries, node, side="right"),
-                         task.partitions)
+    table = pa.table([pa.array(node), members.column(C.ID), pa.array(keep), replies.column("size").take(at),
+                      replies.column("kept_id").take(at), pa.nulls(len(node), pa.float64())], schema=CLUSTERED_SCHEMA)
+    size = write_clustered(wd, task, table)
     samples: dict[str, dict[str, Any]] = {}
-    if task.top and len(root):
-        top = np.isin(root, np.asarray(task.top, dtype=np.int64))
-        urls = members.column(C.URL).to_pylist()
-        ids = members.column(C.ID).to_pylist()
-        for i in np.flatnonzero(top)[np.argsort(node[top], kind="stable")].tolist():
-            entry = samples.setdefault(str(int(root[i])), {"members": []})
-            where = urls[i] or ids[i]
-            if keep[i]:
-                entry["kept"] = where
-            elif len(entry["members"]) < SAMPLES:
-                entry["members"].append([int(node[i]), where])
+    sample_members(samples, root, node, keep, members.column(C.URL).to_pylist(), members.column(C.ID).to_pylist(), task.top)
     return {"rows_read": rows_read, "run_bytes": size, "samples": samples}
 
 
-PHASES: dict[str, Callable[[Workdir, ClusterTask], dict[str, Any]]] = {"join": _join, "combine": _combine,
-                                                                     "apply": _apply}
+PHASES = {"join": _join, "combine": _combine, "apply": _apply, **cluster_verify.PHASES}
 
 
 def cluster_task(task: ClusterTask) -> dict[str, Any]:
@@ -314,7 +253,7 @@ def results_task(task: ResultsTask) -> dict[str, Any]:
         schema = RESULT_SCHEMA.with_metadata({PIECES_KEY: str(count).encode()})
         table = pa.table(
             [pa.array(node[lo:hi] & ROW_MASK, pa.int64()), part.column(C.ID), keep, dup,
-             part.column("cluster_size"), part.column("cluster_id")],
+             part.column("cluster_size"), part.column("cluster_id"), part.column("similarity")],
             schema=schema,
         )
         wd.write_parquet(table, "results", piece_name(shard_id, piece))
@@ -346,13 +285,18 @@ def build_clusters(
     plan: ShufflePlan | None = None,
     report: dict[str, Any] | None = None,
     largest: int = 0,
+    verify: float = 0.0,
+    sigs: ShuffleRef | None = None,
+    sig_width: int = 0,
 ) -> dict[str, dict[int, int]]:
     """From the ``edges`` shuffle (:func:`write_edges`) and the ``docs`` shuffle (:func:`write_docs`;
     ``shard_rows`` rows per shard) write the result pieces of every shard (:func:`read_results`) and return
     per-language cluster-size distributions ``{lang: {size: number of clusters}}`` (size 1 = unique
     documents). ``report`` (a dict) receives the rounds, the largest task input and, with ``largest``, the
-    ``largest`` biggest clusters of each language. Resumable phase by phase; the caller removes the scratch
-    (``edges``, ``docs``, ``cc``, ``cl``, ``clustered``) once it has recorded the result."""
+    ``largest`` biggest clusters of each language. ``verify`` > 0: clusters are verified against that
+    similarity threshold (:mod:`.cluster_verify`), with the ``sigs`` shuffle (:func:`write_signatures`,
+    ``sig_width`` bytes a signature). Resumable phase by phase; the caller removes the scratch (``edges``,
+    ``docs``, ``sigs``, ``cc``, ``cl``, ``clustered``) once it has recorded the result."""
     if keep not in KEEP_RULES:
         raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
     edges = edges or ShuffleRef("edges", partitions, 1)
@@ -364,49 +308,96 @@ def build_clusters(
 
     def phase(kind: str, source: ShuffleRef, folder: str, **extra: Any) -> tuple[list[dict[str, Any]], ShuffleRef]:
         tasks = [ClusterTask(kind, wd.url, p, partitions, source, keep=keep, **extra) for p in range(partitions)]
-        info = _run_phase(run, wd, cluster_task, tasks, folder)
+        info = run_phase(run, wd, cluster_task, tasks, folder)
         return info, shuffle.merge(run, wd, folder, partitions, [int(i["run_bytes"]) for i in info], plan)
 
     joined, partials = phase("join", labels, "cl/partials", docs=docs)
-    combined, replies = phase("combine", partials, "cl/replies", largest=largest)
+    combined, replies = phase("combine", partials, "cl/replies", largest=largest, verify=verify)
     top = _largest(combined, largest) if largest else []
-    applied, clustered = phase("apply", replies, "clustered", top=tuple(sorted(r[2] for r in top)))
+    top_roots = tuple(sorted(r[2] for r in top))
+    verified: list[dict[str, Any]] = []
+    if verify:
+        requests = shuffle.merge(run, wd, "cl/requests", partitions, [int(i["request_bytes"]) for i in combined], plan)
+        looked, kept = phase("lookup", requests, "cl/kept", sigs=sigs, sig_width=sig_width)
+        verified, counts = phase("verify", replies, "cl/counts", sigs=sigs, kept=kept, sig_width=sig_width,
+                                 verify=verify, top=top_roots)
+        recounted, sizes = phase("recount", counts, "cl/sizes")
+        applied, clustered = phase("apply", sizes, "clustered", verify=verify)
+        sampled, sized = verified, recounted
+    else:
+        looked = recounted = []
+        applied, clustered = phase("apply", replies, "clustered", top=top_roots)
+        sampled, sized = applied, combined
     tasks = [ResultsTask(q, partitions, wd.url, clustered, tuple((s, shard_ids[s], k, n) for s, k, n in pieces))
              for q, pieces in enumerate(ranges.pieces())]
-    finished = _run_phase(run, wd, results_task, tasks, "results")
+    finished = run_phase(run, wd, results_task, tasks, "results")
 
     stats: dict[str, dict[int, int]] = {}
     in_graph: Counter[str] = Counter()
     for info in joined:
         in_graph.update(info["in_graph"])
-    for info in combined:
+    for info in sized:
         for lang, dist in info["clusters"].items():
             entry = stats.setdefault(lang, {})
             for s, c in dist.items():
                 entry[int(s)] = entry.get(int(s), 0) + c
-    for lang, total in lang_totals.items():
-        singles = total - in_graph.get(lang, 0)
+    singles_of: Counter[str] = Counter({lang: total - in_graph.get(lang, 0) for lang, total in lang_totals.items()})
+    for info in verified:  # members kept by verification: clusters of one
+        singles_of.update(info["rejected"])
+    for lang, singles in singles_of.items():
         if singles:
             entry = stats.setdefault(lang, {})
             entry[1] = entry.get(1, 0) + singles
     if report is not None:
         report.update(summary)
-        report["max_task_rows"] = max([summary["max_task_rows"],
-                                       *[int(i["rows_read"]) for i in joined + combined + applied + finished]])
+        every = joined + combined + looked + verified + recounted + applied + finished
+        report["max_task_rows"] = max([summary["max_task_rows"], *[int(i["rows_read"]) for i in every]])
+        if verify:
+            report["verify"] = {
+                "threshold": verify, "candidates": sum(i["candidates"] for i in verified),
+                "removed": sum(i["removed"] for i in verified),
+                "histogram": np.sum([i["histogram"] for i in verified], axis=0).astype(int).tolist()
+                if verified else [],
+            }
         if largest:
-            samples: dict[str, dict[str, Any]] = {}
-            for info in applied:
-                for r, entry in info["samples"].items():
-                    into = samples.setdefault(r, {"members": []})
-                    into["members"].extend(entry["members"])
-                    if "kept" in entry:
-                        into["kept"] = entry["kept"]
-            report["largest"] = [
-                {"lang": lang, "size": size, "kept_id": kept_id,
-                 "kept_url": samples.get(str(root), {}).get("kept"),
-                 "members": [u for _, u in sorted(samples.get(str(root), {"members": []})["members"])[:SAMPLES]]}
-                for lang, size, root, kept_id, _ in top]
+            report["largest"] = _largest_report(top, sampled, verify > 0)
     return {lang: dict(sorted(d.items())) for lang, d in sorted(stats.items())}
+
+
+def _largest_report(top: list[list[Any]], sampled: list[dict[str, Any]], verified: bool) -> list[dict[str, Any]]:
+    """Each of the largest clusters: size, kept document, its first members' urls, and (verified) how many
+    members were removed and the spread of their similarities to the kept document."""
+    samples: dict[str, dict[str, Any]] = {}
+    for info in sampled:
+        for r, entry in info["samples"].items():
+            into = samples.setdefault(r, {"members": [], "removed": 0, "histogram": [0] * 20})
+            into["members"].extend(entry["members"])
+            into["removed"] += entry.get("removed", 0)
+            into["histogram"] = [a + b for a, b in zip(into["histogram"], entry.get("histogram", [0] * 20),
+                                                        strict=True)]
+            if "kept" in entry:
+                into["kept"] = entry["kept"]
+    out = []
+    for lang, size, root, kept_id, _ in top:
+        entry = samples.get(str(root), {"members": [], "removed": 0, "histogram": [0] * 20})
+        row: dict[str, Any] = {"lang": lang, "size": size, "kept_id": kept_id, "kept_url": entry.get("kept"),
+                               "members": [u for _, u in sorted(entry["members"])[:SAMPLES]]}
+        if verified:
+            row["removed"] = entry["removed"]
+            row["similarity"] = _spread(entry["histogram"])
+        out.append(row)
+    return out
+
+
+def _spread(histogram: list[int]) -> dict[str, float]:
+    """min, median and max similarity (to 0.05: the histogram's bins) of a cluster's other members."""
+    counts = np.asarray(histogram)
+    if counts.sum() == 0:
+        return {}
+    nonzero = np.flatnonzero(counts)
+    median_bin = int(np.searchsorted(np.cumsum(counts), (counts.sum() + 1) / 2))
+    return {"min": round(nonzero[0] / 20, 2), "median": round((median_bin + 0.5) / 20, 3),
+            "max": round((nonzero[-1] + 1) / 20, 2)}
 
 
 def summarize(stats: dict[str, dict[int, int]]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ whose outputs exist is skipped. The primitive knows nothing of dedup: rows, dest
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -230,22 +230,27 @@ def merge(run: MapFn, wd: Workdir, folder: str, partitions: int, sizes: list[int
     return ref
 
 
-def read(wd: Workdir, ref: ShuffleRef, partition: int, schema: pa.Schema,
-         columns: list[str] | None = None) -> pa.Table:
-    """Partition ``partition`` of a merged shuffle: one ranged read of the index, one per group file that
-    holds rows of it (fetched together); rows in writer order."""
+def read_batches(wd: Workdir, ref: ShuffleRef, partition: int) -> Iterator[pa.RecordBatch]:
+    """Partition ``partition`` of a merged shuffle, batch by batch: one ranged read of the index, one per group
+    file that holds rows of it (fetched together); rows in writer order."""
     g = ref.groups
     if g == 0:
-        return schema.empty_table() if columns is None else schema.empty_table().select(columns)
+        return
     raw = wd.fs.cat_file(wd.path(ref.folder, INDEX), start=partition * g * 8, end=(partition + 2) * g * 8)
     bounds = np.frombuffer(raw, dtype="<i8").reshape(2, g)
     want = [i for i in range(g) if bounds[1, i] > bounds[0, i]]
-    batches: list[pa.RecordBatch] = []
     if want:
         paths = [group_path(wd, ref.folder, i) for i in want]
         blocks = wd.fs.cat_ranges(paths, [int(bounds[0, i]) for i in want], [int(bounds[1, i]) for i in want])
-        for block in blocks:
-            batches.extend(decode_block(block))
+        for i in range(len(blocks)):
+            block, blocks[i] = blocks[i], b""  # each block let go once decoded
+            yield from decode_block(block)
+
+
+def read(wd: Workdir, ref: ShuffleRef, partition: int, schema: pa.Schema,
+         columns: list[str] | None = None) -> pa.Table:
+    """Partition ``partition`` of a merged shuffle as one table (:func:`read_batches`)."""
+    batches = list(read_batches(wd, ref, partition))
     table = pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
     return table if columns is None else table.select(columns)
 

@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
 from curate.dedup import partitioned_shuffle as shuffle
-from curate.dedup.components import ROW_BITS, ROW_MASK, shard_name, write_docs, write_edges
+from curate.dedup.components import ROW_BITS, ROW_MASK, shard_name, write_docs, write_edges, write_signatures
 from curate.dedup.partitioned_shuffle import ShuffleRef
 from curate.dedup.star_contraction import edge_partition
 from curate.dedup.star_rounds import part_name
@@ -97,6 +97,7 @@ class ShardKeysTask:
     batch_size: int = 2048
     node_partitions: int = 0  # of the docs shuffle (0: ``partitions``)
     urls: bool = False  # carry each document's url (for the report of the largest clusters)
+    signatures: bool = False  # write the ``sigs`` shuffle (b-bit signatures, to verify clusters)
 
 
 def _shard_batches(path: str, batch_size: int, urls: bool = False) -> Any:
@@ -123,6 +124,8 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     ids: list[pa.Array] = []
     langs: list[pa.Array] = []
     urls: list[pa.Array] = []
+    sig_nodes: list[np.ndarray] = []
+    sigs: list[np.ndarray] = []
     lang_counts: dict[str, int] = {}
     row = 0
     base = task.index << ROW_BITS
@@ -145,7 +148,12 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
         for lang in sorted(by_lang):
             pos = np.asarray(by_lang[lang], dtype=np.int64)
             lang_counts[lang] = lang_counts.get(lang, 0) + len(pos)
-            which, k = task.keyer([texts[i] or "" for i in pos], lang, timing)
+            if task.signatures:
+                which, k, has, sig = task.keyer.keys_and_signatures([texts[i] or "" for i in pos], lang, timing)
+                sig_nodes.append(base + row + pos[has])
+                sigs.append(sig)
+            else:
+                which, k = task.keyer([texts[i] or "" for i in pos], lang, timing)
             if len(which):
                 keys.append(k)
                 docs.append(base + row + pos[which])
@@ -161,8 +169,11 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
     url_arr = pa.concat_arrays(urls) if urls else pa.array([], pa.string())
     docs_bytes = write_docs(wd, task.index, id_arr, lang_arr, task.node_partitions or task.partitions, url_arr)
+    runs = {"keys": keys_bytes, "docs": docs_bytes}
+    if task.signatures:
+        runs["sigs"] = write_signatures(wd, task.index, sig_nodes, sigs, task.node_partitions or task.partitions)
     info = {
-        "runs": {"keys": keys_bytes, "docs": docs_bytes},
+        "runs": runs,
         "rows": row,
         "langs": lang_counts,
         "keys": int(len(d)),

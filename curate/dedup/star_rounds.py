@@ -36,7 +36,6 @@ import numpy as np
 import pyarrow as pa
 
 from curate.dedup import partitioned_shuffle as shuffle
-from curate.dedup.partfile import ipc_options
 from curate.dedup.partitioned_shuffle import ShufflePlan, ShuffleRef
 from curate.dedup.star_contraction import (
     BIG,
@@ -81,17 +80,6 @@ def _edges_file(op: int, p: int) -> tuple[str, str, str]:
     return ("cc", f"edges-{op:03d}", part_name(p) + ".arrow")
 
 
-def _write_table(wd: Workdir, table: pa.Table, *parts: str) -> None:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema, options=ipc_options(table.nbytes)) as w:
-        w.write_table(table)
-    wd.write_bytes(sink.getvalue().to_pybytes(), *parts)
-
-
-def _read_table(wd: Workdir, *parts: str) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(wd.fs.cat_file(wd.path(*parts)))).read_all()
-
-
 @dataclass(frozen=True)
 class EdgeTask:
     """Edge partition ``partition`` at operation ``op`` (op 0 reads the edges shuffle; later ones the local
@@ -115,7 +103,7 @@ def edge_task(task: EdgeTask) -> dict[str, Any]:
     wd = Workdir(task.workdir)
     p, parts = task.partition, task.partitions
     if task.final:
-        t = _read_table(wd, *_edges_file(task.op, p))
+        t = wd.read_arrow(*_edges_file(task.op, p))
         big, small = t.column("big").to_numpy(), t.column("small").to_numpy()
         roots = np.unique(small)  # converged: every small end is a root, every big end a leaf of one star
         node = np.concatenate([big, roots])
@@ -129,7 +117,7 @@ def edge_task(task: EdgeTask) -> dict[str, Any]:
         big, small = orient(t.column("big").to_numpy(), t.column("small").to_numpy())
     else:
         assert task.replies is not None
-        t = _read_table(wd, *_edges_file(task.op - 1, p))
+        t = wd.read_arrow(*_edges_file(task.op - 1, p))
         r = shuffle.read(wd, task.replies, p, REPLY_SCHEMA)
         rows_read = t.num_rows + r.num_rows
         node, first = np.unique(r.column("node").to_numpy(), return_index=True)
@@ -137,7 +125,7 @@ def edge_task(task: EdgeTask) -> dict[str, Any]:
         apply = apply_large if is_large(task.op - 1) else apply_small
         big, small = apply(t.column("big").to_numpy(), t.column("small").to_numpy(), node, m)
     del t
-    _write_table(wd, pa.table([pa.array(big), pa.array(small)], schema=EDGE_SCHEMA), *_edges_file(task.op, p))
+    wd.write_arrow(pa.table([pa.array(big), pa.array(small)], schema=EDGE_SCHEMA), *_edges_file(task.op, p))
     node, lowmin, lowmax, flags = partials(big, small)
     table = pa.table([pa.array(node), pa.array(lowmin), pa.array(lowmax), pa.array(flags),
                       pa.array(np.full(len(node), p, dtype=np.int64))], schema=PARTIAL_SCHEMA)
@@ -176,7 +164,7 @@ def node_task(task: NodeTask) -> dict[str, Any]:
             "nodes": int(len(nodes))}
 
 
-def _run_phase(run: MapFn, wd: Workdir, fn: Callable[[Any], Any], tasks: list[Any], folder: str) -> list[Any]:
+def run_phase(run: MapFn, wd: Workdir, fn: Callable[[Any], Any], tasks: list[Any], folder: str) -> list[Any]:
     """Run the tasks whose marker (``folder/part-P.done``) is missing; read the others' markers."""
     done = set(wd.listdir(folder))
     todo = [t for t in tasks if part_name(t.partition) + ".done" not in done]
@@ -227,7 +215,7 @@ def connected_components(run: MapFn, wd: Workdir, edges: ShuffleRef, partitions:
                 f"nodes (Kiveris et al. 2014), in {wd.url}: a bug or a damaged work folder; delete it and rerun")
         folder = f"cc/partials-{op:03d}"
         tasks = [EdgeTask(wd.url, p, partitions, op, edges if op == 0 else None, replies) for p in range(partitions)]
-        info = _run_phase(run, wd, edge_task, tasks, folder)
+        info = run_phase(run, wd, edge_task, tasks, folder)
         rows_read = max([rows_read, *[int(i["rows_read"]) for i in info]])
         parts = shuffle.merge(run, wd, folder, partitions, [int(i["run_bytes"]) for i in info], plan)
         if op > 0:  # the previous operation's edges and replies are consumed
@@ -235,7 +223,7 @@ def connected_components(run: MapFn, wd: Workdir, edges: ShuffleRef, partitions:
                 wd.remove("cc", old)
         folder = f"cc/replies-{op:03d}"
         tasks = [NodeTask(wd.url, p, partitions, op, parts) for p in range(partitions)]
-        info = _run_phase(run, wd, node_task, tasks, folder)
+        info = run_phase(run, wd, node_task, tasks, folder)
         rows_read = max([rows_read, *[int(i["rows_read"]) for i in info]])
         replies = shuffle.merge(run, wd, folder, partitions, [int(i["run_bytes"]) for i in info], plan)
         converged = is_large(op) and sum(int(i["unsettled"]) for i in info) == 0
@@ -245,7 +233,7 @@ def connected_components(run: MapFn, wd: Workdir, edges: ShuffleRef, partitions:
             final = op
         op += 1
     tasks = [EdgeTask(wd.url, p, partitions, final, final=True) for p in range(partitions)]
-    info = _run_phase(run, wd, edge_task, tasks, "labels")
+    info = run_phase(run, wd, edge_task, tasks, "labels")
     rows_read = max([rows_read, *[int(i["rows_read"]) for i in info]])
     labels = shuffle.merge(run, wd, "labels", partitions, [int(i["run_bytes"]) for i in info], plan)
     summary = {"rounds": final // 2 + 1, "operations": final + 1, "max_rounds": limit,

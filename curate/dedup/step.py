@@ -77,6 +77,7 @@ class ClusterDedupStep(GlobalStep):
     keys_per_doc: ClassVar[int] = 1
     size_column: ClassVar[str | None] = None
     id_column: ClassVar[str | None] = None
+    similarity_column: ClassVar[str | None] = None  # written when clusters are verified
     # keys per partition when ``partitions`` is not set: ~24 B per key on disk, ~100 B in the edges task
     target_keys_per_partition: ClassVar[int] = 4_000_000
     # documents per node partition of the components (ids, labels, partial aggregates: ~200 B a document)
@@ -106,6 +107,14 @@ class ClusterDedupStep(GlobalStep):
     def keys_per_document(self) -> int:
         """Keys each document emits (for the automatic partition count)."""
         return self.keys_per_doc
+
+    def verify_threshold(self) -> float:
+        """Similarity a member must reach to be removed (:mod:`.cluster_verify`); 0: clusters not verified."""
+        return 0.0
+
+    def signature_width(self) -> int:
+        """Bytes of a document's signature, when clusters are verified."""
+        return 0
 
     def shuffle_plan(self) -> shuffle.ShufflePlan:
         return shuffle.ShufflePlan(target_read=self.shuffle_read, merge_memory=self.merge_memory)
@@ -163,18 +172,21 @@ class ClusterDedupStep(GlobalStep):
                 self._shuffle(job, wd, shards, partitions, nodes)
             done = wd.read_json("shuffle.done")
             report: dict[str, Any] = {}
+            refs = done["refs"]
             stats = build_clusters(job.map, wd, [sid for sid, _ in shards], done["shard_rows"], nodes,
-                                   done["langs"], self.keep, edges=ShuffleRef(**done["refs"]["edges"]),
-                                   docs=ShuffleRef(**done["refs"]["docs"]), plan=self.shuffle_plan(),
-                                   report=report, largest=self.largest_clusters)
+                                   done["langs"], self.keep, edges=ShuffleRef(**refs["edges"]),
+                                   docs=ShuffleRef(**refs["docs"]), plan=self.shuffle_plan(),
+                                   report=report, largest=self.largest_clusters, verify=self.verify_threshold(),
+                                   sigs=ShuffleRef(**refs["sigs"]) if "sigs" in refs else None,
+                                   sig_width=self.signature_width())
             wd.write_json(
                 {"stats": {lang: {str(s): c for s, c in d.items()} for lang, d in stats.items()},
-                 "components": {k: v for k, v in report.items() if k != "largest"},
-                 "largest": report.get("largest", []),
+                 "components": {k: v for k, v in report.items() if k not in ("largest", "verify")},
+                 "largest": report.get("largest", []), "verify": report.get("verify"),
                  **{k: v for k, v in done.items() if k not in ("langs", "shard_rows", "refs")}},
                 "clusters.done",
             )
-        for folder in ("edges", "cc", "cl", "clustered", "docs"):  # scratch of the finished phases
+        for folder in ("edges", "cc", "cl", "clustered", "docs", "sigs"):  # scratch of the finished phases
             wd.remove(folder)
         record = wd.read_json("clusters.done")
         stats = {lang: {int(s): c for s, c in d.items()} for lang, d in record["stats"].items()}
@@ -192,18 +204,25 @@ class ClusterDedupStep(GlobalStep):
         }
         if self.largest_clusters:
             summary["largest_clusters"] = record["largest"]
+        if record.get("verify"):
+            summary["verify"] = record["verify"]
         job.stats[f"{self.name}_summary"] = summary
 
     def _shuffle(self, job: GlobalJob, wd: Workdir, shards: list[tuple[str, str]], partitions: int,
                  nodes: int) -> None:
         """Phases keys and edges; their summary goes to ``shuffle.done`` and the keys are deleted."""
         keyer = self.make_keyer(job.languages)
+        verify = self.verify_threshold() > 0
         tasks = [ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size, nodes,
-                               self.largest_clusters > 0) for i, (_, path) in enumerate(shards)]
+                               self.largest_clusters > 0, verify) for i, (_, path) in enumerate(shards)]
         shard_info = _run(job, shard_keys_task, tasks, wd, "keys", [shard_name(i) for i in range(len(shards))])
         plan = self.shuffle_plan()
         keys = shuffle.merge(job.map, wd, "keys", partitions, [int(i["runs"]["keys"]) for i in shard_info], plan)
         docs = shuffle.merge(job.map, wd, "docs", nodes, [int(i["runs"]["docs"]) for i in shard_info], plan)
+        refs = {"docs": docs.__dict__}
+        if verify:
+            refs["sigs"] = shuffle.merge(job.map, wd, "sigs", nodes, [int(i["runs"]["sigs"]) for i in shard_info],
+                                         plan).__dict__
         part_tasks = [PartitionEdgesTask(p, partitions, keys, job.workdir, nodes) for p in range(partitions)]
         names = [part_name(p) for p in range(partitions)]
         edge_info = _run(job, partition_edges_task, part_tasks, wd, "edges", names)
@@ -225,7 +244,7 @@ class ClusterDedupStep(GlobalStep):
         wd.write_json(
             {"langs": langs, "timing": timing, "shard_rows": [int(i["rows"]) for i in shard_info], "keys_seconds": sum(i["seconds"] for i in shard_info),
              "edges_seconds": sum(i["seconds"] for i in edge_info), "edges": sum(i["edges"] for i in edge_info),
-             "refs": {"edges": edges.__dict__, "docs": docs.__dict__}},
+             "refs": {**refs, "edges": edges.__dict__}},
             "shuffle.done",
         )
         # the partitioned keys are the bulk of the workdir (24 B per key): not needed once edges exist
@@ -276,6 +295,11 @@ class ClusterDedupStep(GlobalStep):
             cid = np.array(ids.to_pylist(), dtype=object)
             cid[pos] = np.array(res.column("cluster_id").to_pylist(), dtype=object)
             table = _set_column(table, self.id_column, pa.array(cid.tolist(), pa.string()))
+        if self.similarity_column and self.verify_threshold():
+            # the evidence: each member's estimated similarity to its cluster's kept document
+            sim = np.full(n, np.nan)
+            sim[pos] = res.column("similarity").to_numpy(zero_copy_only=False)
+            table = _set_column(table, self.similarity_column, pa.array(sim, pa.float64(), from_pandas=True))
         return BlockOutput(table=table, keep=keep, reasons=reasons)
 
 

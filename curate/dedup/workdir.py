@@ -19,6 +19,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curate.dedup.partfile import ipc_options
 from curate.storage.atomic import TMP_SUFFIX, is_object_store, publish, write_bytes_atomic
 
 
@@ -89,6 +90,16 @@ class Workdir:
             if fs.exists(tmp):
                 fs.rm(tmp)
             raise
+
+    def write_arrow(self, table: pa.Table, *parts: str) -> None:
+        """One Arrow IPC stream (zstd from 16 KiB: :func:`.partfile.ipc_options`), written atomically."""
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema, options=ipc_options(table.nbytes)) as writer:
+            writer.write_table(table)
+        self._atomic_write(sink.getvalue().to_pybytes(), parts)
+
+    def read_arrow(self, *parts: str) -> pa.Table:
+        return pa.ipc.open_stream(pa.py_buffer(self.fs.cat_file(self.path(*parts)))).read_all()
 
     def write_parquet(self, table: pa.Table, *parts: str) -> None:
         sink = pa.BufferOutputStream()
