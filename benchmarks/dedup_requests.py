@@ -91,7 +91,12 @@ def measure(shards: int, partitions: int, docs: int, backend: str, shuffle_read:
     inputs = make_corpus(shards, docs, ROOT / f"input-{shards}-{docs}")
     name = f"work-{shards}x{partitions}-{time.time_ns()}"
     url = f"counting::{'s3' if backend == 's3' else 'memory'}://bench/{name}"
-    step = MinHashDedup(partitions=partitions, shuffle_read=shuffle_read)
+    # automatic partition counts, scaled so that this corpus gets ``partitions`` key partitions and 7 times
+    # fewer node partitions, the ratio of one dump (4M keys vs 2M documents per partition, 14 keys a document)
+    docs_total = shards * docs
+    step = MinHashDedup(shuffle_read=shuffle_read)
+    step.target_keys_per_partition = -(-docs_total * 14 // partitions)
+    step.target_docs_per_partition = -(-docs_total * 7 // partitions)
     before = rc.snapshot()
     t0 = time.perf_counter()
     # memory:// lives in one process: there the tasks run in this one; on s3 in a 2-process pool
@@ -162,6 +167,9 @@ HEADERS = ["shards x partitions", "phase", "tasks", "requests", "reads", "metada
 
 # -- the model --------------------------------------------------------------------------------------------
 DUMP = {"shards": 90_000, "partitions": 10_000, "docs": 3.0e9}
+DUMP_NODE_PARTITIONS = 1_500  # components: 3e9 documents / 2M per node partition (ClusterDedupStep)
+# who writes each shuffle and to what: (writers, destinations), "S" shards, "K" key and "N" node partitions
+SHAPES = {"keys": ("S", "K"), "docs": ("S", "N"), "sigs": ("S", "N"), "edges": ("K", "N"), "links": ("K", "K")}
 # Amazon S3 Standard, US East (N. Virginia), https://aws.amazon.com/s3/pricing/ (request pricing): PUT, COPY,
 # POST, LIST $0.005 per 1,000 requests; GET, SELECT and all other requests $0.0004 per 1,000
 PUT_PRICE = 0.005 / 1000
@@ -205,17 +213,18 @@ def dump_model(coef: np.ndarray, m: dict[str, Any]) -> list[dict[str, Any]]:
     from curate.dedup.partitioned_shuffle import plan_groups
 
     scale = DUMP["docs"] / m["docs"]
-    p = DUMP["partitions"]
+    sizes = {"S": DUMP["shards"], "K": DUMP["partitions"], "N": DUMP_NODE_PARTITIONS}
     out = []
     for name, sh in m["shuffles"].items():
-        w = DUMP["shards"] if sh["writers"] == m["shards"] else p
+        writers, dests = SHAPES.get(name, ("N", "N"))
+        w, p = sizes[writers], sizes[dests]
         total = sh["bytes"] * scale
         run = total / w
         groups = plan_groups([int(run)] * w, p)
         g = len(groups)
         group_bytes = total / g
         requests = float(np.dot(coef, features(w, p, g)))
-        gets = w + g + p * (1 + g)  # merge reads, index task reads, readers' index + group reads
+        gets = w + (g if g > 1 else 0) + p * (1 + g)  # merge reads, index task reads, readers' index + groups
         extra_parts = g * (int(np.ceil(group_bytes / PART)) + 2 - 1) if group_bytes > PART else 0
         puts = max(requests - gets, 0.0) + extra_parts
         rows_per_dest = max(run / BYTES_PER_ROW / p, 1e-3)
@@ -284,7 +293,8 @@ def section(results: list[dict[str, Any]], before: list[dict[str, Any]], coef: n
         f"{100 * worst:.0f}%).",
         md_table(["shards x partitions", "shuffle", "writers W", "groups G", "run MiB", "requests", "fitted"],
                  shuffle_rows),
-        f"### The model at one dump: {DUMP['shards']:,} shards, {DUMP['partitions']:,} partitions, "
+        f"### The model at one dump: {DUMP['shards']:,} shards, {DUMP['partitions']:,} key partitions "
+        f"({DUMP_NODE_PARTITIONS:,} node partitions for the components: 2M documents each), "
         f"{DUMP['docs']:.0e} documents",
         "Bytes of each shuffle scaled from the largest measurement by documents; groups from the default plan "
         "(`plan_groups`: a group closes at 1 MiB x P bytes); requests from the fitted coefficients, plus the "

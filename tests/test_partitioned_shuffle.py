@@ -54,14 +54,25 @@ def test_every_partition_reads_back_its_rows_in_writer_order(writers, partitions
     wd.remove()
 
 
-def test_groups_close_on_bytes_and_on_merge_memory():
-    plan = shuffle.ShufflePlan(target_read=100, merge_memory=4 * RUN_BATCH_BYTES, merge_disk=900)
-    # 10 partitions: a group closes at 1,000 bytes (here: 900, the disk), or at 4 runs
-    assert shuffle.plan_groups([600, 600, 10, 10, 10, 10, 10, 5], 10, plan) == [(0, 2), (2, 6), (6, 8)]
-    assert shuffle.plan_groups([], 10, plan) == []
-    # one dump's keys shuffle with the defaults: ~900 runs of 11.7 MB per group, ~100 groups
+def test_groups_hold_enough_bytes_for_large_reads_and_respect_disk_and_memory():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        sizes = rng.integers(1, 5000, int(rng.integers(1, 300))).tolist()
+        partitions = int(rng.integers(1, 50))
+        plan = shuffle.ShufflePlan(target_read=int(rng.integers(1, 400)), merge_disk=int(rng.integers(5000, 10**6)),
+                                   merge_memory=int(rng.integers(1, 40)) * RUN_BATCH_BYTES)
+        groups = shuffle.plan_groups(sizes, partitions, plan)
+        assert [lo for lo, _ in groups] == [0, *[hi for _, hi in groups[:-1]]] and groups[-1][1] == len(sizes)
+        bytes_of = [sum(sizes[lo:hi]) for lo, hi in groups]
+        most = plan.merge_memory // RUN_BATCH_BYTES
+        assert all(hi - lo <= most for lo, hi in groups)
+        want = min(plan.target_read * partitions, plan.merge_disk)
+        if len(groups) > 1 and all(hi - lo < most for lo, hi in groups) and max(sizes) * 2 < want:
+            assert min(bytes_of) >= 0.5 * want  # about equal groups, none far below the target
+    assert shuffle.plan_groups([], 10) == []
+    # one dump's keys shuffle with the defaults: ~900 runs of 11.7 MB per group, ~100 groups, reads >= 1 MiB
     groups = shuffle.plan_groups([11_700_000] * 90_000, 10_000)
-    assert 95 <= len(groups) <= 105
+    assert 95 <= len(groups) <= 105 and 90_000 * 11_700_000 / len(groups) / 10_000 >= 2**20
 
 
 def test_requests_per_reader_and_per_merge_are_what_the_layout_promises():

@@ -90,24 +90,26 @@ def write(wd: Workdir, folder: str, writer: int, table: pa.Table, dest: np.ndarr
 
 
 def plan_groups(sizes: list[int], partitions: int, plan: ShufflePlan | None = None) -> list[tuple[int, int]]:
-    """Consecutive writer ranges ``[lo, hi)``: a group closes once it holds ``target_read x partitions``
-    bytes (so a reader's share of it is one read of ``target_read``), ``merge_disk`` bytes, or
+    """Consecutive writer ranges ``[lo, hi)`` of about equal bytes, as many as the bytes allow with each group
+    holding at least ``target_read x partitions`` bytes (so that a reader's share of every group file is one
+    read of ``target_read`` or more), and more when a group would exceed ``merge_disk`` bytes or
     ``merge_memory / RUN_BATCH_BYTES`` runs."""
     plan = plan or ShufflePlan()
     if not sizes:
         return []
-    want = min(plan.target_read * partitions, plan.merge_disk)
+    cum = np.cumsum(np.asarray(sizes, dtype=np.int64))
+    total = int(cum[-1])
+    want = max(1, min(plan.target_read * partitions, plan.merge_disk))
     most = max(1, plan.merge_memory // RUN_BATCH_BYTES)
+    n = max(1, total // want, -(-len(sizes) // most), -(-total // plan.merge_disk))
+    cuts = [0, *sorted({int(c) for c in np.searchsorted(cum, [total * k // n for k in range(1, n)], side="left") + 1}),
+            len(sizes)]
     groups = []
-    lo, acc = 0, 0
-    for i, size in enumerate(sizes):
-        acc += size
-        if acc >= want or i + 1 - lo >= most:
-            groups.append((lo, i + 1))
-            lo, acc = i + 1, 0
-    if lo < len(sizes):
-        groups.append((lo, len(sizes)))
-    return groups
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        for start in range(lo, hi, most):  # a group of too many small runs is cut by count
+            if start < min(hi, start + most):
+                groups.append((start, min(hi, start + most)))
+    return [g for g in groups if g[1] > g[0]]
 
 
 @dataclass(frozen=True)
