@@ -50,14 +50,8 @@ from _results import WORK, md_table, write_section
 import curate
 from curate.blocks.base import BlockContext, GlobalJob
 from curate.dedup import ExactDedup, MinHashDedup
-from curate.dedup.components import (
-    ROW_BITS,
-    build_clusters,
-    edge_rows,
-    part_name,
-    write_docs,
-    write_edge_rows,
-)
+from curate.dedup import partitioned_shuffle as shuffle
+from curate.dedup.components import ROW_BITS, build_clusters, write_docs, write_edges
 from curate.dedup.workdir import Workdir
 
 ROOT = WORK / "cluster_scale"
@@ -230,13 +224,15 @@ def run_components(n_edges: int, partitions: int, shards: int | None = None) -> 
     a, b, docs = make_graph(n_edges, shards)
     wd = Workdir(str(work))
     per_shard = (len(docs) + shards - 1) // shards
+    docs_runs: list[int] = []
+    edge_runs: list[int] = []
     for s in range(shards):
         n = min(per_shard, len(docs) - s * per_shard)
         ids = pa.array([f"d{s:05d}-{r:08d}" for r in range(n)], pa.string())
-        write_docs(wd, s, ids, pa.array(["en"] * n, pa.string()), partitions)
+        docs_runs.append(write_docs(wd, s, ids, pa.array(["en"] * n, pa.string()), partitions))
     for p in range(partitions):
         lo, hi = p * len(a) // partitions, (p + 1) * len(a) // partitions
-        write_edge_rows(wd, wd.path("edges", part_name(p) + ".parquet"), *edge_rows(a[lo:hi], b[lo:hi]), partitions)
+        edge_runs.append(write_edges(wd, p, a[lo:hi], b[lo:hi], partitions))
     nodes = len(docs)
     del a, b, docs
     load0 = os.getloadavg()[0]
@@ -244,10 +240,14 @@ def run_components(n_edges: int, partitions: int, shards: int | None = None) -> 
         measured = MeasuredMap(pool, work)
         _reset_peak()
         t0 = time.perf_counter()
+        report: dict[str, Any] = {}
+        edges = shuffle.merge(measured, wd, "edges", partitions, edge_runs)
+        docs_ref = shuffle.merge(measured, wd, "docs", partitions, docs_runs)
         stats = build_clusters(measured, wd, [f"s{i}" for i in range(shards)],
-                               [min(per_shard, nodes - s * per_shard) for s in range(shards)], partitions, {"en": nodes})
+                               [min(per_shard, nodes - s * per_shard) for s in range(shards)], partitions, {"en": nodes},
+                               edges=edges, docs=docs_ref, report=report)
         wall = time.perf_counter() - t0
-    rounds = measured.phases["large_star"]["tasks"] // partitions
+    rounds = report["rounds"]
     shutil.rmtree(work, ignore_errors=True)
     return {"edges": n_edges, "nodes": nodes, "partitions": partitions, "rounds": rounds, "wall_s": wall,
             "driver_mib": _peak_mib(), "task_peak_mib": max(p["peak_mib"] for p in measured.phases.values()),
@@ -262,7 +262,7 @@ def _mib(value: float | None) -> str:
 
 
 def _one_shard_section(rows: list[dict[str, Any]]) -> str:
-    phases = ("large_star", "small_star", "labels", "join", "clusters", "results")
+    phases = ("large_star", "small_star", "labels", "join", "combine", "apply", "results")
     table = []
     for r in rows:
         ph = r["phases"]
