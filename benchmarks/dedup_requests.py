@@ -186,12 +186,16 @@ def features(writers: float, partitions: float, groups: float) -> list[float]:
 
 
 def fit(measurements: list[dict[str, Any]]) -> np.ndarray:
+    """Non-negative least squares on relative errors (every shuffle counts alike, whatever its size)."""
+    from scipy.optimize import nnls
+
     rows, target = [], []
     for m in measurements:
         for sh in m["shuffles"].values():
             rows.append(features(sh["writers"], sh["partitions"], sh["groups"]))
             target.append(sh["requests"])
-    coef, *_ = np.linalg.lstsq(np.array(rows), np.array(target, dtype=float), rcond=None)
+    a, y = np.array(rows, dtype=float), np.array(target, dtype=float)
+    coef, _ = nnls(a / y[:, None], np.ones(len(y)))
     return coef
 
 
@@ -288,8 +292,8 @@ def section(results: list[dict[str, Any]], before: list[dict[str, Any]], coef: n
                             "MiB read after"], compare)]
     parts += [
         "Per shuffle (all its objects: runs, group files, offsets, index, markers), measured and as fitted by the "
-        f"model `requests = a*W + b*P + c*P*G + d*G + e` (W writers, P partitions, G group files), least squares "
-        f"over both scales: a = {a:.2f}, b = {b_:.2f}, c = {c:.2f}, d = {d:.2f}, e = {e:.1f} (worst relative error "
+        f"model `requests = a*W + b*P + c*P*G + d*G + e` (W writers, P partitions, G group files), non-negative "
+        f"least squares of the relative error over both scales: a = {a:.2f}, b = {b_:.2f}, c = {c:.2f}, d = {d:.2f}, e = {e:.1f} (worst relative error "
         f"{100 * worst:.0f}%).",
         md_table(["shards x partitions", "shuffle", "writers W", "groups G", "run MiB", "requests", "fitted"],
                  shuffle_rows),
@@ -324,7 +328,15 @@ def main() -> None:
     parser.add_argument("--shuffle-read", type=int, default=8192)
     parser.add_argument("--label", default="current")
     parser.add_argument("--before", default="before-main", help="label of an earlier measurement to compare")
+    parser.add_argument("--reuse", action="store_true", help="the section from the last measurement of --label")
     args = parser.parse_args()
+    if args.reuse:
+        results = json.loads((ROOT / f"{args.label}.json").read_text())
+        before_path = ROOT / f"{args.before}.json"
+        md = section(results, json.loads(before_path.read_text()) if before_path.exists() else [], fit(results))
+        print(md)
+        write_section("dedup_requests", md)
+        return
     store = None
     if args.backend == "s3":
         from object_store import start_object_store
