@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _dedup_common import short_docs_shard
 from _results import WORK, md_table, write_section
 
 import curate
@@ -56,10 +57,6 @@ from curate.dedup.workdir import Workdir
 
 ROOT = WORK / "cluster_scale"
 SHARD_DOCS = 250_000
-VOCAB = 5_000
-# letters only: MinHash normalisation maps every digit to 0, so "w17" and "w42" would be the same word
-_LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-WORDS = np.array(["".join(_LETTERS[np.random.default_rng(i).integers(0, 26, 3 + i % 6)]) for i in range(VOCAB)])
 
 
 # -- measuring -----------------------------------------------------------------------------------------------
@@ -122,33 +119,13 @@ class MeasuredMap:
 
 
 # -- data ----------------------------------------------------------------------------------------------------
-def _shard_table(n_docs: int, shard: int, seed: int) -> pa.Table:
-    rng = np.random.default_rng(seed * 1_000_003 + shard)
-    lo = shard * SHARD_DOCS
-    n = min(SHARD_DOCS, n_docs - lo)
-    gid = np.arange(lo, lo + n)
-    # each document's "source": itself, or (15%) an earlier document anywhere in the corpus
-    src = gid.copy()
-    kind = rng.random(n)
-    copy = (kind < 0.15) & (gid > 0)
-    src[copy] = (rng.random(copy.sum()) * gid[copy]).astype(np.int64)
-    texts = []
-    for g, s, k in zip(gid.tolist(), src.tolist(), kind.tolist(), strict=True):
-        r = np.random.default_rng(s)
-        words = WORDS[r.integers(0, VOCAB, int(r.integers(8, 25)))].tolist()
-        if 0.10 <= k < 0.15 and g != s:  # a near-copy: one word changed
-            words[int(k * 1000) % len(words)] = "zq" + "".join(_LETTERS[np.random.default_rng(g).integers(0, 26, 6)])
-        texts.append(" ".join(words))
-    return pa.table({"id": [f"doc-{g:010d}" for g in gid.tolist()], "text": texts, "lang": ["en"] * n})
-
-
 def make_corpus(n_docs: int, folder: Path) -> list[tuple[str, str]]:
     folder.mkdir(parents=True, exist_ok=True)
     shards = []
     for s in range((n_docs + SHARD_DOCS - 1) // SHARD_DOCS):
         path = folder / f"input-{s:05d}.parquet"
         if not path.exists():
-            pq.write_table(_shard_table(n_docs, s, 1), path)
+            pq.write_table(short_docs_shard(n_docs, s, 1), path)
         shards.append((f"s{s:05d}", str(path)))
     return shards
 

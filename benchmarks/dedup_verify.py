@@ -31,7 +31,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from _dedup_common import SHARED, gold_articles, lingua_sentences, rate_for_jaccard, write_section
+from _dedup_common import (
+    SHARED,
+    gold_articles,
+    lingua_sentences,
+    rate_for_jaccard,
+    short_docs_shard,
+    write_section,
+)
 from _results import RunInfo, md_table
 from dedup_harness import decisions, run_step, split_table, write_shards
 
@@ -132,11 +139,10 @@ def _cpu_prepare(args: tuple[str, int, bool, str]) -> float:
 def cost(tmp: Path, docs: int) -> list[list[Any]]:
     """CPU of prepare with and without verification, each in a fresh process, on the same corpus."""
     import pyarrow.parquet as pq
-    from cluster_scale import _shard_table
 
     folder = tmp / "cost"
     folder.mkdir()
-    tables = split_table(_shard_table(min(docs, 250_000), 0, 3), 8)  # short documents, 15% copies and near-copies
+    tables = split_table(short_docs_shard(min(docs, 250_000), 0, 3), 8)  # short documents, 15% copies and near-copies
     for s, t in enumerate(tables):
         pq.write_table(t, folder / f"input-{s:03d}.parquet")
     out = {}

