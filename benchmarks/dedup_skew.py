@@ -174,6 +174,7 @@ def main() -> None:
     parser.add_argument("--label", default="this branch")
     parser.add_argument("--source", help="a checkout whose curate/ to run instead of this one")
     parser.add_argument("--child", nargs=4)
+    parser.add_argument("--table-only", action="store_true", help="the section from the kept results, no run")
     args = parser.parse_args()
     if args.child:
         kind, n, p, skewed = args.child
@@ -182,7 +183,7 @@ def main() -> None:
     env = dict(os.environ)
     if args.source:
         env["PYTHONPATH"] = f"{args.source}:{env.get('PYTHONPATH', '')}"
-    for kind in args.kind:
+    for kind in [] if args.table_only else args.kind:
         for skewed in (False, True):
             cache = _cache(args.label, kind, args.docs, args.partitions, skewed)
             proc = subprocess.run([sys.executable, __file__, "--child", kind, str(args.docs), str(args.partitions),
