@@ -14,7 +14,7 @@ working set is one shard or one partition; every output is marked done when comp
 
 Heavy keys (a boilerplate text shared by millions of pages puts millions of rows under one key) are
 *salted*: a key seen :data:`HEAVY_KEY` times or more in one shard has those rows spread over all
-partitions by a hash of (key, document), except its smallest document there, which goes to the key's home
+partitions by a hash of the document, except its smallest document there, which goes to the key's home
 partition as a marker. Each partition stars its piece of the key from the piece's smallest document, and
 sends that document to the key's home (phase "links"), which links every piece's smallest document to the
 smallest of all: the same components, with no partition holding more than ``shards x HEAVY_KEY`` rows of
@@ -41,7 +41,7 @@ from curate.blocks import columns as C
 from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import ROW_BITS, ROW_MASK, shard_name, write_docs, write_edges, write_signatures
 from curate.dedup.partitioned_shuffle import ShuffleRef
-from curate.dedup.star_contraction import edge_partition
+from curate.dedup.star_contraction import node_partition
 from curate.dedup.star_rounds import part_name
 from curate.dedup.workdir import Workdir
 
@@ -54,25 +54,34 @@ def key_destinations(k: np.ndarray, doc: np.ndarray, partitions: int, heavy: int
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Partition of each key row and whether it is salted: ``k1 % partitions``, except for keys with at least
     ``heavy`` (:data:`HEAVY_KEY`) rows here, whose rows (all but the smallest document, the marker sent
-    home) go to a partition drawn from a hash of (k1, doc)."""
+    home) go to a partition drawn from a hash of the document."""
     heavy = HEAVY_KEY if heavy is None else heavy
     home = (k[:, 0] % np.uint64(partitions)).astype(np.int64)
     salted = np.zeros(len(doc), dtype=bool)
     if len(doc) < heavy:
         return home, salted
-    rows = np.ascontiguousarray(k).view(np.dtype((np.void, 16))).ravel()
+    # cheap first: keys whose first half is frequent (the second half only splits what the first merged)
+    values, counts = np.unique(k[:, 0], return_counts=True)
+    frequent = values[counts >= heavy]
+    if len(frequent) == 0:
+        return home, salted
+    candidates = np.flatnonzero(np.isin(k[:, 0], frequent))
+    rows = np.ascontiguousarray(k[candidates]).view(np.dtype((np.void, 16))).ravel()
     _, inverse, counts = np.unique(rows, return_inverse=True, return_counts=True)
     hot = counts[inverse] >= heavy
     if not hot.any():
         return home, salted
-    salted[hot] = True
+    idx, inverse = candidates[hot], inverse[hot]
+    salted[idx] = True
     # the marker: each hot key's smallest document stays home (salted=True tells the home the key is split)
-    order = np.lexsort((doc, inverse))
+    order = np.lexsort((doc[idx], inverse))
     first = order[np.r_[True, inverse[order][1:] != inverse[order][:-1]]]
-    spread = hot.copy()
+    spread = np.ones(len(idx), dtype=bool)
     spread[first] = False
     dest = home.copy()
-    dest[spread] = (edge_partition(k[spread, 0].view(np.int64), doc[spread], partitions))
+    # by the document alone: the hot keys of one text (its 14 bands) split the same way, so their pieces
+    # star from the same documents and give the same edges
+    dest[idx[spread]] = node_partition(doc[idx[spread]], partitions)
     return dest, salted
 
 
