@@ -207,7 +207,7 @@ n, shards = 4000, 3
 perm = rng.permutation(n)
 docs = as_documents(perm, shards)
 big = docs[: n // 2]
-a, b = np.r_[np.full(len(big) - 1, big[0]), docs[n // 2::2][:-1]], np.r_[big[1:], docs[n // 2 + 1::2]]
+a, b = np.r_[np.full(len(big) - 1, big[0]), docs[n // 2::2]], np.r_[big[1:], docs[n // 2 + 1::2]]
 sizes = np.bincount(perm % shards, minlength=shards)
 ids = {{int(d): f"{{rng.integers(0, 10**9):09d}}" for d in docs}}
 executor = RayExecutor(address={address!r}, progress=False)
@@ -237,7 +237,7 @@ def test_components_on_two_ray_nodes_and_s3_equal_a_local_run(cluster, store, tm
     perm = rng.permutation(n)
     docs = as_documents(perm, shards)
     big = docs[: n // 2]
-    a = np.r_[np.full(len(big) - 1, big[0]), docs[n // 2::2][:-1]]
+    a = np.r_[np.full(len(big) - 1, big[0]), docs[n // 2::2]]  # a star over half the documents, then pairs
     b = np.r_[big[1:], docs[n // 2 + 1::2]]
     sizes = np.bincount(perm % shards, minlength=shards)
     ids = {int(d): f"{rng.integers(0, 10**9):09d}" for d in docs}
