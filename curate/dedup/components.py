@@ -1,29 +1,32 @@
 """Clusters from candidate edges, computed by tasks: connected components, one kept document per cluster.
 
-No process holds the graph. Every phase is a set of tasks run through the step's ``job.map`` (a process
-pool locally, Ray tasks on a cluster), each reading one partition of its input and writing one
-partition-sorted file (:mod:`.partfile`), so a phase writes O(partitions) files:
+No process holds the graph, and no task holds a cluster: every phase is a set of tasks run through the
+step's ``job.map`` (a process pool locally, Ray tasks on a cluster), each reading one partition of a
+shuffle (:mod:`.partitioned_shuffle`) and writing one run of the next, and everything about a cluster is
+computed as partial aggregates per partition, combined at the cluster's home partition, and sent back (the
+combiner of MapReduce, Dean & Ghemawat 2004, section 4.3): a cluster of ten million documents costs its
+home at most one row per partition.
 
-1. ``cc`` rounds — large-star / small-star over the edges, grouped by node partition, until the graph is
-   a forest of stars rooted at each component's smallest document number (:mod:`.star_contraction`);
-2. ``labels`` — each node's root, regrouped by node partition (a hash of the node number: one huge shard
-   spreads over every partition);
-3. ``join`` — per node partition, (id, lang) from the same partition's row group of each of its shards'
-   ``docs`` file (written partitioned in the keys phase, :func:`write_docs`); rows are regrouped by the
-   partition of their root, so a task sees whole clusters;
-4. ``clusters`` — per root partition: cluster size, the kept document under the keep rule, and the
-   per-language size statistics; rows regrouped by *range* of document numbers (:mod:`.row_ranges`:
-   ceil(N/P) documents per range, whatever the shard sizes);
+1. components (:mod:`.star_rounds`) — large-star / small-star rounds over the edges; the ``labels``
+   shuffle holds (node, root) by node partition, root = the component's smallest document number;
+2. ``join`` — per node partition: its labels and its documents (the ``docs`` shuffle written by the keys
+   phase, :func:`write_docs`) make the partition's *members* (kept in a file of the partition), and per
+   cluster a partial (members here, the best member here under the keep rule) goes to the root's partition;
+3. ``combine`` — per root partition: cluster size = sum of counts, kept document = best of the bests, the
+   per-language size statistics and the largest clusters; the (size, kept document) goes back to every
+   partition that sent a partial;
+4. ``apply`` — per node partition: each member's decision (kept or duplicate of, cluster size, cluster id),
+   regrouped by *range* of document numbers (:mod:`.row_ranges`: ceil(N/P) documents per range);
 5. ``results`` — per range, one piece ``results/<shard id>.<k>.parquet`` per shard the range meets
    (rows in clusters of size > 1, in row order): at most shards + partitions - 1 pieces; a shard's
    ``process`` reads its pieces one after the other (:func:`read_piece`).
 
-Every task's input is one partition of the nodes (about N/partitions of them, each task reports its
-``rows_read``), never a whole shard, so one 40 GB input shard does not make one big task.
+With verification (:mod:`.cluster_verify`), ``combine`` also asks for each kept document's signature, and
+``lookup``, ``verify``, ``recount`` come between it and ``apply``: only members close enough to their
+kept document are removed, and the cluster sizes are those of the verified clusters.
 
-Every document and edge is touched a constant number of times per round: O(N + E) per round in total, with
-no loop over languages (edges only join documents of one language, since keys are seeded by language: a
-cross-language edge would need a 128-bit hash collision). The kept document is deterministic:
+Every task reads about N/P rows (each reports ``rows_read``), plus at most one row per (cluster, partition)
+for the partial aggregates. The kept document is deterministic:
 
 - ``first_id`` (default): the smallest document ``id`` (ties: the earlier shard/row). Independent of how
   the input is split into shards, so 1 shard and 7 shards keep the same documents.
@@ -31,249 +34,178 @@ cross-language edge would need a 128-bit hash collision). The kept document is d
   document of a cluster in processing order).
 
 The cluster id is the kept document's ``id`` (a string): stable, readable, the same however the input was
-sharded.
+sharded. Statistics count a cluster under its kept document's language.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.blocks import columns as C
-from curate.dedup.partfile import read_destination, write_partitioned
+from curate.dedup import cluster_verify
+from curate.dedup import partitioned_shuffle as shuffle
+from curate.dedup.cluster_tables import (
+    CLUSTERED_SCHEMA,
+    DOCS_SCHEMA,
+    KEEP_RULES,
+    MEMBER_SCHEMA,
+    PARTIAL_SCHEMA,
+    PIECES_KEY,
+    RANGES,
+    REPLY_SCHEMA,
+    REQUEST_SCHEMA,
+    RESULT_SCHEMA,
+    ROW_BITS,
+    ROW_MASK,
+    SAMPLES,
+    ClusterTask,
+    KeepRule,
+    MapFn,
+    group_starts,
+    keep_order,
+    sample_members,
+    shard_name,
+    write_clustered,
+    write_docs,
+    write_edges,
+    write_signatures,
+)
+from curate.dedup.partitioned_shuffle import ShufflePlan, ShuffleRef
 from curate.dedup.row_ranges import RowRanges
-from curate.dedup.star_contraction import large_star, node_partition, small_star
+from curate.dedup.star_contraction import node_partition
+from curate.dedup.star_rounds import LABEL_SCHEMA, ComponentsError, connected_components, part_name, run_phase
 from curate.dedup.workdir import Workdir
-from curate.errors import CurateError
 
-KeepRule = Literal["first_id", "first_index"]
-KEEP_RULES: tuple[str, ...] = get_args(KeepRule)
-ROW_BITS = 40
-ROW_MASK = (1 << ROW_BITS) - 1
-MAX_ROUNDS = 200  # Kiveris et al. prove O(log^2 n); 200 rounds means something is wrong
-RESULT_SCHEMA = pa.schema(
-    [
-        ("row", pa.int64()),
-        (C.ID, pa.string()),
-        ("keep", pa.bool_()),
-        ("duplicate_of", pa.string()),
-        ("cluster_size", pa.int64()),
-        ("cluster_id", pa.string()),
-    ]
-)
-EDGE_SCHEMA = pa.schema([("node", pa.int64()), ("nbr", pa.int64())])
-LABEL_SCHEMA = pa.schema([("node", pa.int64()), ("root", pa.int64())])
-JOINED_SCHEMA = pa.schema([("root", pa.int64()), ("node", pa.int64()), (C.ID, pa.string()), (C.LANG, pa.string())])
-CLUSTERED_SCHEMA = pa.schema(
-    [("node", pa.int64()), (C.ID, pa.string()), ("keep", pa.bool_()), ("cluster_size", pa.int64()),
-     ("cluster_id", pa.string())]
-)
-DOCS_SCHEMA = pa.schema([("row", pa.int64()), (C.ID, pa.string()), (C.LANG, pa.string())])
-PIECES_KEY = b"curate.pieces"
-RANGES = ("cc", "ranges.json")  # the result ranges' first document numbers, for the clusters tasks
-MapFn = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
+__all__ = ["KEEP_RULES", "ROW_BITS", "ROW_MASK", "ComponentsError", "KeepRule", "build_clusters", "part_name",
+           "read_piece", "read_results", "shard_name", "summarize", "write_docs", "write_edges", "write_signatures"]
 
 
-class ComponentsError(CurateError):
-    """Connected components did not converge (a bug or corrupted dedup workdir)."""
+def _join(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
+    labels = shuffle.read(wd, task.source, task.partition, LABEL_SCHEMA)
+    node, first = np.unique(labels.column("node").to_numpy(), return_index=True)  # a root comes once per edge partition
+    root = labels.column("root").to_numpy()[first]
+    assert task.docs is not None
+    docs = shuffle.read(wd, task.docs, task.partition, DOCS_SCHEMA)
+    rows_read = labels.num_rows + docs.num_rows
+    have = docs.column("node").to_numpy()  # runs in shard order, rows in order: sorted
+    pos = np.minimum(np.searchsorted(have, node), max(len(have) - 1, 0))
+    if len(node) and (len(have) == 0 or not np.array_equal(have[pos], node)):
+        raise ComponentsError(f"{wd.path('docs')} lacks documents of the graph (written for another partition "
+                              f"count?); delete {wd.url} and rerun")
+    docs = docs.take(pa.array(pos)) if len(node) else DOCS_SCHEMA.empty_table()
+    members = pa.table([pa.array(root), pa.array(node), docs.column(C.ID), docs.column(C.LANG), docs.column(C.URL)],
+                       schema=MEMBER_SCHEMA)
+    wd.write_arrow(members, "cl", "members", part_name(task.partition) + ".arrow")
+    ids = members.column(C.ID).combine_chunks()
+    order = keep_order(task.keep, root, ids, node)
+    r_sorted = root[order]
+    starts = group_starts(r_sorted)
+    counts = np.diff(np.r_[starts, len(r_sorted)])
+    best = order[starts]
+    partial = pa.table([pa.array(root[best]), pa.array(counts), pa.array(node[best]), ids.take(pa.array(best)),
+                        members.column(C.LANG).take(pa.array(best)),
+                        pa.array(np.full(len(best), task.partition, np.int64))], schema=PARTIAL_SCHEMA)
+    size = shuffle.write(wd, "cl/partials", task.partition, partial,
+                         node_partition(root[best], task.partitions), task.partitions)
+    in_graph = Counter(members.column(C.LANG).to_pylist())
+    return {"rows_read": rows_read, "run_bytes": size, "nodes": int(len(node)),
+            "in_graph": dict(sorted(in_graph.items()))}
 
 
-def shard_name(index: int) -> str:
-    return f"shard-{index:06d}"
-
-
-def part_name(p: int) -> str:
-    return f"part-{p:05d}"
-
-
-def write_docs(wd: Workdir, index: int, ids: pa.Array, langs: pa.Array, partitions: int) -> None:
-    """``docs/shard-<index>.parquet``: (row, id, lang) of every row of a shard, one row group per node
-    partition, so the join task of a partition reads only its rows of a shard."""
-    row = np.arange(len(ids), dtype=np.int64)
-    table = pa.table([pa.array(row), ids, langs], schema=DOCS_SCHEMA)
-    path = wd.path("docs", shard_name(index) + ".parquet")
-    write_partitioned(path, table, node_partition((index << ROW_BITS) | row, partitions), fs=wd.fs)
-
-
-def edge_rows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both directions of undirected edges, as (node, nbr) rows."""
-    return np.concatenate([a, b]), np.concatenate([b, a])
-
-
-def write_edge_rows(wd: Workdir, path: str, node: np.ndarray, nbr: np.ndarray, partitions: int) -> None:
-    """Edge rows to ``path`` (a path of ``wd``'s filesystem), one row group per node partition."""
-    table = pa.table([pa.array(node, pa.int64()), pa.array(nbr, pa.int64())], schema=EDGE_SCHEMA)
-    write_partitioned(path, table, node_partition(node, partitions), fs=wd.fs)
-
-
-@dataclass(frozen=True)
-class PartitionTask:
-    """One task of a components phase: read destination ``partition`` of ``source`` (a folder of
-    ``part-*.parquet`` files written by ``partitions`` tasks) and write ``target/part-<partition>``."""
-
-    phase: str
-    partition: int
-    partitions: int
-    workdir: str
-    source: str
-    target: str
-    shards: int = 0
-    keep: str = "first_id"
-
-
-def _inputs(wd: Workdir, task: PartitionTask) -> list[str]:
-    return [wd.path(task.source, part_name(p) + ".parquet") for p in range(task.partitions)]
-
-
-def _out(wd: Workdir, task: PartitionTask) -> str:
-    return wd.path(task.target, part_name(task.partition) + ".parquet")
-
-
-def _read(wd: Workdir, task: PartitionTask, schema: pa.Schema) -> pa.Table:
-    return read_destination(_inputs(wd, task), task.partition, schema, fs=wd.fs)
-
-
-def _large_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
-    t = _read(wd, task, EDGE_SCHEMA)
-    v, m, unsettled = large_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
-    # directed (v > m): only v's partition needs them (small-star looks at smaller neighbours)
-    write_edge_rows(wd, _out(wd, task), v, m, task.partitions)
-    return {"unsettled": unsettled, "edges": int(len(v)), "rows_read": t.num_rows}
-
-
-def _small_star(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
-    t = _read(wd, task, EDGE_SCHEMA)
-    a, b = small_star(t.column("node").to_numpy(), t.column("nbr").to_numpy())
-    write_edge_rows(wd, _out(wd, task), *edge_rows(a, b), task.partitions)
-    return {"edges": int(len(a)), "rows_read": t.num_rows}
-
-
-def _labels(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
-    """Converged star edges (leaf, root) -> (node, root) for leaves and roots, by node partition."""
-    t = _read(wd, task, EDGE_SCHEMA)
-    leaf, root = t.column("node").to_numpy(), t.column("nbr").to_numpy()
-    roots = np.unique(root)
-    node = np.concatenate([leaf, roots])
-    table = pa.table([pa.array(node), pa.array(np.concatenate([root, roots]))], schema=LABEL_SCHEMA)
-    write_partitioned(_out(wd, task), table, node_partition(node, task.partitions), fs=wd.fs)
-    return {"nodes": int(len(leaf)), "rows_read": t.num_rows}
-
-
-def _join(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
-    """Attach (id, lang) to this partition's nodes from the same partition's row group of each of their
-    shards' ``docs`` file (about rows/partitions of a shard, never the whole shard)."""
-    t = _read(wd, task, LABEL_SCHEMA)
-    rows_read = t.num_rows
-    node = t.column("node").to_numpy()
+def _combine(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
+    t = shuffle.read(wd, task.source, task.partition, PARTIAL_SCHEMA)
     root = t.column("root").to_numpy()
-    node, first = np.unique(node, return_index=True)  # a root arrives once per partition that saw it
-    root = root[first]
-    shard_of = node >> ROW_BITS
-    bounds = np.searchsorted(shard_of, np.unique(shard_of)).tolist()
-    ids: list[pa.Array] = []
-    langs: list[pa.Array] = []
-    for lo, hi in zip(bounds, [*bounds[1:], len(node)][: len(bounds)], strict=True):
-        shard = int(shard_of[lo])
-        docs = read_destination([wd.path("docs", shard_name(shard) + ".parquet")], task.partition,
-                                DOCS_SCHEMA, fs=wd.fs)
-        rows_read += docs.num_rows
-        have = docs.column("row").to_numpy()
-        want = node[lo:hi] & ROW_MASK
-        pos = np.minimum(np.searchsorted(have, want), max(len(have) - 1, 0))
-        if len(have) == 0 or not np.array_equal(have[pos], want):
-            raise ComponentsError(f"{wd.path('docs', shard_name(shard) + '.parquet')} lacks rows of the "
-                                  f"graph (written for another partition count?); delete {wd.url} and rerun")
-        take = pa.array(pos)
-        ids.append(docs.column(C.ID).take(take).combine_chunks())
-        langs.append(docs.column(C.LANG).take(take).combine_chunks())
-    id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
-    lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
-    table = pa.table([pa.array(root), pa.array(node), id_arr, lang_arr], schema=JOINED_SCHEMA)
-    write_partitioned(_out(wd, task), table, node_partition(root, task.partitions), fs=wd.fs)
-    return {"nodes": int(len(node)), "rows_read": rows_read}
-
-
-def _clusters(wd: Workdir, task: PartitionTask) -> dict[str, Any]:
-    """Whole clusters (every member of a root in this partition): size, kept document, statistics."""
-    t = _read(wd, task, JOINED_SCHEMA)
-    rows_read = t.num_rows
-    root = t.column("root").to_numpy()
-    node = t.column("node").to_numpy()
-    ids = t.column(C.ID)
-    # members of a cluster together, ordered by the keep rule: the first member is the kept document
-    if task.keep == "first_id":
-        order = pc.sort_indices(
-            pa.table({"r": root, "id": ids, "n": node}),
-            sort_keys=[("r", "ascending"), ("id", "ascending"), ("n", "ascending")],
-        ).to_numpy()
-    else:
-        order = np.lexsort((node, root))
-    t = t.take(pa.array(order))
-    root, node = root[order], node[order]
-    ids = t.column(C.ID).combine_chunks()
-    new = np.r_[True, root[1:] != root[:-1]] if len(root) else np.empty(0, bool)
-    group = np.cumsum(new) - 1
-    starts = np.flatnonzero(new)
-    sizes = np.diff(np.r_[starts, len(root)])
-    keep = np.zeros(len(root), dtype=bool)
-    keep[starts] = True
-    cluster_id = ids.take(pa.array(starts[group])) if len(root) else pa.array([], pa.string())
-    size = sizes[group] if len(root) else np.empty(0, np.int64)
-    langs = t.column(C.LANG).combine_chunks()
-    # counted under the kept document's language (all members share it when the scope is per language)
-    kept_langs = langs.take(pa.array(starts)).to_pylist() if len(root) else []
+    best_node = t.column("best_node").to_numpy()
+    best_id = t.column("best_id").combine_chunks() if t.num_rows else pa.array([], pa.string())
+    order = keep_order(task.keep, root, best_id, best_node)
+    r_sorted = root[order]
+    starts = group_starts(r_sorted)
+    sizes = np.add.reduceat(t.column("count").to_numpy()[order], starts) if len(starts) else np.empty(0, np.int64)
+    kept = order[starts]
+    roots, kept_node = root[kept], best_node[kept]
+    kept_id = best_id.take(pa.array(kept))
+    kept_lang_arr = t.column("best_lang").take(pa.array(kept)).combine_chunks() if len(kept) else pa.array([], pa.string())
+    kept_lang = kept_lang_arr.to_pylist()
     dist: dict[str, Counter[int]] = {}
-    for lang, n in zip(kept_langs, sizes.tolist(), strict=True):
+    for lang, n in zip(kept_lang, sizes.tolist(), strict=True):
         dist.setdefault(lang, Counter())[n] += 1
-    in_graph = Counter(langs.to_pylist())
-    table = pa.table(
-        [pa.array(node), ids, pa.array(keep), pa.array(size, pa.int64()), cluster_id], schema=CLUSTERED_SCHEMA
-    )
-    # regrouped by contiguous range of document numbers: a results task sees <= ceil(N/P) documents
-    boundaries = np.asarray(wd.read_json(*RANGES), dtype=np.int64)
-    write_partitioned(_out(wd, task), table, np.searchsorted(boundaries, node, side="right"), fs=wd.fs)
-    return {
-        "clusters": {lang: {str(s): c for s, c in sorted(d.items())} for lang, d in sorted(dist.items())},
-        "in_graph": dict(sorted(in_graph.items())),
-        "rows_read": rows_read,
-    }
-
-
-PHASES: dict[str, Callable[[Workdir, PartitionTask], dict[str, Any]]] = {
-    "large_star": _large_star,
-    "small_star": _small_star,
-    "labels": _labels,
-    "join": _join,
-    "clusters": _clusters,
-}
-
-
-def partition_task(task: PartitionTask) -> dict[str, Any]:
-    """What executors run for every components phase; idempotent (a marker per task output)."""
-    wd = Workdir(task.workdir)
-    marker = (task.target, part_name(task.partition) + ".done")
-    if wd.exists(*marker):
-        return wd.read_json(*marker)
-    info = PHASES[task.phase](wd, task)
-    wd.write_json(info, *marker)
+    largest: list[list[Any]] = []
+    if task.largest:
+        by_lang: dict[str, list[int]] = {}
+        for i in np.lexsort((roots, -sizes)).tolist():
+            picked = by_lang.setdefault(kept_lang[i], [])
+            if len(picked) < task.largest:
+                picked.append(i)
+        largest = [[kept_lang[i], int(sizes[i]), int(roots[i]), kept_id[i].as_py(), int(kept_node[i])]
+                   for lang in sorted(by_lang) for i in by_lang[lang]]
+    # every partial row gets its cluster's answer, sent back to the partition it came from
+    group = np.empty(len(root), dtype=np.int64)
+    if len(root):
+        group[order] = np.cumsum(np.r_[True, r_sorted[1:] != r_sorted[:-1]]) - 1
+    at = pa.array(group)
+    src = t.column("src").to_numpy()
+    reply = pa.table([pa.array(root), pa.array(sizes[group]), pa.array(kept_node[group]), kept_id.take(at),
+                      kept_lang_arr.take(at)], schema=REPLY_SCHEMA)
+    size = shuffle.write(wd, "cl/replies", task.partition, reply, src, task.partitions)
+    info: dict[str, Any] = {"rows_read": t.num_rows, "run_bytes": size, "largest": largest,
+                            "clusters": {lang: {str(s): c for s, c in sorted(d.items())} for lang, d in sorted(dist.items())}}
+    if task.verify:  # each partition holding members asks for its clusters' kept signatures, once per cluster
+        want = kept_node[group]
+        request = pa.table([pa.array(want), pa.array(src)], schema=REQUEST_SCHEMA)
+        info["request_bytes"] = shuffle.write(wd, "cl/requests", task.partition, request,
+                                              node_partition(want, task.partitions), task.partitions)
     return info
+
+
+def _apply(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
+    if task.verify:
+        return cluster_verify.apply_verified(wd, task)
+    members = wd.read_arrow("cl", "members", part_name(task.partition) + ".arrow")
+    replies = shuffle.read(wd, task.source, task.partition, REPLY_SCHEMA)
+    rows_read = members.num_rows + replies.num_rows
+    r_root, first = np.unique(replies.column("root").to_numpy(), return_index=True)
+    root = members.column("root").to_numpy()
+    node = members.column("node").to_numpy()
+    pos = np.searchsorted(r_root, root)
+    if len(root) and not np.array_equal(r_root[np.minimum(pos, max(len(r_root) - 1, 0))], root):
+        raise ComponentsError(f"clusters of partition {task.partition} got no answer in {wd.url}; delete it and rerun")
+    at = pa.array(first[pos]) if len(root) else pa.array([], pa.int64())
+    kept_node = replies.column("kept_node").to_numpy()[first][pos] if len(root) else np.empty(0, np.int64)
+    keep = node == kept_node
+    table = pa.table([pa.array(node), members.column(C.ID), pa.array(keep), replies.column("size").take(at),
+                      replies.column("kept_id").take(at), pa.nulls(len(node), pa.float64())], schema=CLUSTERED_SCHEMA)
+    size = write_clustered(wd, task, table)
+    samples: dict[str, dict[str, Any]] = {}
+    sample_members(samples, root, node, keep, members.column(C.URL).to_pylist(), members.column(C.ID).to_pylist(), task.top)
+    return {"rows_read": rows_read, "run_bytes": size, "samples": samples}
+
+
+PHASES = {"join": _join, "combine": _combine, "apply": _apply, **cluster_verify.PHASES}
+
+
+def cluster_task(task: ClusterTask) -> dict[str, Any]:
+    return PHASES[task.phase](Workdir(task.workdir), task)
 
 
 @dataclass(frozen=True)
 class ResultsTask:
     """Per range of document numbers: one result piece per shard whose rows meet the range."""
 
-    part: int
+    partition: int
     partitions: int
     workdir: str
-    source: str
+    source: ShuffleRef
     pieces: tuple[tuple[int, str, int, int], ...]  # (index, shard id, piece number, pieces of the shard)
+
+    @property
+    def phase(self) -> str:
+        return "results"
 
 
 def piece_name(shard_id: str, piece: int) -> str:
@@ -306,11 +238,7 @@ def read_results(wd: Workdir, shard_id: str) -> pa.Table:
 
 def results_task(task: ResultsTask) -> dict[str, Any]:
     wd = Workdir(task.workdir)
-    marker = ("results", part_name(task.part) + ".done")
-    if wd.exists(*marker):
-        return wd.read_json(*marker)
-    paths = [wd.path(task.source, part_name(p) + ".parquet") for p in range(task.partitions)]
-    t = read_destination(paths, task.part, CLUSTERED_SCHEMA, fs=wd.fs)
+    t = shuffle.read(wd, task.source, task.partition, CLUSTERED_SCHEMA)
     node = t.column("node").to_numpy()
     order = np.argsort(node, kind="stable")
     t, node = t.take(pa.array(order)), node[order]
@@ -325,46 +253,23 @@ def results_task(task: ResultsTask) -> dict[str, Any]:
         schema = RESULT_SCHEMA.with_metadata({PIECES_KEY: str(count).encode()})
         table = pa.table(
             [pa.array(node[lo:hi] & ROW_MASK, pa.int64()), part.column(C.ID), keep, dup,
-             part.column("cluster_size"), part.column("cluster_id")],
+             part.column("cluster_size"), part.column("cluster_id"), part.column("similarity")],
             schema=schema,
         )
         wd.write_parquet(table, "results", piece_name(shard_id, piece))
-    info = {"removed": removed, "rows_read": t.num_rows}
-    wd.write_json(info, *marker)
-    return info
+    return {"removed": removed, "rows_read": t.num_rows}
 
 
-def _run_phase(run: MapFn, wd: Workdir, fn: Callable[[Any], Any], tasks: list[Any], folder: str,
-               names: list[str]) -> list[dict[str, Any]]:
-    """Run the tasks whose marker is missing (markers from one listing); read the others' markers."""
-    done = set(wd.listdir(folder))
-    todo = [i for i, n in enumerate(names) if n + ".done" not in done]
-    results: list[Any] = [None] * len(tasks)
-    if todo:
-        for i, res in zip(todo, run(fn, [tasks[i] for i in todo]), strict=True):
-            results[i] = res
-    for i, name in enumerate(names):
-        if results[i] is None:
-            results[i] = wd.read_json(folder, name + ".done")
-    return results
-
-
-def _star_rounds(phase: Callable[[str, str, str], list[dict[str, Any]]], wd: Workdir, edges: str) -> str:
-    """Alternate large-star and small-star until a large-star input is settled; returns the folder of
-    that round's output (the star forest). Only one round's files are kept at a time."""
-    source = edges
-    for r in range(MAX_ROUNDS):
-        large = f"cc/large-{r:03d}"
-        info = phase("large_star", source, large)
-        if source != edges:
-            wd.remove(source)  # the previous round's edges: never needed again
-        if sum(i["unsettled"] for i in info) == 0:
-            return large
-        source = f"cc/small-{r:03d}"
-        phase("small_star", large, source)
-        wd.remove(large)
-    raise ComponentsError(f"connected components did not converge in {MAX_ROUNDS} rounds in {wd.url}; "
-                          "delete that folder and rerun")
+def _largest(infos: list[dict[str, Any]], k: int) -> list[list[Any]]:
+    """The k largest clusters per language from the combine tasks' lists (size, then root)."""
+    rows = sorted((r for i in infos for r in i["largest"]), key=lambda r: (r[0], -r[1], r[2]))
+    out: list[list[Any]] = []
+    count: Counter[str] = Counter()
+    for r in rows:
+        if count[r[0]] < k:
+            count[r[0]] += 1
+            out.append(r)
+    return out
 
 
 def build_clusters(
@@ -375,53 +280,124 @@ def build_clusters(
     partitions: int,
     lang_totals: dict[str, int],
     keep: str = "first_id",
-    edges: str = "edges",
+    edges: ShuffleRef | None = None,
+    docs: ShuffleRef | None = None,
+    plan: ShufflePlan | None = None,
+    report: dict[str, Any] | None = None,
+    largest: int = 0,
+    verify: float = 0.0,
+    sigs: ShuffleRef | None = None,
+    sig_width: int = 0,
 ) -> dict[str, dict[int, int]]:
-    """From ``edges/part-*.parquet`` (rows both directions, grouped by node partition) and
-    ``docs/shard-*.parquet`` (:func:`write_docs`; ``shard_rows`` rows each) write the result pieces of
-    every shard (:func:`read_results`) and return per-language cluster-size distributions
-    ``{lang: {size: number of clusters}}`` (size 1 = unique documents). Resumable phase by phase; the
-    caller removes ``edges``, ``cc`` and ``clustered`` once it has recorded the result."""
+    """From the ``edges`` shuffle (:func:`write_edges`) and the ``docs`` shuffle (:func:`write_docs`;
+    ``shard_rows`` rows per shard) write the result pieces of every shard (:func:`read_results`) and return
+    per-language cluster-size distributions ``{lang: {size: number of clusters}}`` (size 1 = unique
+    documents). ``report`` (a dict) receives the rounds, the largest task input and, with ``largest``, the
+    ``largest`` biggest clusters of each language. ``verify`` > 0: clusters are verified against that
+    similarity threshold (:mod:`.cluster_verify`), with the ``sigs`` shuffle (:func:`write_signatures`,
+    ``sig_width`` bytes a signature). Resumable phase by phase; the caller removes the scratch (``edges``,
+    ``docs``, ``sigs``, ``cc``, ``cl``, ``clustered``) once it has recorded the result."""
     if keep not in KEEP_RULES:
         raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
-    p_names = [part_name(p) for p in range(partitions)]
-
-    def phase(kind: str, source: str, target: str) -> list[dict[str, Any]]:
-        tasks = [PartitionTask(kind, p, partitions, wd.url, source, target, len(shard_ids), keep)
-                 for p in range(partitions)]
-        return _run_phase(run, wd, partition_task, tasks, target, p_names)
-
-    if wd.exists("cc", "converged.json"):  # resume: the rounds are done, their last output kept
-        large = wd.read_json("cc", "converged.json")["final"]
-    else:
-        large = _star_rounds(phase, wd, edges)
-        wd.write_json({"final": large}, "cc", "converged.json")
+    edges = edges or ShuffleRef("edges", partitions, 1)
+    docs = docs or ShuffleRef("docs", partitions, 1)
+    nodes = int(sum(shard_rows))
+    labels, summary = connected_components(run, wd, edges, partitions, nodes, plan)
     ranges = RowRanges(shard_rows, partitions, ROW_BITS)
     wd.write_json(ranges.boundaries(), *RANGES)
-    phase("labels", large, "labels")
-    phase("join", "labels", "joined")
-    wd.remove("labels")
-    clusters = phase("clusters", "joined", "clustered")
-    wd.remove("joined")
-    tasks = [ResultsTask(q, partitions, wd.url, "clustered",
-                         tuple((s, shard_ids[s], k, n) for s, k, n in pieces))
+
+    def phase(kind: str, source: ShuffleRef, folder: str, **extra: Any) -> tuple[list[dict[str, Any]], ShuffleRef]:
+        tasks = [ClusterTask(kind, wd.url, p, partitions, source, keep=keep, **extra) for p in range(partitions)]
+        info = run_phase(run, wd, cluster_task, tasks, folder)
+        return info, shuffle.merge(run, wd, folder, partitions, [int(i["run_bytes"]) for i in info], plan)
+
+    joined, partials = phase("join", labels, "cl/partials", docs=docs)
+    combined, replies = phase("combine", partials, "cl/replies", largest=largest, verify=verify)
+    top = _largest(combined, largest) if largest else []
+    top_roots = tuple(sorted(r[2] for r in top))
+    verified: list[dict[str, Any]] = []
+    if verify:
+        requests = shuffle.merge(run, wd, "cl/requests", partitions, [int(i["request_bytes"]) for i in combined], plan)
+        looked, kept = phase("lookup", requests, "cl/kept", sigs=sigs, sig_width=sig_width)
+        verified, counts = phase("verify", replies, "cl/counts", sigs=sigs, kept=kept, sig_width=sig_width,
+                                 verify=verify, top=top_roots)
+        recounted, sizes = phase("recount", counts, "cl/sizes")
+        applied, clustered = phase("apply", sizes, "clustered", verify=verify)
+        sampled, sized = verified, recounted
+    else:
+        looked = recounted = []
+        applied, clustered = phase("apply", replies, "clustered", top=top_roots)
+        sampled, sized = applied, combined
+    tasks = [ResultsTask(q, partitions, wd.url, clustered, tuple((s, shard_ids[s], k, n) for s, k, n in pieces))
              for q, pieces in enumerate(ranges.pieces())]
-    _run_phase(run, wd, results_task, tasks, "results", p_names)
+    finished = run_phase(run, wd, results_task, tasks, "results")
 
     stats: dict[str, dict[int, int]] = {}
     in_graph: Counter[str] = Counter()
-    for info in clusters:
+    for info in joined:
         in_graph.update(info["in_graph"])
+    for info in sized:
         for lang, dist in info["clusters"].items():
             entry = stats.setdefault(lang, {})
             for s, c in dist.items():
                 entry[int(s)] = entry.get(int(s), 0) + c
-    for lang, total in lang_totals.items():
-        singles = total - in_graph.get(lang, 0)
+    singles_of: Counter[str] = Counter({lang: total - in_graph.get(lang, 0) for lang, total in lang_totals.items()})
+    for info in verified:  # members kept by verification: clusters of one
+        singles_of.update(info["rejected"])
+    for lang, singles in singles_of.items():
         if singles:
             entry = stats.setdefault(lang, {})
             entry[1] = entry.get(1, 0) + singles
+    if report is not None:
+        report.update(summary)
+        every = joined + combined + looked + verified + recounted + applied + finished
+        report["max_task_rows"] = max([summary["max_task_rows"], *[int(i["rows_read"]) for i in every]])
+        if verify:
+            report["verify"] = {
+                "threshold": verify, "candidates": sum(i["candidates"] for i in verified),
+                "removed": sum(i["removed"] for i in verified),
+                "histogram": np.sum([i["histogram"] for i in verified], axis=0).astype(int).tolist()
+                if verified else [],
+            }
+        if largest:
+            report["largest"] = _largest_report(top, sampled, verify > 0)
     return {lang: dict(sorted(d.items())) for lang, d in sorted(stats.items())}
+
+
+def _largest_report(top: list[list[Any]], sampled: list[dict[str, Any]], verified: bool) -> list[dict[str, Any]]:
+    """Each of the largest clusters: size, kept document, its first members' urls, and (verified) how many
+    members were removed and the spread of their similarities to the kept document."""
+    samples: dict[str, dict[str, Any]] = {}
+    for info in sampled:
+        for r, entry in info["samples"].items():
+            into = samples.setdefault(r, {"members": [], "removed": 0, "histogram": [0] * 20})
+            into["members"].extend(entry["members"])
+            into["removed"] += entry.get("removed", 0)
+            into["histogram"] = [a + b for a, b in zip(into["histogram"], entry.get("histogram", [0] * 20),
+                                                        strict=True)]
+            if "kept" in entry:
+                into["kept"] = entry["kept"]
+    out = []
+    for lang, size, root, kept_id, _ in top:
+        entry = samples.get(str(root), {"members": [], "removed": 0, "histogram": [0] * 20})
+        row: dict[str, Any] = {"lang": lang, "size": size, "kept_id": kept_id, "kept_url": entry.get("kept"),
+                               "members": [u for _, u in sorted(entry["members"])[:SAMPLES]]}
+        if verified:
+            row["removed"] = entry["removed"]
+            row["similarity"] = _spread(entry["histogram"])
+        out.append(row)
+    return out
+
+
+def _spread(histogram: list[int]) -> dict[str, float]:
+    """min, median and max similarity (to 0.05: the histogram's bins) of a cluster's other members."""
+    counts = np.asarray(histogram)
+    if counts.sum() == 0:
+        return {}
+    nonzero = np.flatnonzero(counts)
+    median_bin = int(np.searchsorted(np.cumsum(counts), (counts.sum() + 1) / 2))
+    return {"min": round(nonzero[0] / 20, 2), "median": round((median_bin + 0.5) / 20, 3),
+            "max": round((nonzero[-1] + 1) / 20, 2)}
 
 
 def summarize(stats: dict[str, dict[int, int]]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import xxhash
 
 from curate.dedup.components import KeepRule
 from curate.dedup.normalize import normalize_text
+from curate.dedup.partitioned_shuffle import MERGE_MEMORY, TARGET_READ
 from curate.dedup.step import ClusterDedupStep
 
 EXACT_CLUSTER_SIZE = "exact_cluster_size"
@@ -61,8 +62,12 @@ class ExactDedup(ClusterDedupStep):
         partitions: int | None = None,
         keep: KeepRule = "first_id",
         batch_size: int = 2048,
+        shuffle_read: int = TARGET_READ,
+        merge_memory: int = MERGE_MEMORY,
+        largest_clusters: int = 0,
     ) -> None:
-        super().__init__(partitions=partitions, keep=keep, batch_size=batch_size)
+        super().__init__(partitions=partitions, keep=keep, batch_size=batch_size, shuffle_read=shuffle_read,
+                         merge_memory=merge_memory, largest_clusters=largest_clusters)
         self.normalize = normalize
         self.per_language = per_language
 

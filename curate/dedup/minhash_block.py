@@ -10,6 +10,13 @@ Output: removed duplicates get reason ``duplicate_of:<kept document id>``; every
 ``minhash_cluster_size`` (int64, 1 for a unique document) and ``minhash_cluster_id`` (string: the ``id`` of
 the cluster's kept document, so a singleton's cluster id is its own id). ``job.stats["minhash"]`` holds,
 per language, ``{cluster size: number of clusters}``.
+
+Opt-in verification (``verify: {threshold: 0.75}`` or ``verify: true``; :mod:`curate.dedup.cluster_verify`):
+LSH candidates chain (A~B~C), so a cluster can hold documents far from the one kept; with ``verify`` each
+member is compared with its cluster's kept document on the signature (estimated Jaccard similarity of
+their 5-gram sets) and removed only at or above the threshold; the others are kept as clusters of one.
+Every row then also gets ``minhash_similarity`` (float: to the kept document; 1.0 for a kept document, null
+outside clusters). The default, no verification, is FineWeb2's behaviour and output byte for byte.
 """
 
 from __future__ import annotations
@@ -24,9 +31,16 @@ from curate.dedup.components import KeepRule
 from curate.dedup.lsh import BandHasher
 from curate.dedup.minhash import MinHasher
 from curate.dedup.normalize import normalize_text
+from curate.dedup.partitioned_shuffle import MERGE_MEMORY, TARGET_READ
 from curate.dedup.shingles import Shingler
 from curate.dedup.step import ClusterDedupStep
 from curate.dedup.tokenize import Tokenize, resolve_tokenizer
+
+# verification threshold on the estimated Jaccard similarity to the kept document: the point where the
+# 14 x 8 bands merge a pair with probability ~0.84 (0.72 is the 50% point); chosen on planted pairs of one
+# half of the shared articles, reported on the other (benchmarks/dedup_verify.py)
+VERIFY_THRESHOLD = 0.75
+VERIFY_KEYS = ("threshold",)
 
 
 class MinHashKeyer:
@@ -63,6 +77,16 @@ class MinHashKeyer:
     def __call__(
         self, texts: list[str], lang: str, timing: dict[str, float]
     ) -> tuple[np.ndarray, np.ndarray]:
+        which, keys, _, _ = self.keys_and_signatures(texts, lang, timing)
+        return which, keys
+
+    def keys_and_signatures(
+        self, texts: list[str], lang: str, timing: dict[str, float]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Band keys as ``__call__`` returns them, plus the positions of the documents with shingles and
+        their signatures cut to the low 16 bits of each value (b-bit minwise hashing, Li & Koenig, WWW 2010:
+        two values agree by chance with probability 2^-16, so the share of equal values still estimates the
+        Jaccard similarity), for the verification of clusters."""
         t0 = time.perf_counter()
         shingle = self.shingler(lang)
         hashes = [shingle(t) for t in texts]
@@ -77,7 +101,8 @@ class MinHashKeyer:
         timing["bands"] = timing.get("bands", 0.0) + (t3 - t2)
         timing["docs"] = timing.get("docs", 0.0) + len(texts)
         timing["shingles"] = timing.get("shingles", 0.0) + sum(len(h) for h in hashes)
-        return np.repeat(has, self.bander.bands), keys.reshape(-1, 2)
+        low = (sig[has] & np.uint64(0xFFFF)).astype("<u2")
+        return np.repeat(has, self.bander.bands), keys.reshape(-1, 2), has, low
 
 
 class MinHashDedup(ClusterDedupStep):
@@ -87,13 +112,18 @@ class MinHashDedup(ClusterDedupStep):
     ``ngram`` word n-gram size [5], ``seed`` of the permutations [1], ``tokenizer`` [``"language"``: the
     language's word tokenizer from the language table], ``"fast"`` (whitespace for languages written with
     spaces), ``"whitespace"`` or a picklable callable (see :mod:`curate.dedup.tokenize`); ``partitions`` of the key shuffle (default: ~4M keys each), ``keep``
-    ``"first_id"`` (smallest document id, shard-split independent) or ``"first_index"``.
+    ``"first_id"`` (smallest document id, shard-split independent) or ``"first_index"``; ``shuffle_read``
+    and ``merge_memory`` size the shuffle's reads and merge tasks (:class:`~curate.dedup.step.ClusterDedupStep`);
+    ``verify`` [off]: ``true`` or ``{threshold: t}`` [0.75] removes only members whose estimated Jaccard
+    similarity to the kept document is at least ``t``; ``largest_clusters`` [10 with ``verify``, else 0]:
+    each language's largest clusters listed in the statistics.
     """
 
     name: ClassVar[str] = "minhash"
     size_column: ClassVar[str | None] = C.CLUSTER_SIZE
     id_column: ClassVar[str | None] = C.CLUSTER_ID
     keys_per_doc: ClassVar[int] = 14
+    similarity_column: ClassVar[str | None] = C.SIMILARITY
 
     def __init__(
         self,
@@ -106,8 +136,16 @@ class MinHashDedup(ClusterDedupStep):
         keep: KeepRule = "first_id",
         tokenizer: str | Tokenize = "language",
         batch_size: int = 2048,
+        shuffle_read: int = TARGET_READ,
+        merge_memory: int = MERGE_MEMORY,
+        largest_clusters: int | None = None,
+        verify: bool | dict[str, float] | None = None,
     ) -> None:
-        super().__init__(partitions=partitions, keep=keep, batch_size=batch_size)
+        threshold = _verify_threshold(verify)
+        super().__init__(partitions=partitions, keep=keep, batch_size=batch_size, shuffle_read=shuffle_read,
+                         merge_memory=merge_memory,
+                         largest_clusters=(10 if threshold else 0) if largest_clusters is None else largest_clusters)
+        self.verify = verify
         if bands * rows > num_perm:
             raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")
         if ngram < 1:
@@ -122,7 +160,28 @@ class MinHashDedup(ClusterDedupStep):
     def keys_per_document(self) -> int:
         return self.bands
 
+    def verify_threshold(self) -> float:
+        return _verify_threshold(self.verify)
+
+    def signature_width(self) -> int:
+        return 2 * self.num_perm  # 16 bits a value
+
     def make_keyer(self, languages: Any = None) -> MinHashKeyer:
         return MinHashKeyer(
             self.num_perm, self.bands, self.rows, self.ngram, self.seed, self.tokenizer, languages
         )
+
+
+def _verify_threshold(verify: bool | dict[str, float] | None) -> float:
+    """The threshold a ``verify`` setting asks for (0.0: no verification)."""
+    if verify is None or verify is False:
+        return 0.0
+    if verify is True:
+        return VERIFY_THRESHOLD
+    unknown = sorted(set(verify) - set(VERIFY_KEYS))
+    if unknown:
+        raise ValueError(f"minhash verify: unknown key(s) {unknown}; allowed: {list(VERIFY_KEYS)}")
+    threshold = float(verify.get("threshold", VERIFY_THRESHOLD))
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"minhash verify: threshold must be in (0, 1], not {threshold}")
+    return threshold

@@ -1,15 +1,26 @@
 """The disk shuffle of dedup keys: per shard, keys -> hash partitions; per partition, keys -> edges.
 
 Phase "keys" (one task per shard): every document yields one or more 128-bit keys (MinHash: one per LSH
-band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` go to partition ``k1 % partitions``, all in
-*one* partition-sorted file per shard, ``keys/shard-SSSSSS.parquet`` (:mod:`.partfile`: one row group per
-partition); ``docs/shard-SSSSSS.parquet`` keeps (row, id, lang) per row, one row group per node
-partition, so that the components' join task of a partition reads only its rows of the shard.
-Phase "edges" (one task per partition): reads its row group of every shard's keys file; documents sharing a
-key are candidate duplicates, and each key group becomes a star of edges from its smallest document. The
-edges are written in both directions, grouped by node partition, as ``edges/part-PPPPP.parquet`` for the
-components rounds (:mod:`.components`). Files: shards + partitions, not their product. A task's working
-set is one shard or one partition; every output is marked done when complete.
+band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` go to partition ``k1 % partitions`` through
+the ``keys`` shuffle (:mod:`.partitioned_shuffle`: one run per shard, merged into group files, read by
+partition through an index); the ``docs`` shuffle carries (node, id, lang, url) of every row to its node
+partition, so that the components' join task of a partition reads only its own documents.
+Phase "edges" (one task per key partition): reads its partition of the keys; documents sharing a key are
+candidate duplicates, and each key group becomes a star of edges from its smallest document. The edges go,
+once each as (big, small), to the ``edges`` shuffle by a hash of both ends, for the components rounds
+(:mod:`.star_rounds`). Key partitions are sized by keys (~4M each), node partitions by documents: the
+components handle ~14x fewer rows per document than the keys. Objects and requests grow with shards + partitions, not their product. A task's
+working set is one shard or one partition; every output is marked done when complete.
+
+Heavy keys (a boilerplate text shared by millions of pages puts millions of rows under one key) are
+*salted*: a key seen :data:`HEAVY_KEY` times or more in one shard has those rows spread over all
+partitions by a hash of the document, except its smallest document there, which goes to the key's home
+partition as a marker. Each partition stars its piece of the key from the piece's smallest document, and
+sends that document to the key's home (phase "links"), which links every piece's smallest document to the
+smallest of all: the same components, with no partition holding more than ``shards x HEAVY_KEY`` rows of
+one key (the two-level grouping of skewed keys, as in Spark's adaptive skew join and Hive's
+``hive.groupby.skewindata``). Keys below the threshold in every shard take the plain path, so on ordinary
+corpora nothing changes.
 
 Document numbers are ``shard_index << 40 | row``: ordered by shard then row, with no pre-pass to count rows.
 """
@@ -27,19 +38,51 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
-from curate.dedup.components import (
-    ROW_BITS,
-    ROW_MASK,
-    edge_rows,
-    part_name,
-    shard_name,
-    write_docs,
-    write_edge_rows,
-)
-from curate.dedup.partfile import read_destination, write_partitioned
+from curate.dedup import partitioned_shuffle as shuffle
+from curate.dedup.components import ROW_BITS, ROW_MASK, shard_name, write_docs, write_edges, write_signatures
+from curate.dedup.partitioned_shuffle import ShuffleRef
+from curate.dedup.star_contraction import node_partition
+from curate.dedup.star_rounds import part_name
 from curate.dedup.workdir import Workdir
 
-KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])
+KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64()), ("salted", pa.bool_())])
+LINK_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])
+HEAVY_KEY = 64  # rows of one key in one shard from which the key's rows are spread over the partitions
+
+
+def key_destinations(k: np.ndarray, doc: np.ndarray, partitions: int, heavy: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Partition of each key row and whether it is salted: ``k1 % partitions``, except for keys with at least
+    ``heavy`` (:data:`HEAVY_KEY`) rows here, whose rows (all but the smallest document, the marker sent
+    home) go to a partition drawn from a hash of the document."""
+    heavy = HEAVY_KEY if heavy is None else heavy
+    home = (k[:, 0] % np.uint64(partitions)).astype(np.int64)
+    salted = np.zeros(len(doc), dtype=bool)
+    if len(doc) < heavy:
+        return home, salted
+    # cheap first: keys whose first half is frequent (the second half only splits what the first merged)
+    values, counts = np.unique(k[:, 0], return_counts=True)
+    frequent = values[counts >= heavy]
+    if len(frequent) == 0:
+        return home, salted
+    candidates = np.flatnonzero(np.isin(k[:, 0], frequent))
+    rows = np.ascontiguousarray(k[candidates]).view(np.dtype((np.void, 16))).ravel()
+    _, inverse, counts = np.unique(rows, return_inverse=True, return_counts=True)
+    hot = counts[inverse] >= heavy
+    if not hot.any():
+        return home, salted
+    idx, inverse = candidates[hot], inverse[hot]
+    salted[idx] = True
+    # the marker: each hot key's smallest document stays home (salted=True tells the home the key is split)
+    order = np.lexsort((doc[idx], inverse))
+    first = order[np.r_[True, inverse[order][1:] != inverse[order][:-1]]]
+    spread = np.ones(len(idx), dtype=bool)
+    spread[first] = False
+    dest = home.copy()
+    # by the document alone: the hot keys of one text (its 14 bands) split the same way, so their pieces
+    # star from the same documents and give the same edges
+    dest[idx[spread]] = node_partition(doc[idx[spread]], partitions)
+    return dest, salted
 
 
 class DocKeyer(Protocol):
@@ -61,15 +104,19 @@ class ShardKeysTask:
     partitions: int
     keyer: Any  # a DocKeyer; picklable
     batch_size: int = 2048
+    node_partitions: int = 0  # of the docs shuffle (0: ``partitions``)
+    urls: bool = False  # carry each document's url (for the report of the largest clusters)
+    signatures: bool = False  # write the ``sigs`` shuffle (b-bit signatures, to verify clusters)
 
 
-def _shard_batches(path: str, batch_size: int) -> Any:
-    """Batches of id/text/lang; a shard whose earlier stage kept nothing has no file ("")."""
+def _shard_batches(path: str, batch_size: int, urls: bool = False) -> Any:
+    """Batches of id/text/lang (and url); a shard whose earlier stage kept nothing has no file ("")."""
     if not path:
         return
     with fsspec.open(path, "rb") as f:
         pf = pq.ParquetFile(f)
-        cols = [c for c in (C.ID, C.TEXT, C.LANG) if c in pf.schema_arrow.names]
+        wanted = (C.ID, C.TEXT, C.LANG, C.URL) if urls else (C.ID, C.TEXT, C.LANG)
+        cols = [c for c in wanted if c in pf.schema_arrow.names]
         yield from pf.iter_batches(batch_size=batch_size, columns=cols)
 
 
@@ -85,10 +132,13 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     docs: list[np.ndarray] = []
     ids: list[pa.Array] = []
     langs: list[pa.Array] = []
+    urls: list[pa.Array] = []
+    sig_nodes: list[np.ndarray] = []
+    sigs: list[np.ndarray] = []
     lang_counts: dict[str, int] = {}
     row = 0
     base = task.index << ROW_BITS
-    for batch in _shard_batches(task.path, task.batch_size):
+    for batch in _shard_batches(task.path, task.batch_size, task.urls):
         n = batch.num_rows
         lang_col = (
             pc.fill_null(batch.column(C.LANG), C.UNKNOWN_LANG)
@@ -99,13 +149,20 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
         lang_list = lang_col.to_pylist()
         ids.append(batch.column(C.ID).cast(pa.string()))
         langs.append(lang_col.cast(pa.string()))
+        urls.append(batch.column(C.URL).cast(pa.string()) if C.URL in batch.schema.names
+                    else pa.nulls(n, pa.string()))
         by_lang: dict[str, list[int]] = {}
         for i, lang in enumerate(lang_list):
             by_lang.setdefault(lang, []).append(i)
         for lang in sorted(by_lang):
             pos = np.asarray(by_lang[lang], dtype=np.int64)
             lang_counts[lang] = lang_counts.get(lang, 0) + len(pos)
-            which, k = task.keyer([texts[i] or "" for i in pos], lang, timing)
+            if task.signatures:
+                which, k, has, sig = task.keyer.keys_and_signatures([texts[i] or "" for i in pos], lang, timing)
+                sig_nodes.append(base + row + pos[has])
+                sigs.append(sig)
+            else:
+                which, k = task.keyer([texts[i] or "" for i in pos], lang, timing)
             if len(which):
                 keys.append(k)
                 docs.append(base + row + pos[which])
@@ -114,13 +171,18 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
         raise ValueError(f"shard {task.path} has {row} rows; at most {ROW_MASK} are supported")
     k = np.concatenate(keys) if keys else np.empty((0, 2), dtype=np.uint64)
     d = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
-    part = (k[:, 0] % np.uint64(task.partitions)).astype(np.int64)
-    tbl = pa.table([k[:, 0], k[:, 1], d], schema=KEY_SCHEMA)
-    write_partitioned(wd.path("keys", shard_name(task.index) + ".parquet"), tbl, part, fs=wd.fs)
+    part, salted = key_destinations(k, d, task.partitions)
+    tbl = pa.table([k[:, 0], k[:, 1], d, salted], schema=KEY_SCHEMA)
+    keys_bytes = shuffle.write(wd, "keys", task.index, tbl, part, task.partitions)
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
-    write_docs(wd, task.index, id_arr, lang_arr, task.partitions)
+    url_arr = pa.concat_arrays(urls) if urls else pa.array([], pa.string())
+    docs_bytes = write_docs(wd, task.index, id_arr, lang_arr, task.node_partitions or task.partitions, url_arr)
+    runs = {"keys": keys_bytes, "docs": docs_bytes}
+    if task.signatures:
+        runs["sigs"] = write_signatures(wd, task.index, sig_nodes, sigs, task.node_partitions or task.partitions)
     info = {
+        "runs": runs,
         "rows": row,
         "langs": lang_counts,
         "keys": int(len(d)),
@@ -135,8 +197,9 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
 class PartitionEdgesTask:
     partition: int
     partitions: int
-    shards: int
+    keys: ShuffleRef
     workdir: str
+    node_partitions: int = 0  # of the edges shuffle (0: ``partitions``)
 
 
 def group_edges(k1: np.ndarray, k2: np.ndarray, doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,20 +223,71 @@ def group_edges(k1: np.ndarray, k2: np.ndarray, doc: np.ndarray) -> tuple[np.nda
     return pairs[:, 0].copy(), pairs[:, 1].copy()
 
 
+def salted_pieces(k1: np.ndarray, k2: np.ndarray, doc: np.ndarray, salted: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(k1, k2, smallest document) of every key group here that holds a salted row (a piece of a split key)."""
+    if not salted.any():
+        e = np.empty(0, np.uint64)
+        return e, e, np.empty(0, np.int64)
+    order = np.lexsort((doc, k2, k1))
+    k1, k2, doc, salted = k1[order], k2[order], doc[order], salted[order]
+    new = np.r_[True, (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])]
+    starts = np.flatnonzero(new)
+    split = np.logical_or.reduceat(salted, starts)
+    first = starts[split]
+    return k1[first], k2[first], doc[first]
+
+
 def partition_edges_task(task: PartitionEdgesTask) -> dict[str, Any]:
-    """Phase "edges" for one partition: its keys from every shard's file -> candidate edges."""
+    """Phase "edges" for one partition: its keys from every shard's run -> candidate edges; the pieces of
+    salted keys -> the ``links`` shuffle (their smallest document, to the key's home partition)."""
     wd = Workdir(task.workdir)
     marker = ("edges", part_name(task.partition) + ".done")
     if wd.exists(*marker):
         return wd.read_json(*marker)
     t0 = time.perf_counter()
-    paths = [wd.path("keys", shard_name(i) + ".parquet") for i in range(task.shards)]
-    t = read_destination(paths, task.partition, KEY_SCHEMA, fs=wd.fs)
-    src, dst = group_edges(t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy())
+    t = shuffle.read(wd, task.keys, task.partition, KEY_SCHEMA)
+    k1, k2, doc = t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy()
+    src, dst = group_edges(k1, k2, doc)
+    p1, p2, pdoc = salted_pieces(k1, k2, doc, t.column("salted").to_numpy(zero_copy_only=False))
     n_keys = t.num_rows
-    del t
-    write_edge_rows(wd, wd.path("edges", part_name(task.partition) + ".parquet"), *edge_rows(src, dst),
-                    task.partitions)
-    info = {"keys": n_keys, "edges": int(len(src)), "seconds": time.perf_counter() - t0}
+    del t, k1, k2, doc
+    size = write_edges(wd, task.partition, src, dst, task.node_partitions or task.partitions)
+    links = pa.table([pa.array(p1, pa.uint64()), pa.array(p2, pa.uint64()), pa.array(pdoc, pa.int64())],
+                     schema=LINK_SCHEMA)
+    link_bytes = shuffle.write(wd, "links", task.partition, links,
+                               (p1 % np.uint64(task.partitions)).astype(np.int64), task.partitions)
+    info = {"keys": n_keys, "edges": int(len(src)), "run_bytes": size, "rows_read": n_keys,
+            "links": int(len(pdoc)), "link_bytes": link_bytes, "seconds": time.perf_counter() - t0}
+    wd.write_json(info, *marker)
+    return info
+
+
+@dataclass(frozen=True)
+class LinkTask:
+    """Home partition ``partition`` of the salted keys: link each piece's smallest document to the key's."""
+
+    partition: int
+    partitions: int
+    links: ShuffleRef
+    workdir: str
+    node_partitions: int = 0
+
+    @property
+    def phase(self) -> str:
+        return "links"
+
+
+def link_task(task: LinkTask) -> dict[str, Any]:
+    wd = Workdir(task.workdir)
+    marker = ("links", part_name(task.partition) + ".done")
+    if wd.exists(*marker):
+        return wd.read_json(*marker)
+    t0 = time.perf_counter()
+    t = shuffle.read(wd, task.links, task.partition, LINK_SCHEMA)
+    src, dst = group_edges(t.column("k1").to_numpy(), t.column("k2").to_numpy(), t.column("doc").to_numpy())
+    # written as more runs of the edges shuffle: writers partitions .. 2 x partitions - 1
+    size = write_edges(wd, task.partitions + task.partition, src, dst, task.node_partitions or task.partitions)
+    info = {"edges": int(len(src)), "run_bytes": size, "rows_read": t.num_rows, "seconds": time.perf_counter() - t0}
     wd.write_json(info, *marker)
     return info

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
+from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import (
     KEEP_RULES,
     RESULT_SCHEMA,
@@ -42,11 +43,19 @@ from curate.dedup.components import (
     shard_name,
     summarize,
 )
-from curate.dedup.shuffle import PartitionEdgesTask, ShardKeysTask, partition_edges_task, shard_keys_task
+from curate.dedup.partitioned_shuffle import ShuffleRef
+from curate.dedup.shuffle import (
+    LinkTask,
+    PartitionEdgesTask,
+    ShardKeysTask,
+    link_task,
+    partition_edges_task,
+    shard_keys_task,
+)
 from curate.dedup.workdir import Workdir
 
 log = logging.getLogger(__name__)
-MANIFEST_VERSION = 3  # 3: docs and results partitioned by node partition / row range (not by shard)
+MANIFEST_VERSION = 5  # 5: components by edge partition, partial aggregates; node partitions apart from keys
 REASON_PREFIX = "duplicate_of:"
 
 
@@ -55,43 +64,76 @@ class ClusterDedupStep(GlobalStep):
 
     Subclasses implement :meth:`make_keyer` and set ``keys_per_doc`` (for the automatic partition
     count), ``size_column`` and ``id_column`` (output columns; None = not written).
+
+    Shuffle settings (they change requests and memory, never the output; :mod:`.partitioned_shuffle`):
+    ``shuffle_read`` bytes a reader should get per ranged read of a merged group file [1 MiB], and
+    ``merge_memory`` bytes of decoded batches a merge task may hold (one per run it merges) [1 GiB].
+    ``partitions`` (when set) is used for the keys and for the components; unset, the keys get ~4M keys per
+    partition and the components ~2M documents per partition. ``largest_clusters``: list that many of each
+    language's largest clusters (size, kept document's url, a few members' urls) in the step's statistics
+    [0: none, and the statistics stay those of earlier versions byte for byte].
     """
 
     keys_per_doc: ClassVar[int] = 1
     size_column: ClassVar[str | None] = None
     id_column: ClassVar[str | None] = None
+    similarity_column: ClassVar[str | None] = None  # written when clusters are verified
     # keys per partition when ``partitions`` is not set: ~24 B per key on disk, ~100 B in the edges task
     target_keys_per_partition: ClassVar[int] = 4_000_000
+    # documents per node partition of the components (ids, labels, partial aggregates: ~200 B a document)
+    target_docs_per_partition: ClassVar[int] = 2_000_000
 
     def __init__(
-        self, partitions: int | None = None, keep: KeepRule = "first_id", batch_size: int = 2048
+        self, partitions: int | None = None, keep: KeepRule = "first_id", batch_size: int = 2048,
+        shuffle_read: int = shuffle.TARGET_READ, merge_memory: int = shuffle.MERGE_MEMORY,
+        largest_clusters: int = 0,
     ) -> None:
         if keep not in KEEP_RULES:
             raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
         if partitions is not None and partitions < 1:
             raise ValueError("partitions must be >= 1")
+        if shuffle_read < 1 or merge_memory < 1:
+            raise ValueError("shuffle_read and merge_memory must be >= 1 byte")
+        if largest_clusters < 0:
+            raise ValueError("largest_clusters must be >= 0")
         self.partitions = partitions
         self.keep = keep
         self.batch_size = batch_size
+        self.shuffle_read = shuffle_read
+        self.merge_memory = merge_memory
+        self.largest_clusters = largest_clusters
         self._workdir: str | None = None  # set by prepare(); all process() needs (O(1) in the shards)
 
     def keys_per_document(self) -> int:
         """Keys each document emits (for the automatic partition count)."""
         return self.keys_per_doc
 
+    def verify_threshold(self) -> float:
+        """Similarity a member must reach to be removed (:mod:`.cluster_verify`); 0: clusters not verified."""
+        return 0.0
+
+    def signature_width(self) -> int:
+        """Bytes of a document's signature, when clusters are verified."""
+        return 0
+
+    def shuffle_plan(self) -> shuffle.ShufflePlan:
+        return shuffle.ShufflePlan(target_read=self.shuffle_read, merge_memory=self.merge_memory)
+
     # -- to implement -------------------------------------------------------------------------------
     def make_keyer(self, languages: Any = None) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     # -- prepare --------------------------------------------------------------------------------------
-    def _n_partitions(self, job: GlobalJob, shards: list[tuple[str, str]]) -> int:
+    def _n_partitions(self, job: GlobalJob, shards: list[tuple[str, str]]) -> tuple[int, int]:
+        """Partitions of the keys and of the components (node partitions)."""
         if self.partitions is not None:
-            return self.partitions
+            return self.partitions, self.partitions
         rows = job.previous_stage.get("shard_rows")
         if rows is None or len(rows) != len(shards):  # prepare() called without the runner: ask the workers
             rows = job.map(count_rows, [path for _, path in shards])
         total = sum(int(r) for r in rows)
-        return max(1, math.ceil(total * self.keys_per_document() / self.target_keys_per_partition))
+        return (max(1, math.ceil(total * self.keys_per_document() / self.target_keys_per_partition)),
+                max(1, math.ceil(total / self.target_docs_per_partition)))
 
     def _manifest(self, shards: list[tuple[str, str]]) -> dict[str, Any]:
         return {
@@ -107,57 +149,91 @@ class ClusterDedupStep(GlobalStep):
         manifest = self._manifest(shards)
         if wd.exists("manifest.json"):
             old = wd.read_json("manifest.json")
-            if {k: v for k, v in old.items() if k != "partitions"} != manifest:
+            if {k: v for k, v in old.items() if k not in ("partitions", "node_partitions")} != manifest:
                 log.warning(
                     "%s: workdir %s holds another configuration; starting over", self.name, job.workdir
                 )
                 for name in wd.listdir():
                     wd.remove(name)
         if wd.exists("manifest.json"):
-            partitions = int(wd.read_json("manifest.json")["partitions"])
+            record = wd.read_json("manifest.json")
+            partitions, nodes = int(record["partitions"]), int(record.get("node_partitions", record["partitions"]))
         else:
-            partitions = self._n_partitions(job, shards)
-            wd.write_json({**manifest, "partitions": partitions}, "manifest.json")
+            partitions, nodes = self._n_partitions(job, shards)
+            wd.write_json({**manifest, "partitions": partitions, "node_partitions": nodes}, "manifest.json")
 
         if not wd.exists("clusters.done"):
-            edges = set(wd.listdir("edges"))
-            if not all(part_name(p) + ".parquet" in edges for p in range(partitions)):
-                # no complete edges (first run, or the scratch was cleaned): every later phase starts over
-                for folder in ("shuffle.done", "cc", "labels", "joined", "clustered", "results"):
+            if wd.exists("shuffle.done") and not (wd.exists("edges", shuffle.INDEX)
+                                                  and wd.exists("docs", shuffle.INDEX)):
+                # the scratch of a finished run was cleaned: every phase from the keys on starts over
+                for folder in ("shuffle.done", "keys", "docs", "edges", "cc", "cl", "clustered", "results"):
                     wd.remove(folder)
             if not wd.exists("shuffle.done"):
-                self._shuffle(job, wd, shards, partitions)
-            shuffle = wd.read_json("shuffle.done")
-            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], shuffle["shard_rows"], partitions,
-                                   shuffle["langs"], self.keep)
+                self._shuffle(job, wd, shards, partitions, nodes)
+            done = wd.read_json("shuffle.done")
+            report: dict[str, Any] = {}
+            refs = done["refs"]
+            stats = build_clusters(job.map, wd, [sid for sid, _ in shards], done["shard_rows"], nodes,
+                                   done["langs"], self.keep, edges=ShuffleRef(**refs["edges"]),
+                                   docs=ShuffleRef(**refs["docs"]), plan=self.shuffle_plan(),
+                                   report=report, largest=self.largest_clusters, verify=self.verify_threshold(),
+                                   sigs=ShuffleRef(**refs["sigs"]) if "sigs" in refs else None,
+                                   sig_width=self.signature_width())
             wd.write_json(
                 {"stats": {lang: {str(s): c for s, c in d.items()} for lang, d in stats.items()},
-                 **{k: v for k, v in shuffle.items() if k not in ("langs", "shard_rows")}},
+                 "components": {k: v for k, v in report.items() if k not in ("largest", "verify")},
+                 "largest": report.get("largest", []), "verify": report.get("verify"),
+                 **{k: v for k, v in done.items() if k not in ("langs", "shard_rows", "refs")}},
                 "clusters.done",
             )
-        for folder in ("edges", "cc", "clustered", "docs"):  # scratch of the finished phases
+        for folder in ("edges", "cc", "cl", "clustered", "docs", "sigs"):  # scratch of the finished phases
             wd.remove(folder)
         record = wd.read_json("clusters.done")
         stats = {lang: {int(s): c for s, c in d.items()} for lang, d in record["stats"].items()}
         self._workdir = job.workdir
         job.stats[self.name] = stats
-        job.stats[f"{self.name}_summary"] = {
+        summary: dict[str, Any] = {
             "languages": summarize(stats),
             "partitions": partitions,
             "edges": record["edges"],
             "keys_seconds": record["keys_seconds"],
             "edges_seconds": record["edges_seconds"],
-            "timing": record["timing"],
+            # rounds, node partitions, the largest task input: deterministic, but kept beside the timings so
+            # that stats.json stays what it was (timing.json carries them)
+            "timing": {**record["timing"], "components": {**record["components"], "node_partitions": nodes}},
         }
+        if self.largest_clusters:
+            summary["largest_clusters"] = record["largest"]
+        if record.get("verify"):
+            summary["verify"] = record["verify"]
+        job.stats[f"{self.name}_summary"] = summary
 
-    def _shuffle(self, job: GlobalJob, wd: Workdir, shards: list[tuple[str, str]], partitions: int) -> None:
+    def _shuffle(self, job: GlobalJob, wd: Workdir, shards: list[tuple[str, str]], partitions: int,
+                 nodes: int) -> None:
         """Phases keys and edges; their summary goes to ``shuffle.done`` and the keys are deleted."""
         keyer = self.make_keyer(job.languages)
-        tasks = [ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size)
-                 for i, (_, path) in enumerate(shards)]
+        verify = self.verify_threshold() > 0
+        tasks = [ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size, nodes,
+                               self.largest_clusters > 0, verify) for i, (_, path) in enumerate(shards)]
         shard_info = _run(job, shard_keys_task, tasks, wd, "keys", [shard_name(i) for i in range(len(shards))])
-        part_tasks = [PartitionEdgesTask(p, partitions, len(shards), job.workdir) for p in range(partitions)]
-        edge_info = _run(job, partition_edges_task, part_tasks, wd, "edges", [part_name(p) for p in range(partitions)])
+        plan = self.shuffle_plan()
+        keys = shuffle.merge(job.map, wd, "keys", partitions, [int(i["runs"]["keys"]) for i in shard_info], plan)
+        docs = shuffle.merge(job.map, wd, "docs", nodes, [int(i["runs"]["docs"]) for i in shard_info], plan)
+        refs = {"docs": docs.__dict__}
+        if verify:
+            refs["sigs"] = shuffle.merge(job.map, wd, "sigs", nodes, [int(i["runs"]["sigs"]) for i in shard_info],
+                                         plan).__dict__
+        part_tasks = [PartitionEdgesTask(p, partitions, keys, job.workdir, nodes) for p in range(partitions)]
+        names = [part_name(p) for p in range(partitions)]
+        edge_info = _run(job, partition_edges_task, part_tasks, wd, "edges", names)
+        edge_runs = [int(i["run_bytes"]) for i in edge_info]
+        if sum(int(i["links"]) for i in edge_info):  # some key was salted: link its pieces at its home
+            links = shuffle.merge(job.map, wd, "links", partitions, [int(i["link_bytes"]) for i in edge_info], plan)
+            link_info = _run(job, link_task, [LinkTask(p, partitions, links, job.workdir, nodes)
+                                              for p in range(partitions)], wd, "links", names)
+            edge_runs += [int(i["run_bytes"]) for i in link_info]
+            edge_info = edge_info + link_info
+        edges = shuffle.merge(job.map, wd, "edges", nodes, edge_runs, plan)
         langs: dict[str, int] = {}
         timing: dict[str, float] = {}
         for info in shard_info:
@@ -167,11 +243,13 @@ class ClusterDedupStep(GlobalStep):
                 timing[k] = timing.get(k, 0.0) + v
         wd.write_json(
             {"langs": langs, "timing": timing, "shard_rows": [int(i["rows"]) for i in shard_info], "keys_seconds": sum(i["seconds"] for i in shard_info),
-             "edges_seconds": sum(i["seconds"] for i in edge_info), "edges": sum(i["edges"] for i in edge_info)},
+             "edges_seconds": sum(i["seconds"] for i in edge_info), "edges": sum(i["edges"] for i in edge_info),
+             "refs": {**refs, "edges": edges.__dict__}},
             "shuffle.done",
         )
         # the partitioned keys are the bulk of the workdir (24 B per key): not needed once edges exist
         wd.remove("keys")
+        wd.remove("links")
 
     # -- process --------------------------------------------------------------------------------------
     def _shard_result(self, ctx: BlockContext) -> _ShardResult:
@@ -217,6 +295,11 @@ class ClusterDedupStep(GlobalStep):
             cid = np.array(ids.to_pylist(), dtype=object)
             cid[pos] = np.array(res.column("cluster_id").to_pylist(), dtype=object)
             table = _set_column(table, self.id_column, pa.array(cid.tolist(), pa.string()))
+        if self.similarity_column and self.verify_threshold():
+            # the evidence: each member's estimated similarity to its cluster's kept document
+            sim = np.full(n, np.nan)
+            sim[pos] = res.column("similarity").to_numpy(zero_copy_only=False)
+            table = _set_column(table, self.similarity_column, pa.array(sim, pa.float64(), from_pandas=True))
         return BlockOutput(table=table, keep=keep, reasons=reasons)
 
 

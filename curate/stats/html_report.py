@@ -10,7 +10,12 @@ from __future__ import annotations
 from html import escape
 
 from curate.optout.report_section import optout_summary
-from curate.stats.run_record import RunStats, minhash_cluster_sizes, rehydration_tables
+from curate.stats.run_record import (
+    RunStats,
+    minhash_cluster_sizes,
+    minhash_largest_clusters,
+    rehydration_tables,
+)
 from curate.stats.svg_charts import column_chart, hbar_chart
 from curate.stats.token_section import SECTION, token_section_html
 from curate.storage.atomic import write_text_atomic
@@ -92,6 +97,30 @@ def _clusters(stats: RunStats, langs: list[str]) -> str:
     return f"<div class='grid'>{''.join(charts)}</div>" if charts else "<p class='empty'>no MinHash step in this run</p>"
 
 
+def _largest_clusters(stats: RunStats) -> str:
+    largest, verify = minhash_largest_clusters(stats)
+    if not largest:
+        return ""
+    verified = any("removed" in c for c in largest)
+    head = "<tr><th>lang</th><th>size</th><th>kept document</th><th>first members</th>"
+    head += "<th>removed</th><th>similarity min / median / max</th></tr>" if verified else "</tr>"
+    rows = []
+    for c in largest:
+        members = "<br>".join(escape(str(m)) for m in c.get("members", []))
+        row = (f"<tr><td>{escape(c['lang'])}</td><td>{c['size']:,}</td>"
+               f"<td>{escape(str(c.get('kept_url') or c.get('kept_id')))}</td><td>{members}</td>")
+        if verified:
+            sim = c.get("similarity") or {}
+            row += (f"<td>{c.get('removed', 0):,}</td><td>{sim.get('min', '-')} / {sim.get('median', '-')} / "
+                    f"{sim.get('max', '-')}</td>")
+        rows.append(row + "</tr>")
+    note = ""
+    if verify:
+        note = (f"<p>Verified at estimated similarity &ge; {verify.get('threshold')}: {verify.get('removed', 0):,} of "
+                f"{verify.get('candidates', 0):,} cluster members removed, the others kept.</p>")
+    return f"{note}<table>{head}{''.join(rows)}</table>"
+
+
 def _rehydration(stats: RunStats, langs: list[str]) -> str:
     tables = rehydration_tables(stats)
     charts = []
@@ -143,13 +172,14 @@ def render_html(stats: RunStats) -> str:
         ("Removal reasons", _reasons(stats, langs)),
         ("Language-ID scores", _langid_hist(stats, langs)),
         ("MinHash cluster sizes", _clusters(stats, langs)),
+        ("Largest MinHash clusters", _largest_clusters(stats)),  # only when the step listed them
         ("Rehydration weights", _rehydration(stats, langs)),
         ("Opt-outs and domain caps", _optouts(stats)),
         ("Final mix", _token_share(stats, langs)),
     ]
     if stats.get(SECTION):  # after `curate tokenize`
         sections.append(("Tokens per language", token_section_html(dict(stats))))
-    body = "".join(f"<h2>{escape(title)}</h2>{html}" for title, html in sections)
+    body = "".join(f"<h2>{escape(title)}</h2>{html}" for title, html in sections if html)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>curate report: "
             f"{escape(stats['pipeline'])}</title><style>{STYLE}</style></head><body>"
             f"<h1>curate report: {escape(stats['pipeline'])}</h1>{summary}{body}</body></html>")

@@ -6,6 +6,7 @@ from typing import Any
 
 from curate.optout.report_section import optout_summary
 from curate.rehydrate.report_section import format_rehydration
+from curate.stats.run_record import minhash_largest_clusters
 from curate.stats.token_section import format_token_section
 
 SORT_KEYS = ("in", "kept", "removed", "errored", "bytes", "words", "lang", "kept_pct")
@@ -105,6 +106,28 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
     tokens = format_token_section(stats)
     if tokens:  # after `curate tokenize`
         lines += ["", tokens]
+    clusters = format_largest_clusters(stats)
+    if clusters:
+        lines += ["", clusters]
+    return "\n".join(lines)
+
+
+def format_largest_clusters(stats: dict[str, Any]) -> str:
+    """The MinHash step's largest clusters per language, when it listed them (``largest_clusters``)."""
+    largest, verify = minhash_largest_clusters(stats)
+    if not largest:
+        return ""
+    lines = ["largest MinHash clusters (size, kept document, first members)"]
+    if verify:
+        lines[0] += (f"; verified at similarity >= {verify.get('threshold')}: {verify.get('removed', 0):,} of "
+                     f"{verify.get('candidates', 0):,} members removed")
+    for c in largest:
+        sim = c.get("similarity") or {}
+        verified = (f"  removed {c.get('removed', 0):,}, similarity {sim.get('min', '-')}/{sim.get('median', '-')}/"
+                    f"{sim.get('max', '-')} (min/median/max)") if "removed" in c else ""
+        lines.append(f"  {c['lang']:<10} {c['size']:>9,}  kept {c.get('kept_url') or c.get('kept_id')}{verified}")
+        for member in c.get("members", []):
+            lines.append(f"  {'':<10} {'':>9}    {member}")
     return "\n".join(lines)
 
 

@@ -117,6 +117,16 @@ def minhash_cluster_sizes(stats: RunStats) -> dict[str, dict[str, int]]:
     return {}
 
 
+def minhash_largest_clusters(stats: RunStats) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The largest clusters the first MinHash step listed (``largest_clusters``: size, kept document's url, a
+    few members' urls, with verification the members removed and the similarity spread) and its verification
+    summary; empty without them."""
+    for value in global_steps(stats, "minhash"):
+        summary = value.get("minhash_summary", {})
+        return list(summary.get("largest_clusters", [])), dict(summary.get("verify") or {})
+    return [], {}
+
+
 def rehydration_tables(stats: RunStats) -> dict[str, dict[str, float]]:
     """Per language {cluster size: repetitions} of the first rehydration step that has tables, {} without one."""
     for value in global_steps(stats, "rehydrate"):

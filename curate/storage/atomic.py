@@ -25,8 +25,20 @@ OBJECT_STORE_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "az", "adl
 
 
 def is_object_store(fs: Any) -> bool:
+    inner = getattr(fs, "fs", None)  # a wrapper (request counter, cache) writes as what it wraps
+    if isinstance(inner, fsspec.AbstractFileSystem):
+        return is_object_store(inner)
     protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
     return any(p in OBJECT_STORE_PROTOCOLS for p in protocols)
+
+
+def _in_memory(fs: Any) -> bool:
+    """fsspec's memory filesystem: one ``pipe_file`` is atomic (it lives in one process; nothing to crash)."""
+    inner = getattr(fs, "fs", None)
+    if isinstance(inner, fsspec.AbstractFileSystem):
+        return _in_memory(inner)
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    return "memory" in protocols
 
 
 def publish(fs: Any, tmp: str, path: str) -> None:
@@ -45,7 +57,7 @@ def write_bytes_atomic(url_or_path: str, data: bytes, fs: Any = None) -> None:
         fs, path = fsspec.core.url_to_fs(url_or_path)
     else:
         path = url_or_path
-    if is_object_store(fs):
+    if is_object_store(fs) or _in_memory(fs):
         fs.pipe_file(path, data)  # one PUT (s3fs switches to multipart only above its block size)
         return
     parent = path.rpartition("/")[0]
