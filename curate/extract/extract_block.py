@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import HTML, TEXT
-from curate.extract.engines import ENGINES, TAKES_BYTES
+from curate.extract.engines import ENGINES
 from curate.extract.extraction_process import Outcome, ScopedEngine, cpu_limit_available, extraction_process
 from curate.extract.html_limits import limit_reason
 
@@ -49,7 +49,7 @@ class Extract(Block):
         self.max_html_bytes = max_html_bytes
         self.max_depth = max_depth
 
-    def _extract_all(self, items: list[tuple[int, Any]], ctx: BlockContext) -> dict[int, Outcome]:
+    def _extract_all(self, items: list[tuple[int, bytes]], ctx: BlockContext) -> dict[int, Outcome]:
         # one scope per shard task (ctx.cache lives as long as the task): engine state is reset per shard
         scope = ctx.cache.setdefault("extract:scope", next(_SCOPES))
         if self.timeout and self.timeout > 0 and cpu_limit_available():
@@ -71,8 +71,7 @@ class Extract(Block):
         keep = [True] * n
         reasons: list[str | None] = [None] * n
         errors: list[str | None] = [None] * n
-        as_bytes = self.engine in TAKES_BYTES
-        items: list[tuple[int, Any]] = []
+        items: list[tuple[int, bytes]] = []
         for i, html in enumerate(raw):
             if html is None:
                 continue  # already text
@@ -80,7 +79,7 @@ class Extract(Block):
             if reason is not None:
                 keep[i], reasons[i] = False, reason
                 continue
-            items.append((i, html if as_bytes else html.decode("utf-8", errors="replace")))
+            items.append((i, html))  # decoded where it is extracted, for engines that take str
         for i, (ok, text) in self._extract_all(items, ctx).items():
             if not ok:
                 errors[i] = text

@@ -39,12 +39,21 @@ def _reset_trafilatura() -> None:
 ENGINE_RESETS: dict[str, Callable[[], None]] = {"trafilatura": _reset_trafilatura}
 
 
+def _bytes_in(engine: Callable[[Any], str], takes_bytes: bool) -> Callable[[bytes], str]:
+    """The engine called with the page's UTF-8 bytes: decoded here, in the process that extracts, for engines
+    that take ``str`` (the bytes cross the pipe as they are: no encode in the worker, one decode here)."""
+    if takes_bytes:
+        return engine
+    return lambda html: engine(html.decode("utf-8", errors="replace"))
+
+
 class ScopedEngine:
-    """An engine that starts from a clean state whenever the scope (one shard task) changes."""
+    """An engine, called with a page's UTF-8 bytes, that starts from a clean state whenever the scope (one shard
+    task) changes."""
 
     def __init__(self, engine: str) -> None:
         self.engine = engine
-        self.extract = ENGINES[engine]
+        self.extract = _bytes_in(ENGINES[engine], engine in TAKES_BYTES)
         self.scope: object = None
 
     def enter(self, scope: object) -> None:
@@ -98,8 +107,7 @@ def _serve(channel: _Channel, engine: str, budget: float, parent_pid: int) -> No
     scoped = ScopedEngine(engine)
     extract = scoped.extract
     # engines import their library on first use: not the first page's CPU time
-    warm_up = "<html><body><p>warm up</p></body></html>"
-    extract(warm_up.encode() if engine in TAKES_BYTES else warm_up)
+    extract(b"<html><body><p>warm up</p></body></html>")
     scoped.enter("warm-up")
     channel.send(("ready", os.getpid()))
     while True:
