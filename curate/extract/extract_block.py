@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import HTML, TEXT
-from curate.extract.engines import ENGINES
+from curate.extract.engines import ENGINES, REMOVED
 from curate.extract.extraction_process import Outcome, ScopedEngine, cpu_limit_available, extraction_process
 from curate.extract.html_limits import limit_reason
 
@@ -21,8 +21,9 @@ class Extract(Block):
     """Extract main text from the ``html`` column into ``text``.
 
     Defaults follow FineWeb (section 3.2): trafilatura with favor_precision. ``engine:
-    resiliparse`` is the fast choice, ``engine: precise`` the fast one with trafilatura's precision;
-    any engine of :mod:`curate.extract.engines` runs by name.
+    resiliparse`` is the fastest (recall first), ``engine: balanced`` resiliparse's main content filtered by a
+    learned block model (:mod:`curate.extract.balanced_engine`); their figures on pages nobody tuned on are in
+    benchmarks/RESULTS.md. Any engine of :mod:`curate.extract.engines` runs by name.
     Rows that already have text (WET, JSONL, Parquet inputs) pass through.
 
     Limits, all independent of the machine's load:
@@ -41,6 +42,8 @@ class Extract(Block):
 
     def __init__(self, engine: str = "trafilatura", timeout: float = 5.0, min_chars: int = 1,
                  max_html_bytes: int = 10_000_000, max_depth: int = 2_000) -> None:
+        if engine in REMOVED:
+            raise ValueError(REMOVED[engine])
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
         self.engine = engine
