@@ -22,9 +22,9 @@ sys.path.insert(0, str(REPO / "tests"))  # the gold sets: one definition for tes
 
 from extraction_gold import gold_sets  # noqa: E402
 
+from curate.extract.balanced_engine import main_content_blocks  # noqa: E402
 from curate.extract.block_classifier import MODEL_FILE  # noqa: E402
 from curate.extract.block_training import page_data, train_block_model  # noqa: E402
-from curate.extract.engines import main_content_blocks  # noqa: E402
 
 OUT = REPO / "curate" / "extract" / "data" / MODEL_FILE
 
