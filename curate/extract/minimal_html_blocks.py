@@ -38,85 +38,66 @@ class Blocks:
 
 
 class MinimalHtmlBlocks:
-    """Split a minimal-HTML rendering into :class:`Blocks`."""
+    """Split a minimal-HTML rendering into :class:`Blocks` (one pass over ``re.split``, state in locals: this
+    runs once per page)."""
 
     def __call__(self, markup: str) -> Blocks:
         out = Blocks()
-        state = _State(out)
-        pos = 0
-        for m in _TOKEN.finditer(markup):
-            state.text(markup[pos:m.start()])
-            pos = m.end()
-            state.tag(m.group(2).lower(), bool(m.group(1)))
-        state.text(markup[pos:])
-        state.flush()
+        texts, tags, link_chars, links, in_list = out.texts, out.tags, out.link_chars, out.links, out.in_list
+        stack: list[str] = []  # open block tags
+        parts: list[str] = []
+        in_a = n_links = n_link_chars = list_depth = 0
+
+        def flush() -> None:
+            nonlocal n_links, n_link_chars
+            raw = html.unescape("".join(parts))
+            parts.clear()
+            tag = stack[-1] if stack else None
+            text = raw.strip("\n") if tag == "pre" else _SPACES.sub(" ", raw.replace("\n", " ")).strip()
+            if text.strip():
+                texts.append(text)
+                tags.append(TAG_INDEX.get(tag, _PLAIN) if tag else _PLAIN)
+                link_chars.append(min(n_link_chars, len(text)))
+                links.append(n_links)
+                in_list.append(list_depth > 0 or tag == "li")
+            n_links = n_link_chars = 0
+
+        pieces = _TOKEN.split(markup)  # text, closing slash, tag name, text, ...
+        for k in range(0, len(pieces), 3):
+            chunk = pieces[k]
+            if chunk:
+                if not stack and "\n" in chunk:  # plain text: every line is a block
+                    *lines, chunk = chunk.split("\n")
+                    for line in lines:
+                        parts.append(line)
+                        if in_a:
+                            n_link_chars += len(line.strip())
+                        flush()
+                parts.append(chunk)
+                if in_a:
+                    n_link_chars += len(chunk.strip())
+            if k + 2 >= len(pieces):
+                break
+            closing, name = pieces[k + 1], pieces[k + 2].lower()
+            if name == "a":
+                if closing:
+                    in_a = max(0, in_a - 1)
+                else:
+                    in_a += 1
+                    n_links += 1
+                continue
+            if name == "br":
+                parts.append("\n")
+                continue
+            if parts:
+                flush()
+            if name in ("ul", "ol"):
+                list_depth = max(0, list_depth + (-1 if closing else 1))
+            elif not closing:
+                stack.append(name)
+            elif name in stack:
+                while stack.pop() != name:
+                    pass
+        if parts:
+            flush()
         return out
-
-
-class _State:
-    __slots__ = ("out", "stack", "in_a", "parts", "link_chars", "links", "list_depth")
-
-    def __init__(self, out: Blocks) -> None:
-        self.out = out
-        self.stack: list[str] = []  # open block tags
-        self.in_a = 0
-        self.parts: list[str] = []
-        self.link_chars = 0
-        self.links = 0
-        self.list_depth = 0
-
-    def text(self, s: str) -> None:
-        if not s:
-            return
-        if not self.stack and "\n" in s:  # plain text: every line is a block
-            *lines, s = s.split("\n")
-            for line in lines:
-                self._add(line)
-                self.flush()
-        self._add(s)
-
-    def _add(self, s: str) -> None:
-        self.parts.append(s)
-        if self.in_a:
-            self.link_chars += len(s.strip())
-
-    def tag(self, name: str, closing: bool) -> None:
-        if name == "a":
-            if closing:
-                self.in_a = max(0, self.in_a - 1)
-            else:
-                self.in_a += 1
-                self.links += 1
-            return
-        if name == "br":
-            self.parts.append("\n")
-            return
-        self.flush()
-        if name in ("ul", "ol"):
-            self.list_depth = max(0, self.list_depth + (-1 if closing else 1))
-        elif not closing:
-            self.stack.append(name)
-        elif name in self.stack:
-            while self.stack.pop() != name:
-                pass
-
-    def flush(self) -> None:
-        if not self.parts:
-            return
-        raw = html.unescape("".join(self.parts))
-        self.parts.clear()
-        link_chars, links = self.link_chars, self.links
-        self.link_chars = self.links = 0
-        tag = self.stack[-1] if self.stack else None
-        if tag == "pre":
-            text = raw.strip("\n")
-        else:
-            text = _SPACES.sub(" ", raw.replace("\n", " ")).strip()
-        if not text.strip():
-            return
-        out = self.out
-        out.texts.append(text)
-        out.tags.append(TAG_INDEX.get(tag, _PLAIN) if tag else _PLAIN)
-        out.link_chars.append(min(link_chars, len(text)))
-        out.links.append(links)
-        out.in_list.append(self.list_depth > 0 or tag == "li")
