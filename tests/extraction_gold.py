@@ -10,8 +10,8 @@ Gold sets (the HTML is read from ``shared/data``, never copied into the reposito
 
 Scores, per engine and set:
 
-- token precision / recall / F1: bag of lowercased whitespace tokens, per page, averaged over pages (an empty
-  extraction scores 0);
+- token precision / recall / F1: bag of lowercased tokens (:func:`tokens`: whitespace-separated, a CJK or Thai
+  character on its own), per page, averaged over pages (an empty extraction scores 0);
 - *gold snippets found* and *boilerplate snippets absent*: the two measures of snippet-based extraction
   evaluations. Each page gets "with" snippets (the first words of gold lines that are visible in the page's HTML)
   and "without" snippets (the first words of visible text lines of the page that are not in the gold main text,
@@ -201,9 +201,18 @@ def gold_sets(shared: Path, names: Iterable[str] = ("articles", "readability", "
 # ---------------------------------------------------------------------------------------------- scoring
 
 
+_TOKEN = re.compile(_WIDE.pattern + r"|[^\s" + _WIDE.pattern[1:-1] + r"]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercased tokens: runs of non-space characters, each character of a script written without spaces on its
+    own (so that a Chinese or Japanese page is not one token per sentence)."""
+    return _TOKEN.findall(text.lower())
+
+
 def token_prf(pred: str, gold: str) -> tuple[float, float, float]:
-    """Bag-of-tokens precision, recall, F1 of one page (lowercased whitespace tokens; empty output = 0)."""
-    tp, tg = Counter(pred.lower().split()), Counter(gold.lower().split())
+    """Bag-of-tokens precision, recall, F1 of one page (:func:`tokens`; an empty output scores 0)."""
+    tp, tg = Counter(tokens(pred)), Counter(tokens(gold))
     common = sum((tp & tg).values())
     p = common / sum(tp.values()) if tp else 0.0
     r = common / sum(tg.values()) if tg else 0.0
