@@ -38,7 +38,9 @@ def context(p: np.ndarray) -> np.ndarray:
                             np.full(n, p.mean())])
 
 
-class _Logistic:
+class LogisticStage:
+    """One logistic regression on standardised inputs, as the model file stores it."""
+
     def __init__(self, spec: dict[str, Any]) -> None:
         self.mean = np.asarray(spec["mean"], dtype=np.float64)
         self.scale = np.asarray(spec["scale"], dtype=np.float64)
@@ -58,8 +60,8 @@ class BlockClassifier:
             raise BlockModelError(
                 "the block model was trained on other features than curate.extract.block_features computes; "
                 "retrain it with scripts/train_extraction_model.py")
-        self.stage1 = _Logistic(model["stage1"])
-        self.stage2 = _Logistic(model["stage2"])
+        self.stage1 = LogisticStage(model["stage1"])
+        self.stage2 = LogisticStage(model["stage2"])
         self.threshold = float(model["threshold"])
         self.model = model
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
 
-from curate.extract.block_classifier import CONTEXT_NAMES, BlockClassifier, context
+from curate.extract.block_classifier import CONTEXT_NAMES, BlockClassifier, LogisticStage, context
 from curate.extract.block_features import NAMES, BlockFeatures
 from curate.extract.minimal_html_blocks import Blocks
 
@@ -97,12 +97,6 @@ def _stack(pages: Sequence[PageData], extra: Sequence[np.ndarray] | None = None)
     return (np.vstack(xs), np.concatenate([p.y for p in pages]), np.concatenate([p.w for p in pages]))
 
 
-def _predictor(spec: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
-    mean, scale, coef = (np.asarray(spec[k]) for k in ("mean", "scale", "coef"))
-    b = spec["intercept"]
-    return lambda x: 1 / (1 + np.exp(-np.clip(((x - mean) / scale) @ coef + b, -30, 30)))
-
-
 def train_block_model(pages: Sequence[PageData], trained_on: str, c: float = 1.0,
                       folds: int = FOLDS) -> dict[str, Any]:
     """A block model (the JSON structure :class:`BlockClassifier` reads) trained on ``pages``."""
@@ -112,7 +106,7 @@ def train_block_model(pages: Sequence[PageData], trained_on: str, c: float = 1.0
     for held in split:
         out = set(held.tolist())
         train = [pages[i] for i in range(len(pages)) if i not in out]
-        f = _predictor(fit_logistic(*_stack(train), c=c))
+        f = LogisticStage(fit_logistic(*_stack(train), c=c))
         for i in held:
             oof1[i] = f(pages[i].x)
     stage1 = fit_logistic(*_stack(pages), c=c)
