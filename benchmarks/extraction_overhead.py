@@ -9,13 +9,14 @@ makes them. Each measurement is a fresh process; CPU time = user + system of the
 (``resource.getrusage``), so the machine's load stretches it far less than wall time.
 
 - **bare engine**: the engine function on each page (str engines get a ``str`` decoded beforehand, outside
-  the timing): the floor;
+  the timing, one per distinct page): the floor;
 - **extract block, extraction process**: ``Extract(engine).process`` on every batch with the defaults (CPU budget
   5 s per page in a persistent extraction process, size and depth limits checked first), the extraction
   process's start-up and warm-up included;
 - **extract block, in the worker**: the same with ``timeout: 0`` (no extraction process), to split the cost.
 
-*Overhead* = (block - bare) / bare. The breakdown rows time the block's own steps alone on the same pages: Arrow
+*Overhead* = (block - bare) / bare. The breakdown rows time the block's own steps alone (on one shard, scaled to
+all the pages): Arrow
 column to Python bytes, size and depth checks, UTF-8 decoding, the batches' way into the page file shared with
 the extraction process and out of it (``curate.extract.page_buffer``), and the extraction process's start-up. Writes the ``extraction_overhead`` section of RESULTS.md.
 """
@@ -49,6 +50,14 @@ def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
+def self_cpu():
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    return s.ru_utime + s.ru_stime
+
+def children_cpu():
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return c.ru_utime + c.ru_stime
+
 engine, mode, n_pages, paths = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 distinct, seen = [], set()
 for p in paths:
@@ -70,12 +79,12 @@ def tables(pages):
         yield pa.table(cols, schema=READER_SCHEMA.set(READER_SCHEMA.get_field_index("html"),
                                                       pa.field("html", pa.binary())))
 
-batches = [list(tables(s)) for s in shards]
 fn = ENGINES[engine]
 takes_bytes = engine in TAKES_BYTES
 out = {"pages": sum(map(len, shards)), "distinct": len(distinct), "shards": len(shards)}
 if mode == "bare":
-    inputs = [[h if takes_bytes else h.decode("utf-8", errors="replace") for h in s] for s in shards]
+    decoded = {id(h): h if takes_bytes else h.decode("utf-8", errors="replace") for h in distinct}
+    inputs = [[decoded[id(h)] for h in s] for s in shards]  # one str per distinct page, as one bytes object
     fn(inputs[0][0])  # imports
     start = cpu()
     for s in inputs:
@@ -87,15 +96,18 @@ elif mode in ("process", "in-worker"):
     block = Extract(engine=engine, timeout=5.0 if mode == "process" else 0)
     if mode == "in-worker":
         fn(b"<p>x</p>" if takes_bytes else "<p>x</p>")  # imports: the process mode pays them in its start-up
-    start = cpu()
-    for k, shard in enumerate(batches):
+    worker, kids = 0.0, children_cpu()
+    for k, shard in enumerate(shards):
+        batches = list(tables(shard))  # built outside the timing: a reader makes them in a run
         ctx = BlockContext(shard=str(k))
-        for t in shard:
+        start = self_cpu()
+        for t in batches:
             block.process(t, ctx)
+        worker += self_cpu() - start
     _close_all()  # joins the extraction process: its CPU time reaches RUSAGE_CHILDREN
-    out["cpu"] = cpu() - start
+    out["cpu"] = worker + children_cpu() - kids
 elif mode == "parts":
-    all_tables = [t for s in batches for t in s]
+    all_tables = list(tables(shards[0]))  # one shard timed, scaled to all pages below
     t0 = time.process_time()
     raws = [t.column("html").cast(pa.binary()).to_pylist() for t in all_tables]
     t1 = time.process_time()
@@ -120,8 +132,9 @@ elif mode == "parts":
     s0 = cpu()
     extraction_process(engine, 5.0).start()
     _close_all()
-    out.update({"to_python": t1 - t0, "limits": t2 - t1, "decode": t3 - t2, "pipe": t4 - t3,
-                "startup": cpu() - s0})
+    scale = out["pages"] / len(shards[0])  # the steps per page are the same on every shard
+    out.update({"to_python": scale * (t1 - t0), "limits": scale * (t2 - t1), "decode": scale * (t3 - t2),
+                "pipe": scale * (t4 - t3), "startup": cpu() - s0})
 print(json.dumps(out))
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import ClassVar
 
+import numpy as np
 import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
@@ -15,6 +16,21 @@ from curate.extract.html_limits import limit_reason
 
 _SCOPES = itertools.count(1)
 _IN_PROCESS: dict[str, ScopedEngine] = {}
+
+
+def html_views(column: pa.ChunkedArray) -> list[memoryview | None]:
+    """Each row's UTF-8 bytes as a view into the Arrow column's data buffer (None for a null): no copy here; the
+    extraction process's page file or the engine call copies each page once."""
+    views: list[memoryview | None] = []
+    for chunk in column.cast(pa.binary()).chunks:
+        if not len(chunk):
+            continue
+        _validity, offsets_buf, data_buf = chunk.buffers()
+        offsets = np.frombuffer(offsets_buf, dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1].tolist()
+        data = memoryview(data_buf) if data_buf is not None else memoryview(b"")
+        valid = chunk.is_valid().to_pylist() if chunk.null_count else [True] * len(chunk)
+        views += [data[offsets[k]:offsets[k + 1]] if valid[k] else None for k in range(len(chunk))]
+    return views
 
 
 class Extract(Block):
@@ -52,7 +68,7 @@ class Extract(Block):
         self.max_html_bytes = max_html_bytes
         self.max_depth = max_depth
 
-    def _extract_all(self, items: list[tuple[int, bytes]], ctx: BlockContext) -> dict[int, Outcome]:
+    def _extract_all(self, items: list[tuple[int, memoryview]], ctx: BlockContext) -> dict[int, Outcome]:
         # one scope per shard task (ctx.cache lives as long as the task): engine state is reset per shard
         scope = ctx.cache.setdefault("extract:scope", next(_SCOPES))
         if self.timeout and self.timeout > 0 and cpu_limit_available():
@@ -62,19 +78,19 @@ class Extract(Block):
         results: dict[int, Outcome] = {}
         for i, html in items:
             try:
-                results[i] = (True, engine.extract(html))
+                results[i] = (True, engine.extract(bytes(html)))
             except Exception as exc:  # any engine failure is one bad page, not a bad run
                 results[i] = (False, f"{type(exc).__name__}: {exc}"[:300])
         return results
 
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
-        raw = table.column(HTML).cast(pa.binary()).to_pylist()
+        raw = html_views(table.column(HTML))
         texts = table.column(TEXT).to_pylist()
         n = len(raw)
         keep = [True] * n
         reasons: list[str | None] = [None] * n
         errors: list[str | None] = [None] * n
-        items: list[tuple[int, bytes]] = []
+        items: list[tuple[int, memoryview]] = []
         for i, html in enumerate(raw):
             if html is None:
                 continue  # already text
