@@ -16,9 +16,9 @@ makes them. Each measurement is a fresh process; CPU time = user + system of the
 - **extract block, in the worker**: the same with ``timeout: 0`` (no extraction process), to split the cost.
 
 *Overhead* = (block - bare) / bare. The breakdown rows time the block's own steps alone (on one shard, scaled to
-all the pages): Arrow
-column to Python bytes, size and depth checks, UTF-8 decoding, the batches' way into the page file shared with
-the extraction process and out of it (``curate.extract.page_buffer``), and the extraction process's start-up. Writes the ``extraction_overhead`` section of RESULTS.md.
+all the pages): Arrow column to row views, size and depth checks, UTF-8 decoding, the batches' way into the page
+file shared with the extraction process and out of it (``curate.extract.page_buffer``), and the extraction
+process's start-up. Writes the ``extraction_overhead`` section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from trafilatura.meta import reset_caches
 from curate.blocks.base import BlockContext
 from curate.blocks.columns import READER_SCHEMA
 from curate.extract.engines import ENGINES, TAKES_BYTES
-from curate.extract.extract_block import Extract
+from curate.extract.extract_block import Extract, html_views
 from curate.extract.extraction_process import _close_all, extraction_process
 from curate.extract.html_limits import limit_reason
 from curate.extract.page_buffer import PageBuffer, PageReader
@@ -109,7 +109,7 @@ elif mode in ("process", "in-worker"):
 elif mode == "parts":
     all_tables = list(tables(shards[0]))  # one shard timed, scaled to all pages below
     t0 = time.process_time()
-    raws = [t.column("html").cast(pa.binary()).to_pylist() for t in all_tables]
+    raws = [html_views(t.column("html")) for t in all_tables]
     t1 = time.process_time()
     for r in raws:
         for h in r:
@@ -118,7 +118,7 @@ elif mode == "parts":
     if not takes_bytes:
         for r in raws:
             for h in r:
-                h.decode("utf-8", errors="replace")
+                bytes(h).decode("utf-8", errors="replace")
     t3 = time.process_time()
     buffer = PageBuffer()
     reader = PageReader(buffer.fd)
@@ -180,7 +180,7 @@ def main() -> None:
                          "" if mode == "bare" else f"{100 * (value - bare) / bare:+.1f}%"])
         figures[engine] = round(100 * (statistics.median(cpu["process"]) - bare) / bare, 1)
         parts = measure(engine, "parts", args.pages, paths)
-        for key, label in (("to_python", "Arrow column to Python bytes"), ("limits", "size and depth checks"),
+        for key, label in (("to_python", "Arrow column to row views"), ("limits", "size and depth checks"),
                            ("decode", "UTF-8 decoding (str engines, in the extraction process)"),
                            ("pipe", "batches through the shared page file and read back (both sides)"),
                            ("startup", "extraction process start-up and warm-up (once per worker)")):
