@@ -1,0 +1,161 @@
+"""Find the evaluation texts a batch of documents overlaps by at least n tokens, exactly.
+
+Per chunk of documents (about 128k characters, so the arrays stay in cache):
+
+1. normal form and token runs of all documents at once (:mod:`.normalizer`, :func:`.tokens.split_runs`);
+2. documents with runs of scripts written without spaces (Chinese, Japanese, Thai, ...) are segmented into words
+   only when one of their character n-grams is an evaluation text's (:mod:`.text_ngrams`): n words are at least n
+   characters, so the others cannot match a word n-gram involving those scripts, and words elsewhere in them are
+   already tokens;
+3. word n-gram hashes of all documents (:mod:`.ngram_hash`), looked up in the index (:mod:`.hash_lookup`);
+4. every hash hit is checked on the text: the document's n tokens must equal the evaluation text's n tokens at
+   the recorded position (the text is tokenised again from the index's copy), so a hash collision never reports
+   a match;
+5. per document and evaluation text: ``overlap`` = document tokens covered by checked n-grams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from curate.decont.decont_index import DecontIndex
+from curate.decont.normalizer import NormalBatch, normalize_texts
+from curate.decont.run_segmenter import RunSegmenter
+from curate.decont.text_ngrams import char_ngrams, word_ngrams
+from curate.decont.tokens import Tokens, refined_tokens, run_texts, split_runs
+
+CHUNK_CHARS = 1 << 17
+
+
+@dataclass(frozen=True)
+class Match:
+    """One evaluation text found in one document."""
+
+    text_id: int
+    overlap: int  # document tokens covered by n-grams shared with the text
+    ngram: str  # the first shared n-gram (normal form, tokens joined by spaces)
+
+
+@dataclass
+class Hits:
+    """Checked hits of one chunk: document (index in the chunk), evaluation text, first token in the document."""
+
+    doc: np.ndarray
+    text_id: np.ndarray
+    position: np.ndarray
+    entry: np.ndarray  # row of the index (for counting how many documents hold each n-gram)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which range, value) of every integer in the half-open ranges [lo, hi)."""
+    sizes = hi - lo
+    which = np.repeat(np.arange(lo.size), sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return which, lo[which] + np.arange(which.size) - starts[which]
+
+
+class Matcher:
+    """Callable per process over batches of (text, language); ``index`` is opened read-only."""
+
+    def __init__(self, index: DecontIndex, segmenter: RunSegmenter | None = None,
+                 chunk_chars: int = CHUNK_CHARS) -> None:
+        self.index = index
+        self.segmenter = segmenter or RunSegmenter()
+        self.chunk_chars = chunk_chars
+        self.segmented_docs = 0  # documents that needed their segmenter (for the benchmark's table)
+
+    def _chunks(self, texts: list[str]) -> list[tuple[int, int]]:
+        out = []
+        start, size = 0, 0
+        for i, text in enumerate(texts):
+            size += len(text)
+            if size >= self.chunk_chars:
+                out.append((start, i + 1))
+                start, size = i + 1, 0
+        if start < len(texts):
+            out.append((start, len(texts)))
+        return out
+
+    def _tokens(self, batch: NormalBatch, langs: list[str]) -> Tokens:
+        tokens = split_runs(batch)
+        if not self.index.has_runs:
+            return tokens
+        with_runs = run_texts(batch, tokens)
+        if not with_runs.size:
+            return tokens
+        grams = char_ngrams(batch, with_runs, self.index.n)
+        rows = self.index.chars.find(grams.hashes)[0]
+        segment = np.unique(grams.text[rows])
+        self.segmented_docs += int(segment.size)
+        return refined_tokens(batch, tokens, segment, langs, self.segmenter)
+
+    def _hits(self, texts: list[str], langs: list[str]) -> tuple[Hits, NormalBatch, Tokens]:
+        index = self.index
+        n = index.n
+        batch = normalize_texts(texts)
+        tokens = self._tokens(batch, langs)
+        rows = word_ngrams(batch, tokens, n)
+        found, lo, hi = index.words.find(rows.hashes)
+        empty = np.empty(0, dtype=np.int64)
+        if not found.size:
+            return Hits(empty, empty, empty, empty), batch, tokens
+        which, entry = _ranges(lo, hi)
+        row = found[which]
+        refs = np.asarray(index.refs[entry], dtype=np.int64)
+        text_ids, positions = refs[:, 0], refs[:, 1]
+        item_tokens = index.text_tokens(sorted(set(text_ids.tolist())))
+        words: dict[int, str] = {}
+
+        def word(t: int) -> str:
+            w = words.get(t)
+            if w is None:
+                w = words[t] = batch.text(int(tokens.starts[t]), int(tokens.ends[t]))
+            return w
+
+        ok = np.zeros(row.size, dtype=bool)
+        firsts = rows.first[row]
+        for k, (first, text_id, pos) in enumerate(zip(firsts.tolist(), text_ids.tolist(), positions.tolist(),
+                                                      strict=True)):
+            ok[k] = [word(t) for t in range(first, first + n)] == item_tokens[text_id][pos:pos + n]
+        return (Hits(rows.text[row][ok], text_ids[ok], rows.position(tokens)[row][ok], entry[ok]),
+                batch, tokens)
+
+    def hits(self, texts: list[str], langs: list[str]) -> Hits:
+        """Checked hits of documents ``texts`` (document indices into ``texts``)."""
+        parts = []
+        for start, end in self._chunks(texts):
+            h = self._hits(texts[start:end], langs[start:end])[0]
+            h.doc = h.doc + start
+            parts.append(h)
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return Hits(empty, empty, empty, empty)
+        return Hits(*(np.concatenate([getattr(p, f) for p in parts])
+                      for f in ("doc", "text_id", "position", "entry")))
+
+    def match(self, texts: list[str], langs: list[str]) -> list[list[Match]]:
+        """Per document, the evaluation texts it overlaps by n tokens or more, largest overlap first."""
+        out: list[list[Match]] = [[] for _ in texts]
+        n = self.index.n
+        for start, end in self._chunks(texts):
+            hits, batch, tokens = self._hits(texts[start:end], langs[start:end])
+            if not hits.doc.size:
+                continue
+            order = np.lexsort((hits.position, hits.text_id, hits.doc))
+            groups: dict[tuple[int, int], list[int]] = {}
+            for k in order.tolist():
+                groups.setdefault((int(hits.doc[k]), int(hits.text_id[k])), []).append(int(hits.position[k]))
+            for (doc, text_id), positions in groups.items():
+                covered = 0
+                reach = -1
+                for p in positions:  # sorted: union of [p, p + n)
+                    covered += min(n, p + n - max(p, reach))
+                    reach = p + n
+                base = int(tokens.offsets[doc]) + positions[0]
+                ngram = " ".join(batch.text(int(tokens.starts[t]), int(tokens.ends[t])) for t in range(base, base + n))
+                out[start + doc].append(Match(text_id, covered, ngram))
+        for matches in out:
+            matches.sort(key=lambda m: (-m.overlap, m.text_id))
+        return out

@@ -1,0 +1,132 @@
+"""Texts -> their normal form as one code-point array, with a class per code point (vectorised).
+
+A batch of texts becomes one UTF-32 array (one ``str.encode`` of the joined texts), mapped through
+:func:`curate.decont.char_table.char_table` with one gather: lower-cased, NFKC where NFKC is a per-character
+mapping, format characters dropped, every character classed (separator / word / a script written without
+spaces). Texts where NFKC depends on neighbouring characters (a decomposed accent that composes, combining marks
+out of canonical order, conjoining jamo, "½") are first normalised by ``unicodedata`` and then mapped the same way,
+so every text gets exactly :func:`curate.decont.char_table.reference_normal_form` (up to separators, which only
+delimit tokens).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from curate.decont.char_table import (
+    CLASS_SHIFT,
+    CP_MASK,
+    EXPAND,
+    HARD,
+    MAPPED,
+    MARK,
+    NEIGHBOUR_FLAGS,
+    PAIR_ONLY,
+    SECOND,
+    CharTable,
+    char_table,
+    nfkc,
+)
+
+
+@dataclass
+class NormalBatch:
+    """Normal forms of a batch of texts, back to back: text ``i`` is ``cp[offsets[i]:offsets[i + 1]]``."""
+
+    cp: np.ndarray  # uint32 code points
+    cls: np.ndarray  # uint8 class of each code point (char_table classes)
+    offsets: np.ndarray  # int64, one more than texts
+
+    def text(self, start: int, end: int) -> str:
+        """The normal form between two positions, as a string."""
+        return self.cp[start:end].tobytes().decode("utf-32-le")
+
+
+def _joined_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    return cp, offsets
+
+
+def _neighbour_texts(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Indices of the texts whose NFKC the per-character table cannot give (see the module docstring)."""
+    hard = np.flatnonzero(entry & HARD)
+    at = np.flatnonzero(entry & (SECOND | MARK))
+    at = at[at > 0]
+    if at.size:
+        prev = cp[at - 1]
+        prev_entry = entry[at - 1]
+        # a mark, a second or a mapped character before (not for the Thai/Lao AM pair, where only the pair counts)
+        risky = ((prev_entry & (MARK | SECOND | MAPPED)) != 0) & ((entry[at] & PAIR_ONLY) == 0)
+        second = (entry[at] & SECOND) != 0
+        if second.any():
+            keys = (prev[second].astype(np.uint64) << np.uint64(21)) | cp[at[second]].astype(np.uint64)
+            found = np.searchsorted(table.pairs, keys)
+            found[found == table.pairs.size] = 0
+            risky[np.flatnonzero(second)] |= table.pairs[found] == keys if table.pairs.size else False
+        mark = (entry[at] & MARK) != 0
+        if mark.any():
+            ccc = table.ccc
+            risky[mark] |= ccc[prev[mark]] > ccc[cp[at[mark]]]  # out of canonical order: NFKC reorders them
+        hard = np.concatenate([hard, at[risky]])
+    if not hard.size:
+        return hard
+    return np.unique(np.searchsorted(offsets, hard, side="right") - 1)
+
+
+def _map(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarray, expand: bool
+         ) -> NormalBatch:
+    cls = ((entry >> np.uint32(CLASS_SHIFT)) & np.uint32(15)).astype(np.uint8)
+    out = entry & np.uint32(CP_MASK)
+    if not expand:
+        return NormalBatch(out, cls, offsets)
+    # characters that map to none (format characters) or to several code points (ligatures, "™")
+    at = np.flatnonzero(entry & np.uint32(EXPAND))
+    lengths = table.exp_len[cp[at]].astype(np.int64)
+    first = table.exp_start[cp[at]].astype(np.int64)
+    shift = np.zeros(at.size + 1, dtype=np.int64)
+    np.cumsum(lengths - 1, out=shift[1:])
+    new_offsets = offsets + shift[np.searchsorted(at, offsets)]
+    if at.size <= 256:  # usually a few per batch: splice slices
+        cps: list[np.ndarray] = []
+        classes: list[np.ndarray] = []
+        prev = 0
+        for i, length, start in zip(at.tolist(), lengths.tolist(), first.tolist(), strict=True):
+            cps += [out[prev:i], table.expansions[start:start + length]]
+            classes += [cls[prev:i], np.full(length, cls[i], dtype=np.uint8)]
+            prev = i + 1
+        cps.append(out[prev:])
+        classes.append(cls[prev:])
+        return NormalBatch(np.concatenate(cps), np.concatenate(classes), new_offsets)
+    counts = np.ones(cp.size, dtype=np.int64)
+    counts[at] = lengths
+    mapped = np.repeat(out, counts)
+    where = at + shift[:-1]  # output position of each expanded character's first code point
+    has = lengths > 0
+    if has.any():
+        k = np.repeat(np.arange(at.size)[has], lengths[has])
+        within = np.arange(k.size) - np.repeat(np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), lengths[has])
+        mapped[where[k] + within] = table.expansions[first[k] + within]
+    return NormalBatch(mapped, np.repeat(cls, counts), new_offsets)
+
+
+def normalize_texts(texts: list[str]) -> NormalBatch:
+    """The normal forms of ``texts`` (see the module docstring)."""
+    table = char_table()
+    cp, offsets = _joined_codepoints(texts)
+    entry = table.main[cp]
+    flags = int(np.bitwise_or.reduce(entry & np.uint32(NEIGHBOUR_FLAGS | EXPAND))) if entry.size else 0
+    if flags & NEIGHBOUR_FLAGS:
+        redo = _neighbour_texts(table, cp, entry, offsets)
+        if redo.size:
+            texts = list(texts)
+            for i in redo.tolist():
+                texts[i] = nfkc(texts[i])
+            cp, offsets = _joined_codepoints(texts)
+            entry = table.main[cp]
+            flags = int(np.bitwise_or.reduce(entry & np.uint32(EXPAND))) if entry.size else 0
+    return _map(table, cp, entry, offsets, bool(flags & EXPAND))
