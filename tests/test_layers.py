@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "config": 2, "stats": 2,  # below the runner; stats imports no runner
     **{name: 1 for name in ("io", "extract", "langid", "filters", "dedup", "rehydrate", "quality", "formatters",
                             "interop")},
+    "decont": 1,  # benchmark decontamination (issue 26): a blocks folder
     # the low layer: the block contract, shared text utilities, the language table, errors, storage, models.
     # tokenizers is listed in the issue with the blocks, but it holds no block: it is the word tokenizers every
     # blocks folder uses (filters, dedup, langid, quality, io's token counts), so it sits here.

@@ -28,6 +28,7 @@ BUILTIN_BLOCKS: dict[str, str] = {
     "datatrove": "curate.interop.datatrove_block:DatatroveStep",
     "fasttext_quality": "curate.quality.fasttext_quality:FastTextQualityFilter",
     "kenlm_perplexity": "curate.quality.kenlm_perplexity:KenLMPerplexity",
+    "decontaminate": "curate.decont.decontaminate_block:Decontaminate",
 }
 
 

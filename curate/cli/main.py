@@ -9,6 +9,7 @@ import sys
 
 from curate.cli.calibrate_command import register_calibrate_command
 from curate.cli.cluster_commands import register_cluster_commands
+from curate.cli.decont_commands import register_decont_commands
 from curate.cli.langs_command import run_langs
 from curate.cli.models_commands import register_models_commands
 from curate.cli.quality_commands import register_quality_commands
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_quality_commands(sub)  # train-quality, calibrate-perplexity
     register_calibrate_command(sub)  # calibrate: thresholds for a new language from reference text
     register_models_commands(sub)  # models fetch|list|verify: the model cache
+    register_decont_commands(sub)  # decont index|report: benchmark decontamination (issue 26)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curate.decont.report_section import format_decontamination
 from curate.rehydrate.report_section import format_rehydration
 
 SORT_KEYS = ("in", "kept", "removed", "errored", "bytes", "words", "lang", "kept_pct")
@@ -71,6 +72,9 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
     rehydration = format_rehydration(stats.get("global", {}))
     if rehydration:
         lines += ["", rehydration]
+    decontamination = format_decontamination(stats)
+    if decontamination:
+        lines += ["", decontamination]
     return "\n".join(lines)
 
 
