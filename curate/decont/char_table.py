@@ -96,7 +96,7 @@ def _lower1(ch: str) -> str:
     return "\u03c3" if low == chr(_FINAL_SIGMA) else low
 
 
-def _class_of(cp: int, cat: str) -> int:
+def char_class(cp: int, cat: str) -> int:
     if cat == "Cf":
         return IGNORE
     if cat[0] not in "LMN":
@@ -151,7 +151,7 @@ def char_table() -> CharTable:
             flags |= HARD
         nf = ch if cp in _AM else unicodedata.normalize("NFKC", ch)
         out = [_lower1(c) for c in nf if unicodedata.category(c) != "Cf"]
-        classes = {_class_of(ord(c), unicodedata.category(c)) for c in out}
+        classes = {char_class(ord(c), unicodedata.category(c)) for c in out}
         if len(out) == 1:
             cls = classes.pop()
             main[cp] = ord(out[0]) | cls << CLASS_SHIFT | flags

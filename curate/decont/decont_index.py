@@ -73,6 +73,10 @@ class DecontIndex:
             self._columns = {name: table.column(name).to_pylist() for name in ("lang", "text", "tokens", "items")}
         return self._columns
 
+    def texts(self) -> list[str]:
+        """Every evaluation text, in text id order."""
+        return self._text_columns()["text"]
+
     def text_lengths(self) -> list[int]:
         """Tokens of every evaluation text, in text id order."""
         return self._text_columns()["tokens"]

@@ -3,9 +3,9 @@
 The word tokenizers are curate's own (:mod:`curate.tokenizers`, the ones FineWeb2 assigns per language): jieba
 for Han (Sudachi when the run has kana or the text's language is Japanese), PyThaiNLP newmm-safe for Thai, LaoNLP,
 khmer-nltk, syllables for Myanmar and Tibetan; scripts without a segmenter (Yi, Javanese, Balinese, ...) give one
-token per character. A segmenter sees the run as people write it: NFKC splits Thai and Lao SARA AM into two
-characters, which their dictionaries do not know, so they are put back together first. Segmenting is memoised per
-run (boilerplate repeats) and must give back every character: when it does not, the run falls back to characters.
+token per character. The run is in the normal form, where Thai and Lao SARA AM stay whole as the segmenters'
+dictionaries hold them (:mod:`curate.decont.char_table`). Segmenting is memoised per run (boilerplate repeats) and
+must give back every character: when it does not, the run falls back to characters.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from curate.tokenizers import get_word_tokenizer, normalize_spec
 
 _BY_CLASS = {THAI: "thai", LAO: "lao", KHMER: "khmer", MYANMAR: "burmese", TIBETAN: "tibetan"}
 _KANA = re.compile("[\u3040-\u30fa\u30fc-\u30ff\u31f0-\u31ff\U0001b000-\U0001b16f]")
-# NFKC decomposes these; segmenters' dictionaries hold the composed letter
-_RECOMPOSE = {THAI: ("\u0e4d\u0e32", "\u0e33"), LAO: ("\u0ecd\u0eb2", "\u0eb3")}
 MAX_MEMO = 200_000
 
 
@@ -57,19 +55,15 @@ class RunSegmenter:
         memo = self._memo
         got = memo.get(key)
         if got is None:
-            got = self._segment(run, cls, spec)
+            got = self._segment(run, spec)
             if len(memo) >= MAX_MEMO:
                 memo.clear()
             memo[key] = got
         return got
 
     @staticmethod
-    def _segment(run: str, cls: int, spec: str) -> tuple[int, ...]:
-        decomposed, composed = _RECOMPOSE.get(cls, ("", ""))
-        shown = run.replace(decomposed, composed) if decomposed else run
-        words = get_word_tokenizer(spec).words(shown)
-        if "".join(words) != shown:  # a segmenter that drops or changes characters: characters instead
+    def _segment(run: str, spec: str) -> tuple[int, ...]:
+        words = get_word_tokenizer(spec).words(run)
+        if "".join(words) != run:  # a segmenter that drops or changes characters: characters instead
             return (1,) * len(run)
-        if decomposed:
-            return tuple(len(w) + w.count(composed) for w in words)
         return tuple(len(w) for w in words)
