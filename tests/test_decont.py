@@ -11,6 +11,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from decont_reference import (
+    crawled_pages,
+    raw_offsets,
+    reference_overlap,
+    reference_tokens,
+    xquad_contexts,
+)
 
 from curate.decont.char_table import SEP, char_class, reference_normal_form
 from curate.decont.decont_index import DecontIndex
@@ -20,13 +27,6 @@ from curate.decont.matcher import Matcher
 from curate.decont.normalizer import normalize_texts
 from curate.decont.tokens import split_runs
 from curate.languages.labels import normalize_label
-from tests.decont_reference import (
-    crawled_pages,
-    raw_offsets,
-    reference_overlap,
-    reference_tokens,
-    xquad_contexts,
-)
 
 N = 13
 
@@ -85,7 +85,7 @@ def _reference_runs(text: str) -> list[str]:
 
 
 def test_normal_form_and_runs_match_the_unicodedata_reference(pages: tuple[str, ...], shared_data: Path) -> None:
-    texts = list(HARD_CASES) + list(pages)
+    texts = list(HARD_CASES) + [p for i, p in enumerate(pages) if i % 4 == 0 or not p.isascii()]
     texts += [c for contexts in xquad_contexts(shared_data).values() for c in contexts[:20]]
     texts.append("\u00ad" * 300 + "word" + "™" * 300)  # many expansions in one batch: the vectorised path
     batch = normalize_texts(texts)

@@ -202,8 +202,9 @@ class _Reader:
         if spec.fields:
             fields = [t for name in spec.fields for t in _texts(_get(row, name), name)]
         else:
-            fields = [t for key, value in row.items() if not _NOT_TEXT.search(str(key))
-                      and (spec.lang_field is None or key != spec.lang_field) for t in _texts(value, str(key))]
+            skip = {spec.lang_field, spec.id_field, *_ID_KEYS}
+            fields = [t for key, value in row.items() if key not in skip and not _NOT_TEXT.search(str(key))
+                      for t in _texts(value, str(key))]
         if not fields:
             return None
         return EvalItem(self.set_name, ident or f"{self.stem}:{number}", self._row_lang(row), _dedup(fields))
