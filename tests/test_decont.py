@@ -58,6 +58,8 @@ HARD_CASES = [
     "\u0646\u0651\u064e shadda before fatha, \u0928\u093c nukta, \u0bc6\u0bbe tamil",
     "مرحبا بالعالم\u060c नमस्ते दुनिया। สวัสดีชาวโลก 你好，世界！ こんにちは、世界。",
     "´ ¨ ¯ spacing marks, \u3099 alone, e\u200d\u0301 joiner between",
+    "\u03b9\u0344 \u0061\u0340 \uff21\u0301 E\u0301 marks that NFKC maps and composes, \u0f73 tibetan",
+    "½ ¾ ¹⁄₂ ㏂ fractions and compatibility units ㎏ ㍻",
 ]
 
 

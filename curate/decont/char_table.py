@@ -47,7 +47,7 @@ CLASS_NAMES = {SEP: "sep", WORD: "word", IGNORE: "ignore", CJ: "han/kana", THAI:
 CP_MASK = (1 << 21) - 1
 CLASS_SHIFT = 21
 EXPAND = 1 << 25  # maps to 0 or >= 2 code points (EXP_START / EXP_LEN)
-HARD = 1 << 26  # always needs unicodedata (mixed-class expansion, conjoining jamo)
+HARD = 1 << 26  # always needs unicodedata (conjoining jamo, a mapping to a mark that may compose)
 SECOND = 1 << 27  # can compose with the character before it (NFC quick check "maybe")
 MARK = 1 << 28  # canonical combining class != 0 (may be reordered)
 MAPPED = 1 << 29  # the normal form differs from the character itself
@@ -81,6 +81,7 @@ class CharTable:
     exp_start: np.ndarray  # int32 per code point: start in ``expansions`` (EXPAND characters)
     exp_len: np.ndarray  # uint8 per code point: number of code points it maps to (1 unless EXPAND)
     expansions: np.ndarray  # uint32: mapped code points of the EXPAND characters, back to back
+    expansion_classes: np.ndarray  # uint8: the class of each of them
     ccc: np.ndarray  # uint8 per code point: canonical combining class
     pairs: np.ndarray  # sorted uint64 ``first << 21 | second`` of pairs that NFC composes
     unidata_version: str
@@ -129,6 +130,7 @@ def char_table() -> CharTable:
     exp_len = np.ones(N_CODEPOINTS, dtype=np.uint8)
     ccc = np.zeros(N_CODEPOINTS, dtype=np.uint8)
     expansions: list[int] = []
+    exp_cls: list[int] = []
     pairs, seconds = _composition_pairs()
     pair_only = {second for _, second in _AM.values()}
     pairs |= {first << 21 | second for first, second in _AM.values()}
@@ -151,26 +153,27 @@ def char_table() -> CharTable:
             flags |= HARD
         nf = ch if cp in _AM else unicodedata.normalize("NFKC", ch)
         out = [_lower1(c) for c in nf if unicodedata.category(c) != "Cf"]
-        classes = {char_class(ord(c), unicodedata.category(c)) for c in out}
+        classes = [char_class(ord(c), unicodedata.category(c)) for c in out]
+        if out and out != [ch] and (unicodedata.combining(out[0]) or ord(out[0]) in seconds):
+            flags |= HARD  # maps to a mark that composes or reorders with the character before (U+0340, U+0344)
         if len(out) == 1:
-            cls = classes.pop()
-            main[cp] = ord(out[0]) | cls << CLASS_SHIFT | flags
+            main[cp] = ord(out[0]) | classes[0] << CLASS_SHIFT | flags
         elif not out:  # a format character: removed
             main[cp] = IGNORE << CLASS_SHIFT | flags | EXPAND
             exp_len[cp] = 0
-        elif classes == {SEP}:  # "..." and the like: one separator
+        elif set(classes) == {SEP}:  # "..." and the like: one separator
             main[cp] = 0x20 | SEP << CLASS_SHIFT | flags
-        elif len(classes) == 1:
-            main[cp] = len(expansions) | classes.pop() << CLASS_SHIFT | flags | EXPAND
+        else:  # "ﬁ" -> "fi", "™" -> "tm", "½" -> "1⁄2" (two tokens)
+            main[cp] = len(expansions) | classes[0] << CLASS_SHIFT | flags | EXPAND
             exp_start[cp] = len(expansions)
             exp_len[cp] = len(out)
             expansions.extend(ord(c) for c in out)
-        else:  # "½" -> "1⁄2": tokens split inside one character
-            main[cp] = 0x20 | SEP << CLASS_SHIFT | flags | HARD
+            exp_cls.extend(classes)
         if len(out) != 1 or out[0] != ch:
             main[cp] |= MAPPED
     return CharTable(main=main, exp_start=exp_start, exp_len=exp_len,
-                     expansions=np.asarray(expansions, dtype=np.uint32), ccc=ccc,
+                     expansions=np.asarray(expansions, dtype=np.uint32),
+                     expansion_classes=np.asarray(exp_cls, dtype=np.uint8), ccc=ccc,
                      pairs=np.asarray(sorted(pairs), dtype=np.uint64), unidata_version=unicodedata.unidata_version)
 
 

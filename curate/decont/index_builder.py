@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from curate.decont.decont_index import NORMAL_FORM, DecontIndex
-from curate.decont.hash_lookup import HashLookup, bitmap_bits, build_bitmap
+from curate.decont.hash_lookup import HashLookup, bitmap_words_log2, build_bitmap
 from curate.decont.index_files import write_index
 from curate.decont.matcher import Matcher
 from curate.decont.ngram_hash import HASH_SCHEME
@@ -59,14 +59,17 @@ def _tokenize_chunk(task: tuple[list[str], list[str], int]) -> dict[str, np.ndar
     texts, langs, n = task
     batch, tokens = tokenize(texts, langs, RunSegmenter())
     rows = word_ngrams(batch, tokens, n)
-    pos = rows.position(tokens)
+    first = rows.valid()
+    text = rows.text_of(first)
+    pos = first - tokens.offsets[text]
     # one row per (text, hash): the first position; a stable lexsort keeps positions ascending within a group
-    order = np.lexsort((pos, rows.hashes, rows.text))
-    text, hashes, pos = rows.text[order], rows.hashes[order], pos[order]
+    order = np.lexsort((pos, rows.hashes[first], text))
+    text, hashes, pos = text[order], rows.hashes[first][order], pos[order]
     first = np.ones(order.size, dtype=bool)
     first[1:] = (text[1:] != text[:-1]) | (hashes[1:] != hashes[:-1])
     runs = run_texts(batch, split_runs(batch))
-    chars = char_ngrams(batch, runs, n).hashes
+    grams = char_ngrams(batch, runs, n)
+    chars = grams.hashes[grams.valid()]
     return {"tokens": np.diff(tokens.offsets).astype(np.int32), "text": text[first].astype(np.int32),
             "hash": hashes[first], "pos": pos[first].astype(np.int32), "chars": np.unique(chars)}
 
@@ -223,8 +226,8 @@ def build_index(sets: Any, out: str | None, n: int = DEFAULT_N, workers: int = 1
     keep = ~drop
     hashes, refs = hashes[keep], refs[keep]
     distinct = int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1 if hashes.size else 0
-    arrays = {"words": hashes, "refs": refs, "words_bitmap": build_bitmap(hashes, bitmap_bits(distinct)),
-              "chars": chars, "chars_bitmap": build_bitmap(chars, bitmap_bits(chars.size))}
+    arrays = {"words": hashes, "refs": refs, "words_bitmap": build_bitmap(hashes, bitmap_words_log2(distinct)),
+              "chars": chars, "chars_bitmap": build_bitmap(chars, bitmap_words_log2(chars.size))}
 
     # per set: items, languages, and items none of whose fields has n tokens (cannot be found at this n)
     long_enough = token_counts >= n

@@ -134,7 +134,8 @@ def load_array(path: str, manifest: dict[str, Any], name: str) -> np.ndarray:
     meta = manifest["files"][f"{name}.npy"]
     local = local_file(path, f"{name}.npy", meta["sha256"])
     try:
-        return np.load(local, mmap_mode="r", allow_pickle=False)
+        # a plain ndarray over the mapping: np.memmap's own indexing costs a Python call per lookup
+        return np.asarray(np.load(local, mmap_mode="r", allow_pickle=False))
     except ValueError:
         pass  # an empty array cannot be mapped
     try:

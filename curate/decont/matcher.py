@@ -86,8 +86,9 @@ class Matcher:
         if not with_runs.size:
             return tokens
         grams = char_ngrams(batch, with_runs, self.index.n)
-        rows = self.index.chars.find(grams.hashes)[0]
-        segment = np.unique(grams.text[rows])
+        first = self.index.chars.find(grams.hashes)[0]
+        first = first[grams.keep(first)]
+        segment = np.unique(with_runs[grams.text_of(first)])
         self.segmented_docs += int(segment.size)
         return refined_tokens(batch, tokens, segment, langs, self.segmenter)
 
@@ -98,11 +99,13 @@ class Matcher:
         tokens = self._tokens(batch, langs)
         rows = word_ngrams(batch, tokens, n)
         found, lo, hi = index.words.find(rows.hashes)
+        inside = rows.keep(found)
+        found, lo, hi = found[inside], lo[inside], hi[inside]
         empty = np.empty(0, dtype=np.int64)
         if not found.size:
             return Hits(empty, empty, empty, empty), batch, tokens
         which, entry = _ranges(lo, hi)
-        row = found[which]
+        firsts = found[which]  # the n-gram's first token in the batch
         refs = np.asarray(index.refs[entry], dtype=np.int64)
         text_ids, positions = refs[:, 0], refs[:, 1]
         item_tokens = index.text_tokens(sorted(set(text_ids.tolist())))
@@ -114,13 +117,12 @@ class Matcher:
                 w = words[t] = batch.text(int(tokens.starts[t]), int(tokens.ends[t]))
             return w
 
-        ok = np.zeros(row.size, dtype=bool)
-        firsts = rows.first[row]
+        ok = np.zeros(firsts.size, dtype=bool)
         for k, (first, text_id, pos) in enumerate(zip(firsts.tolist(), text_ids.tolist(), positions.tolist(),
                                                       strict=True)):
             ok[k] = [word(t) for t in range(first, first + n)] == item_tokens[text_id][pos:pos + n]
-        return (Hits(rows.text[row][ok], text_ids[ok], rows.position(tokens)[row][ok], entry[ok]),
-                batch, tokens)
+        docs = rows.text_of(firsts[ok])
+        return Hits(docs, text_ids[ok], firsts[ok] - tokens.offsets[docs], entry[ok]), batch, tokens
 
     def hits(self, texts: list[str], langs: list[str]) -> Hits:
         """Checked hits of documents ``texts`` (document indices into ``texts``)."""

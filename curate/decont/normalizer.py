@@ -97,7 +97,7 @@ def _map(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarra
         prev = 0
         for i, length, start in zip(at.tolist(), lengths.tolist(), first.tolist(), strict=True):
             cps += [out[prev:i], table.expansions[start:start + length]]
-            classes += [cls[prev:i], np.full(length, cls[i], dtype=np.uint8)]
+            classes += [cls[prev:i], table.expansion_classes[start:start + length]]
             prev = i + 1
         cps.append(out[prev:])
         classes.append(cls[prev:])
@@ -105,13 +105,15 @@ def _map(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarra
     counts = np.ones(cp.size, dtype=np.int64)
     counts[at] = lengths
     mapped = np.repeat(out, counts)
+    classes = np.repeat(cls, counts)
     where = at + shift[:-1]  # output position of each expanded character's first code point
     has = lengths > 0
     if has.any():
         k = np.repeat(np.arange(at.size)[has], lengths[has])
         within = np.arange(k.size) - np.repeat(np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), lengths[has])
         mapped[where[k] + within] = table.expansions[first[k] + within]
-    return NormalBatch(mapped, np.repeat(cls, counts), new_offsets)
+        classes[where[k] + within] = table.expansion_classes[first[k] + within]
+    return NormalBatch(mapped, classes, new_offsets)
 
 
 def normalize_texts(texts: list[str]) -> NormalBatch:
@@ -119,7 +121,7 @@ def normalize_texts(texts: list[str]) -> NormalBatch:
     table = char_table()
     cp, offsets = _joined_codepoints(texts)
     entry = table.main[cp]
-    flags = int(np.bitwise_or.reduce(entry & np.uint32(NEIGHBOUR_FLAGS | EXPAND))) if entry.size else 0
+    flags = int(np.bitwise_or.reduce(entry)) if entry.size else 0  # one pass; only the flag bits are read
     if flags & NEIGHBOUR_FLAGS:
         redo = _neighbour_texts(table, cp, entry, offsets)
         if redo.size:
@@ -128,5 +130,5 @@ def normalize_texts(texts: list[str]) -> NormalBatch:
                 texts[i] = nfkc(texts[i])
             cp, offsets = _joined_codepoints(texts)
             entry = table.main[cp]
-            flags = int(np.bitwise_or.reduce(entry & np.uint32(EXPAND))) if entry.size else 0
+            flags = int(np.bitwise_or.reduce(entry)) & EXPAND if entry.size else 0
     return _map(table, cp, entry, offsets, bool(flags & EXPAND))

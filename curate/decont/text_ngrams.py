@@ -1,8 +1,8 @@
 """The n-grams of a batch of tokenised texts, as flat arrays (never across two texts).
 
-``word_ngrams``: one row per n consecutive tokens of a text: its hash, the text, and the position of its first
-token (in the text and in the batch). ``char_ngrams``: the same over characters, separators left out, for the texts
-that have runs of scripts written without spaces; n words are at least n characters, so a document that shares no
+``word_ngrams``: the hash of the n consecutive tokens starting at every token of the batch (those crossing into
+the next text are dropped by the caller, see :class:`NgramRows`). ``char_ngrams``: the same over characters,
+separators left out, for the texts that have runs of scripts written without spaces; n words are at least n characters, so a document that shares no
 character n-gram with any such evaluation text cannot share a word n-gram that involves those scripts, and is not
 segmented at all (:mod:`curate.decont.matcher`).
 """
@@ -21,24 +21,30 @@ from curate.decont.tokens import Tokens
 
 @dataclass
 class NgramRows:
-    hashes: np.ndarray  # uint64
-    text: np.ndarray  # int64: index of the text in the batch
-    first: np.ndarray  # int64: index of the n-gram's first token in the batch (Tokens.starts)
+    """Hashes of the n-grams starting at every unit (token or character) of a batch. Those that run past the end
+    of their text are computed too (cheaper than leaving them out) and dropped by :meth:`keep` / :meth:`valid`."""
 
-    def position(self, tokens: Tokens) -> np.ndarray:
-        """The first token's position within its own text."""
-        return self.first - tokens.offsets[self.text]
+    hashes: np.ndarray  # uint64, one per unit that has n - 1 units after it in the batch
+    offsets: np.ndarray  # int64: text i has units offsets[i]:offsets[i + 1]
+    n: int
+
+    def text_of(self, first: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.offsets, first, side="right") - 1
+
+    def keep(self, first: np.ndarray) -> np.ndarray:
+        """Which of the n-grams starting at units ``first`` lie inside one text."""
+        return first + self.n <= self.offsets[self.text_of(first) + 1]
+
+    def valid(self) -> np.ndarray:
+        """The starting units of every n-gram inside one text."""
+        mask = np.ones(self.hashes.size, dtype=bool)
+        for lo, hi in zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist(), strict=True):
+            mask[max(lo, hi - self.n + 1):hi] = False
+        return np.flatnonzero(mask)
 
 
 def _rows(unit_hashes: np.ndarray, offsets: np.ndarray, n: int) -> NgramRows:
-    counts = np.diff(offsets)
-    text_of = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-    grams = ngram_hashes(unit_hashes, n)
-    if not grams.size:
-        empty = np.empty(0, dtype=np.int64)
-        return NgramRows(np.empty(0, dtype=np.uint64), empty, empty)
-    first = np.flatnonzero(text_of[: grams.size] == text_of[n - 1:])
-    return NgramRows(grams[first], text_of[first], first)
+    return NgramRows(ngram_hashes(unit_hashes, n), offsets, n)
 
 
 def word_ngrams(batch: NormalBatch, tokens: Tokens, n: int) -> NgramRows:
@@ -46,11 +52,10 @@ def word_ngrams(batch: NormalBatch, tokens: Tokens, n: int) -> NgramRows:
 
 
 def char_ngrams(batch: NormalBatch, texts: np.ndarray, n: int) -> NgramRows:
-    """Character n-grams of the texts ``texts`` (indices into the batch), separators left out; ``text`` holds
-    indices into the batch, ``first`` positions in the compacted characters (not needed by callers)."""
+    """Character n-grams of the texts ``texts`` (indices into the batch), separators left out; the rows' texts
+    are positions in ``texts``."""
     if not texts.size:
-        empty = np.empty(0, dtype=np.int64)
-        return NgramRows(np.empty(0, dtype=np.uint64), empty, empty)
+        return NgramRows(np.empty(0, dtype=np.uint64), np.zeros(1, dtype=np.int64), n)
     offsets = batch.offsets
     spans = [np.arange(offsets[t], offsets[t + 1], dtype=np.int64) for t in texts.tolist()]
     at = np.concatenate(spans)
@@ -60,6 +65,4 @@ def char_ngrams(batch: NormalBatch, texts: np.ndarray, n: int) -> NgramRows:
     per_text[[s.size == 0 for s in spans]] = 0
     char_offsets = np.zeros(texts.size + 1, dtype=np.int64)
     np.cumsum(per_text, out=char_offsets[1:])
-    rows = _rows(token_hashes(batch.cp, at, at + 1), char_offsets, n)
-    rows.text = texts[rows.text]
-    return rows
+    return _rows(token_hashes(batch.cp, at, at + 1), char_offsets, n)

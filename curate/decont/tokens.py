@@ -35,7 +35,7 @@ def split_runs(batch: NormalBatch) -> Tokens:
     """Maximal runs of same-class non-separator characters, never across texts."""
     cls = batch.cls
     n = cls.size
-    brk = np.ones(n + 1, dtype=bool)
+    brk = np.ones(n + 1, dtype=bool)  # brk[i]: a run starts at i (and one ends before it)
     np.not_equal(cls[1:], cls[:-1], out=brk[1:n])
     brk[batch.offsets] = True
     inside = cls != SEP
