@@ -22,7 +22,7 @@ from decont_reference import (
 from curate.decont.char_table import SEP, char_class, reference_normal_form
 from curate.decont.decont_index import DecontIndex
 from curate.decont.index_builder import build_index
-from curate.decont.index_files import load_table
+from curate.decont.index_files import load_common
 from curate.decont.matcher import Matcher
 from curate.decont.normalizer import normalize_texts
 from curate.decont.tokens import split_runs
@@ -124,7 +124,7 @@ def test_xquad_planted_in_crawled_pages_is_found_exactly_in_every_script(
     # the crawled pages as they are: nothing found once the sample rule has left out the n-grams they share
     clean = matcher.match(list(pages), ["und"] * len(pages))
     assert not any(clean), [pages[i][:80] for i, m in enumerate(clean) if m]
-    common = [tuple(r["ngram"].split(" ")) for r in load_table(index.path, manifest, "common").to_pylist()]
+    common = [tuple(r["ngram"].split(" ")) for r in load_common(index.path, manifest).to_pylist()]
     for gram in common:  # each left-out n-gram really is in two or more of the pages (the rule, not a choice)
         holders = [p for p in pages if gram[0] in reference_normal_form(p)]
         assert sum(" ".join(gram) in " ".join(reference_tokens(p, "und")) for p in holders) >= 2, gram

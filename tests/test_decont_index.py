@@ -32,7 +32,7 @@ def test_index_has_the_same_bytes_on_one_worker_and_on_four(shared_data: Path, t
     build_index(sets, str(tmp_path / "four"), workers=4)
     one, four = _files(tmp_path / "one"), _files(tmp_path / "four")
     assert sorted(one) == ["chars.npy", "chars_bitmap.npy", "common.parquet", "manifest.json", "refs.npy",
-                           "texts.parquet", "words.npy", "words_bitmap.npy"]
+                           "texts.arrow", "words.npy", "words_bitmap.npy"]
     assert one == four
 
 
@@ -45,7 +45,7 @@ def _one_line_refusal(path: Path, match: str) -> None:
 def test_a_damaged_index_is_refused_with_one_line(shared_data: Path, tmp_path: Path) -> None:
     good = tmp_path / "good"
     build_index([{"path": str(shared_data / "evalsets" / "xquad" / "xquad.de.json")}], str(good))
-    for name, damage in (("words.npy", "flip"), ("texts.parquet", "truncate"), ("refs.npy", "remove"),
+    for name, damage in (("words.npy", "flip"), ("texts.arrow", "truncate"), ("refs.npy", "remove"),
                          ("manifest.json", "flip")):
         bad = tmp_path / f"bad-{name}"
         shutil.copytree(good, bad)

@@ -15,7 +15,7 @@ import yaml
 
 from curate.decont.errors import DecontIndexError, EvalSetError
 from curate.decont.index_builder import COMMON_TEXTS, DEFAULT_N, SAMPLE_DOCS, build_index
-from curate.decont.index_files import load_table, read_manifest
+from curate.decont.index_files import load_common, read_manifest
 from curate.decont.report import collect, format_report
 from curate.decont.sample_docs import read_sample
 
@@ -67,7 +67,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def index_common_rows(path: str) -> list[dict[str, Any]]:
-    return load_table(path, read_manifest(path), "common").to_pylist()
+    return load_common(path, read_manifest(path)).to_pylist()
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

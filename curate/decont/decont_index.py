@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from curate.decont.errors import DecontIndexError
 from curate.decont.hash_lookup import HashLookup
-from curate.decont.index_files import ARRAYS, load_array, load_table, local_file, read_manifest
+from curate.decont.index_files import ARRAYS, load_array, load_texts, local_file, read_manifest
 from curate.decont.ngram_hash import HASH_SCHEME
 from curate.decont.run_segmenter import RunSegmenter
 from curate.decont.tokens import tokenize
@@ -47,7 +47,7 @@ class TextInfo:
 
 
 class DecontIndex:
-    """Lookup (``words``, ``refs``, ``chars``) and evaluation texts (``texts`` table, loaded lazily)."""
+    """Lookup (``words``, ``refs``, ``chars``) and evaluation texts (a ``texts`` table, memory-mapped, read lazily)."""
 
     def __init__(self, manifest: dict[str, Any], words: HashLookup, refs: np.ndarray, chars: HashLookup,
                  texts: Any, path: str = "<memory>") -> None:
@@ -58,7 +58,7 @@ class DecontIndex:
         self.refs = refs
         self.chars = chars
         self._texts = texts  # a pa.Table, or a callable returning one
-        self._columns: dict[str, list[Any]] | None = None
+        self._columns: dict[str, pa.Array] | None = None
         self._tokens: dict[int, list[str]] = {}
         self._segmenter = RunSegmenter()
         self._lock = threading.Lock()
@@ -67,35 +67,35 @@ class DecontIndex:
     def has_runs(self) -> bool:
         return bool(self.chars.hashes.size)
 
-    def _text_columns(self) -> dict[str, list[Any]]:
+    def _column(self, name: str) -> pa.Array:
         if self._columns is None:
             table = self._texts() if callable(self._texts) else self._texts
-            self._columns = {name: table.column(name).to_pylist() for name in ("lang", "text", "tokens", "items")}
-        return self._columns
+            self._columns = {c: table.column(c).combine_chunks() for c in ("lang", "text", "tokens", "items")}
+        return self._columns[name]
 
     def texts(self) -> list[str]:
         """Every evaluation text, in text id order."""
-        return self._text_columns()["text"]
+        return self._column("text").to_pylist()
 
-    def text_lengths(self) -> list[int]:
+    def text_lengths(self) -> np.ndarray:
         """Tokens of every evaluation text, in text id order."""
-        return self._text_columns()["tokens"]
+        return self._column("tokens").to_numpy()
 
     def text_items(self) -> list[list[dict[str, str]]]:
         """Per evaluation text, the items holding it (set, item, field), in text id order."""
-        return self._text_columns()["items"]
+        return self._column("items").to_pylist()
 
     def info(self, text_id: int) -> TextInfo:
-        cols = self._text_columns()
-        return TextInfo(text_id, cols["lang"][text_id], cols["tokens"][text_id], cols["items"][text_id])
+        return TextInfo(text_id, self._column("lang")[text_id].as_py(), self._column("tokens")[text_id].as_py(),
+                        self._column("items")[text_id].as_py())
 
     def text_tokens(self, ids: list[int]) -> dict[int, list[str]]:
         """Token strings of evaluation texts ``ids`` (normal form, the tokenizer of the text's language)."""
         with self._lock:
             missing = [i for i in dict.fromkeys(ids) if i not in self._tokens]
             if missing:
-                cols = self._text_columns()
-                batch, tokens = tokenize([cols["text"][i] for i in missing], [cols["lang"][i] for i in missing],
+                texts, langs = self._column("text"), self._column("lang")
+                batch, tokens = tokenize([texts[i].as_py() for i in missing], [langs[i].as_py() for i in missing],
                                          self._segmenter)
                 if len(self._tokens) + len(missing) > MAX_TOKEN_CACHE:
                     self._tokens.clear()
@@ -106,7 +106,7 @@ class DecontIndex:
             return {i: self._tokens[i] for i in ids}
 
     @classmethod
-    def from_arrays(cls, manifest: dict[str, Any], arrays: dict[str, np.ndarray], texts: pa.Table,
+    def from_arrays(cls, manifest: dict[str, Any], arrays: dict[str, np.ndarray], texts: Any,
                     path: str = "<memory>") -> DecontIndex:
         return cls(manifest, HashLookup(arrays["words"], arrays["words_bitmap"]), arrays["refs"],
                    HashLookup(arrays["chars"], arrays["chars_bitmap"]), texts, path)
@@ -136,6 +136,5 @@ def open_index(path: str) -> DecontIndex:
             for name, meta in sorted(manifest["files"].items()):  # damage is found now, not at the first hit
                 local_file(path, name, meta["sha256"])
             arrays = {name: load_array(path, manifest, name) for name in ARRAYS}
-            index = _OPEN[path] = DecontIndex.from_arrays(
-                manifest, arrays, lambda: load_table(path, manifest, "texts"), path)
+            index = _OPEN[path] = DecontIndex.from_arrays(manifest, arrays, lambda: load_texts(path, manifest), path)
         return index

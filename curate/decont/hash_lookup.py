@@ -2,8 +2,8 @@
 
 Almost every n-gram of a document is absent from an index of evaluation sets, so the common case must be cheap.
 In front of the sorted array sits a blocked bitmap (one 64-bit word per hash, addressed by the hash's top bits,
-two bits set in it from two other 6-bit fields of the hash; about 32 bits of bitmap per distinct hash): one
-memory access answers "absent" for all but ~0.3% of absent hashes (Putze, Sanders & Singler, "Cache-, hash- and
+three bits set in it from three other 6-bit fields of the hash; 22 to 45 bits of bitmap per distinct hash): one
+memory access answers "absent" for all but ~0.2% of absent hashes (Putze, Sanders & Singler, "Cache-, hash- and
 space-efficient Bloom filters", WEA 2007). The few that get through are looked up with ``np.searchsorted``. The
 bitmap only filters in front of that exact lookup: nothing is reported that the sorted array does not hold, and a
 hash hit is still checked against the evaluation text (:mod:`curate.decont.matcher`).
@@ -16,7 +16,7 @@ import numpy as np
 BITS_PER_HASH = 32
 MIN_WORDS_LOG2, MAX_WORDS_LOG2 = 10, 30
 _SIX = np.uint64(63)
-_SECOND = np.uint64(6)
+_SECOND, _THIRD = np.uint64(6), np.uint64(12)
 
 
 def bitmap_words_log2(distinct: int) -> int:
@@ -27,17 +27,17 @@ def bitmap_words_log2(distinct: int) -> int:
 
 def _bits(hashes: np.ndarray) -> np.ndarray:
     one = np.uint64(1)
-    return (one << (hashes & _SIX)) | (one << ((hashes >> _SECOND) & _SIX))
+    return (one << (hashes & _SIX)) | (one << ((hashes >> _SECOND) & _SIX)) | (one << ((hashes >> _THIRD) & _SIX))
 
 
-def build_bitmap(hashes: np.ndarray, words_log2: int) -> np.ndarray:
-    """The bitmap (uint64, 2**words_log2 words) of sorted ``hashes``."""
+def build_bitmap(hashes: np.ndarray, words_log2: int, step: int = 1 << 22) -> np.ndarray:
+    """The bitmap (uint64, 2**words_log2 words) of sorted ``hashes`` (in slices: little memory beside it)."""
     bitmap = np.zeros(1 << words_log2, dtype=np.uint64)
-    if not hashes.size:
-        return bitmap
-    word = (hashes >> np.uint64(64 - words_log2)).astype(np.int64)  # sorted, since hashes are
-    first = np.flatnonzero(np.concatenate([[True], word[1:] != word[:-1]]))
-    bitmap[word[first]] = np.bitwise_or.reduceat(_bits(hashes), first)
+    for start in range(0, hashes.size, step):
+        part = hashes[start:start + step]
+        word = (part >> np.uint64(64 - words_log2)).astype(np.int64)  # sorted, since hashes are
+        first = np.flatnonzero(np.concatenate([[True], word[1:] != word[:-1]]))
+        bitmap[word[first]] |= np.bitwise_or.reduceat(_bits(part), first)  # a word cut by a slice: OR both halves
     return bitmap
 
 

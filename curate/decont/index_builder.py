@@ -23,7 +23,8 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import unicodedata
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
@@ -49,7 +50,7 @@ _SEGMENTER_PACKAGES = ("jieba", "SudachiPy", "sudachidict-core", "pythainlp", "L
 
 _ITEM_TYPE = pa.list_(pa.struct([("set", pa.string()), ("item", pa.string()), ("field", pa.string())]))
 TEXTS_SCHEMA = pa.schema([("text_id", pa.int32()), ("lang", pa.string()), ("tokens", pa.int32()),
-                          ("text", pa.string()), ("items", _ITEM_TYPE)])
+                          ("text", pa.large_string()), ("items", _ITEM_TYPE)])
 COMMON_SCHEMA = pa.schema([("ngram", pa.string()), ("texts", pa.int32()), ("sample_docs", pa.int32()),
                            ("reason", pa.string()), ("example_set", pa.string()), ("example_item", pa.string())])
 
@@ -86,12 +87,19 @@ def _chunks(texts: list[str]) -> list[tuple[int, int]]:
     return out
 
 
-def _map(fn: Any, tasks: list[Any], workers: int) -> list[Any]:
-    if workers <= 1 or len(tasks) <= 1:
-        return [fn(t) for t in tasks]
+def _map(fn: Any, tasks: Iterator[Any], workers: int) -> list[Any]:
+    if workers <= 1:
+        return [fn(t) for t in tasks]  # one chunk's texts in memory at a time
     ctx = multiprocessing.get_context("spawn")  # the caller may hold threads (Ray, a pipeline): never fork
+    out: list[Any] = []
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        return list(pool.map(fn, tasks))
+        pending: deque[concurrent.futures.Future[Any]] = deque()
+        for task in tasks:  # a few chunks in flight per worker: their texts, not all, are in memory
+            pending.append(pool.submit(fn, task))
+            if len(pending) >= 2 * workers:
+                out.append(pending.popleft().result())
+        out.extend(f.result() for f in pending)
+    return out
 
 
 class _Texts:
@@ -177,54 +185,76 @@ def build_index(sets: Any, out: str | None, n: int = DEFAULT_N, workers: int = 1
             entry["langs"][item.lang] += 1
             item_texts.append((name, table.add(item)))
 
-    tasks = [(table.texts[a:b], table.langs[a:b], n) for a, b in _chunks(table.texts)]
-    parts = _map(_tokenize_chunk, tasks, workers)
     bounds = _chunks(table.texts)
-    token_counts = np.concatenate([p["tokens"] for p in parts]) if parts else np.zeros(0, np.int32)
-    text = np.concatenate([p["text"].astype(np.int64) + a for p, (a, _) in zip(parts, bounds, strict=True)]
-                          ) if parts else np.zeros(0, np.int64)
-    hashes = np.concatenate([p["hash"] for p in parts]) if parts else np.zeros(0, np.uint64)
-    pos = np.concatenate([p["pos"] for p in parts]) if parts else np.zeros(0, np.int32)
-    chars = np.unique(np.concatenate([p["chars"] for p in parts])) if parts else np.zeros(0, np.uint64)
-    order = np.lexsort((text, hashes))
-    hashes, text, pos = hashes[order], text[order], pos[order]
-    refs = np.stack([text.astype(np.uint32), pos.astype(np.uint32)], axis=1)
+    n_texts = len(table.texts)
+    text_column = pa.array(table.texts, pa.large_string())
+    table.texts, table.ids = [], {}  # the Arrow column holds them now; chunks get theirs back one at a time
+    tasks = ((text_column.slice(a, b - a).to_pylist(), table.langs[a:b], n) for a, b in bounds)
+    parts = _map(_tokenize_chunk, tasks, workers)
+    token_counts = np.concatenate([p["tokens"] for p in parts] + [np.zeros(0, np.int32)])
+    chars = np.unique(np.concatenate([p.pop("chars") for p in parts] + [np.zeros(0, np.uint64)]))
+    rows = sum(p["hash"].size for p in parts)
+    hashes = np.empty(rows, dtype=np.uint64)
+    text = np.empty(rows, dtype=np.uint32)
+    pos = np.empty(rows, dtype=np.uint32)
+    at = 0
+    for k, (a, _) in enumerate(bounds):  # copy each chunk's rows into place and let the chunk go
+        part = parts[k]
+        size = part["hash"].size
+        hashes[at:at + size] = part["hash"]
+        text[at:at + size] = part["text"].astype(np.uint32) + np.uint32(a)
+        pos[at:at + size] = part["pos"]
+        at += size
+        parts[k] = None
+    del parts
+    # rows come in text order (chunks in order, each sorted by text): a stable sort by hash gives (hash, text)
+    order = np.argsort(hashes, kind="stable")
+    hashes = hashes[order]
+    refs = np.empty((rows, 2), dtype=np.uint32)
+    refs[:, 0] = text[order]
+    del text
+    refs[:, 1] = pos[order]
+    del pos, order
 
     texts_table = pa.table({
-        "text_id": pa.array(np.arange(len(table.texts), dtype=np.int32)),
+        "text_id": pa.array(np.arange(n_texts, dtype=np.int32)),
         "lang": pa.array(table.langs, pa.string()),
         "tokens": pa.array(token_counts.astype(np.int32)),
-        "text": pa.array(table.texts, pa.string()),
+        "text": text_column,
         "items": pa.array(table.items, _ITEM_TYPE),
     }, schema=TEXTS_SCHEMA)
     manifest: dict[str, Any] = {
         "n": n, "hash": HASH_SCHEME, "normal_form": NORMAL_FORM, "unicode": unicodedata.unidata_version,
         "segmenters": _versions(),
     }
-    full = DecontIndex(manifest, HashLookup.build(hashes), refs, HashLookup.build(chars), texts_table)
 
     # too common: in many evaluation texts, or in many documents of the corpus sample
-    starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]])) if hashes.size else np.zeros(0, int)
-    per_hash = np.diff(np.concatenate([starts, [hashes.size]]))
-    in_texts = np.repeat(per_hash, per_hash)
-    drop_texts = in_texts >= common_texts if common_texts else np.zeros(hashes.size, dtype=bool)
+    starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]])) if hashes.size else \
+        np.zeros(0, np.int64)
+    per_hash = np.diff(np.concatenate([starts, [hashes.size]])).astype(np.int64)
+    drop_texts = (np.repeat(per_hash >= common_texts, per_hash) if common_texts
+                  else np.zeros(hashes.size, dtype=bool))
+    full = DecontIndex(manifest, HashLookup.build(hashes), refs, HashLookup.build(chars), texts_table) \
+        if sample or drop_texts.any() else None
     in_sample = _sample_counts(full, sample) if sample else np.zeros(hashes.size, dtype=np.int64)
     drop_sample = in_sample >= sample_docs if sample else np.zeros(hashes.size, dtype=bool)
     drop = drop_texts | drop_sample
     common_rows = []
     if drop.any():
         shown = np.flatnonzero(drop)
+        in_texts = per_hash[np.searchsorted(starts, shown, side="right") - 1]
         tokens = full.text_tokens(sorted({int(refs[i, 0]) for i in shown.tolist()}))
-        for i in shown.tolist():
+        for i, texts_holding in zip(shown.tolist(), in_texts.tolist(), strict=True):
             tid, p = int(refs[i, 0]), int(refs[i, 1])
             first = table.items[tid][0]
             common_rows.append({
-                "ngram": " ".join(tokens[tid][p:p + n]), "texts": int(in_texts[i]), "sample_docs": int(in_sample[i]),
+                "ngram": " ".join(tokens[tid][p:p + n]), "texts": texts_holding, "sample_docs": int(in_sample[i]),
                 "reason": "texts" if drop_texts[i] else "sample", "example_set": first["set"],
                 "example_item": first["item"]})
         common_rows.sort(key=lambda r: (-r["texts"], -r["sample_docs"], r["ngram"]))
-    keep = ~drop
-    hashes, refs = hashes[keep], refs[keep]
+        keep = ~drop
+        hashes, refs = hashes[keep], refs[keep]
+    del full
     distinct = int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1 if hashes.size else 0
     arrays = {"words": hashes, "refs": refs, "words_bitmap": build_bitmap(hashes, bitmap_words_log2(distinct)),
               "chars": chars, "chars_bitmap": build_bitmap(chars, bitmap_words_log2(chars.size))}
@@ -237,7 +267,7 @@ def build_index(sets: Any, out: str | None, n: int = DEFAULT_N, workers: int = 1
     manifest.update({
         "sets": {name: {"paths": s["paths"], "items": s["items"], "short_items": s.get("short_items", 0),
                         "langs": dict(sorted(s["langs"].items()))} for name, s in set_stats.items()},
-        "counts": {"texts": len(table.texts), "ngram_rows": int(hashes.size), "ngrams": distinct,
+        "counts": {"texts": n_texts, "ngram_rows": int(hashes.size), "ngrams": distinct,
                    "char_ngrams": int(chars.size), "common_left_out": int(drop.sum())},
         "common": {"common_texts": common_texts, "sample_docs": sample_docs if sample else None,
                    "sample_size": len(sample) if sample else 0,
@@ -245,6 +275,6 @@ def build_index(sets: Any, out: str | None, n: int = DEFAULT_N, workers: int = 1
     })
     common_table = pa.Table.from_pylist(common_rows, schema=COMMON_SCHEMA)
     if out is not None:
-        manifest = write_index(out, arrays, {"texts": texts_table, "common": common_table}, manifest)
+        manifest = write_index(out, arrays, texts_table, common_table, manifest)
     index = DecontIndex.from_arrays(manifest, arrays, texts_table, out or "<memory>")
     return manifest, index

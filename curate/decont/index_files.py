@@ -8,11 +8,12 @@ An index is a folder::
     refs.npy          uint32 (rows, 2): text id and token position of each row, to check a hit on the text itself
     words_bitmap.npy  uint8: the bitmap in front of words.npy (curate.decont.hash_lookup)
     chars.npy, chars_bitmap.npy   character n-grams of the texts in scripts written without spaces
-    texts.parquet     text_id, lang, tokens, text, items (set, item, field) of every distinct evaluation text
+    texts.arrow       text_id, lang, tokens, text, items (set, item, field) of every distinct evaluation text
     common.parquet    the n-grams left out as too common, with their counts
 
-The arrays are ``.npy`` files, memory-mapped read-only: every worker of a machine shares one copy in the page
-cache. A local index is used where it is; a remote one (``s3://...``) is fetched once per machine into curate's
+The arrays are ``.npy`` files and the texts an uncompressed Arrow IPC file, memory-mapped read-only: every worker
+of a machine shares one copy in the page cache. Files are written to a local temporary folder first (streamed, never
+held twice in memory), then moved or uploaded; the manifest goes last. A local index is used where it is; a remote one (``s3://...``) is fetched once per machine into curate's
 file cache (:mod:`curate.models.cache`, content-addressed by the manifest's sha256) and mapped from there. Every
 file is checked against the manifest's sha256 once per process: a damaged index is refused with one line saying so.
 """
@@ -20,14 +21,18 @@ file is checked against the manifest's sha256 once per process: a damaged index 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import os
+import shutil
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import fsspec
 import numpy as np
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from curate.decont.errors import DecontIndexError
@@ -40,7 +45,8 @@ FORMAT = "curate-decont-index"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 ARRAYS = ("words", "refs", "words_bitmap", "chars", "chars_bitmap")
-TABLES = ("texts", "common")
+TEXTS = "texts.arrow"
+COMMON = "common.parquet"
 
 
 def _checksum(manifest: dict[str, Any]) -> str:
@@ -48,31 +54,40 @@ def _checksum(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def npy_bytes(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-    return buf.getvalue()
+def _write_local(folder: Path, arrays: dict[str, np.ndarray], texts: pa.Table, common: pa.Table) -> list[str]:
+    names = []
+    for name in ARRAYS:
+        np.save(folder / f"{name}.npy", np.ascontiguousarray(arrays[name]), allow_pickle=False)
+        names.append(f"{name}.npy")
+    with pa.OSFile(str(folder / TEXTS), "wb") as sink, ipc.new_file(sink, texts.schema) as writer:
+        writer.write_table(texts)
+    pq.write_table(common, folder / COMMON, compression="zstd", write_statistics=False)
+    return names + [TEXTS, COMMON]
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd", write_statistics=False)
-    return buf.getvalue()
-
-
-def write_index(out: str, arrays: dict[str, np.ndarray], tables: dict[str, pa.Table],
+def write_index(out: str, arrays: dict[str, np.ndarray], texts: pa.Table, common: pa.Table,
                 manifest: dict[str, Any]) -> dict[str, Any]:
     """Write the index files to ``out`` (any fsspec URL), the manifest last; returns the manifest."""
     fs, root = fsspec.core.url_to_fs(out)
-    old = f"{root.rstrip('/')}/{MANIFEST}"
+    root = root.rstrip("/")
+    old = f"{root}/{MANIFEST}"
     if fs.exists(old):
         fs.rm(old)  # a reader never pairs the old manifest with new files
-    files: dict[str, dict[str, Any]] = {}
-    payloads = [(f"{name}.npy", npy_bytes(arrays[name])) for name in ARRAYS]
-    payloads += [(f"{name}.parquet", parquet_bytes(tables[name])) for name in TABLES]
-    for name, data in payloads:
-        write_bytes_atomic(f"{root.rstrip('/')}/{name}", data, fs=fs)
-        files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    local = _is_local(out)
+    if local:
+        Path(root).mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".decont-index-", dir=root if local else None))
+    try:
+        files: dict[str, dict[str, Any]] = {}
+        for name in _write_local(scratch, arrays, texts, common):
+            path = scratch / name
+            files[name] = {"sha256": sha256_of(str(path)), "bytes": path.stat().st_size}
+            if local:
+                os.replace(path, Path(root) / name)
+            else:
+                fs.put_file(str(path), f"{root}/{name}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": files}
     manifest["checksum"] = _checksum(manifest)
     write_bytes_atomic(old, (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode(),
@@ -144,6 +159,12 @@ def load_array(path: str, manifest: dict[str, Any], name: str) -> np.ndarray:
         raise DecontIndexError(f"decontamination index {path}: {name}.npy cannot be read ({exc})") from None
 
 
-def load_table(path: str, manifest: dict[str, Any], name: str) -> pa.Table:
-    meta = manifest["files"][f"{name}.parquet"]
-    return pq.read_table(local_file(path, f"{name}.parquet", meta["sha256"]))
+def load_texts(path: str, manifest: dict[str, Any]) -> pa.Table:
+    """The evaluation texts, memory-mapped (no copy in the process)."""
+    local = local_file(path, TEXTS, manifest["files"][TEXTS]["sha256"])
+    return ipc.open_file(pa.memory_map(local, "r")).read_all()
+
+
+def load_common(path: str, manifest: dict[str, Any]) -> pa.Table:
+    """The n-grams left out as too common."""
+    return pq.read_table(local_file(path, COMMON, manifest["files"][COMMON]["sha256"]))

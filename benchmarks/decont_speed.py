@@ -1,0 +1,290 @@
+"""Decontamination speed: CPU per document to check real crawled pages against an exact n-gram index of XQuAD (12
+languages) and of a synthetic index 100x larger, index build time, and datatrove's n-gram decontamination on the
+same documents against the same English set, in the same run.
+
+    .venv/bin/python benchmarks/decont_speed.py [--copies 4] [--scale 100] [--dt-docs 583] [--no-synthetic]
+
+Documents: the main text (curate's ``precise`` engine) of every HTML page of ``shared/data/warc`` and
+``shared/data/extraction`` (583 pages: English, German, Russian, Chinese, Japanese, Dutch, Persian, ...), repeated
+``--copies`` times; in one document of fifty an XQuAD passage is planted (a different one per copy; every other plant
+English, the others cycling through the 11 other languages). Languages: the planted passage's for those, ``und`` for the others (the language only picks the Han
+segmenter). A second run cuts the same pages into documents of at most 2,000 characters.
+
+curate: the ``decontaminate`` block's ``process`` over Arrow batches of 256 documents (what a pipeline worker runs:
+column to Python, normal form, tokens, hashes, lookup, check on the text, the ``contamination`` column), CPU time
+of this process, after a warm-up batch that loads the word segmenters; the per-process setup (character table,
+segmenters, opening the index) is reported apart. Indexes: ``curate decont index`` of XQuAD (all 12 files), of
+XQuAD English alone, and of synthetic passages (random sequences of each language's XQuAD words) with ``--scale``
+times XQuAD's n-grams. n = 13 everywhere.
+
+datatrove: ``NGramsDecontFilter`` (benchmarks/_decont_datatrove.py) with n_grams = 13 over the first ``--dt-docs``
+documents, index of XQuAD English (query = passage + question, gold = answers, ``find_query_ngrams``); curate with
+its English index on the same documents in the same run. Results go to the ``decont_speed`` section of
+benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from _decont_datatrove import run_filter, write_index
+from _results import REPO, WORK, RunInfo, md_table, require_shared, write_section
+
+from curate.blocks.base import BlockContext
+from curate.decont import index_builder
+from curate.decont.char_table import char_table
+from curate.decont.decont_index import open_index
+from curate.decont.decontaminate_block import Decontaminate
+from curate.decont.matcher import Matcher
+from curate.decont.normalizer import normalize_texts
+from curate.decont.run_segmenter import RunSegmenter
+from curate.decont.text_ngrams import word_ngrams
+from curate.decont.tokens import split_runs, tokenize
+from curate.languages.labels import normalize_label
+
+sys.path.insert(0, str(REPO / "tests"))  # the tests' crawled pages: one definition of the corpus
+from decont_reference import crawled_pages, xquad_contexts  # noqa: E402
+
+N = 13
+BATCH = 256
+OUT = WORK / "decont"
+
+
+def _cpu() -> float:
+    return time.process_time()
+
+
+def _dir_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir())
+
+
+def build(name: str, sets: list, sample: list[tuple[str, str]], workers: int = 1) -> tuple[Path, float, float, dict]:
+    out = OUT / name
+    if out.exists():
+        shutil.rmtree(out)
+    cpu, wall = _cpu(), time.perf_counter()
+    manifest, _ = index_builder.build_index(sets, str(out), n=N, workers=workers, sample=sample)
+    return out, _cpu() - cpu, time.perf_counter() - wall, manifest
+
+
+def corpus(pages: tuple[str, ...], contexts: dict[str, list[str]], copies: int) -> tuple[list[str], list[str], int]:
+    rng = random.Random(26)
+    others = sorted(c for c in contexts if c != "en")
+    docs, langs, planted = [], [], 0
+    for copy in range(copies):
+        for i, page in enumerate(pages):
+            if (i + copy) % 50 == 0:  # every other plant English (for the side by side with datatrove)
+                code = "en" if planted % 2 == 0 else others[(planted // 2) % len(others)]
+                passage = rng.choice(contexts[code])
+                cut = page.rfind("\n", 0, len(page) // 2) + 1
+                docs.append(page[:cut] + passage + "\n" + page[cut:])
+                langs.append(normalize_label(code))
+                planted += 1
+            else:
+                docs.append(page)
+                langs.append("und")
+    return docs, langs, planted
+
+
+def cut_docs(docs: list[str], langs: list[str], size: int) -> tuple[list[str], list[str]]:
+    out_docs, out_langs = [], []
+    for doc, lang in zip(docs, langs, strict=True):
+        for start in range(0, len(doc), size):
+            out_docs.append(doc[start:start + size])
+            out_langs.append(lang)
+    return out_docs, out_langs
+
+
+def block_cpu(index: Path, docs: list[str], langs: list[str], warm: list[str]) -> tuple[float, float, np.ndarray]:
+    """(setup CPU s, CPU s over the documents, per document: a match) for the decontaminate block."""
+    block = Decontaminate(index=str(index))
+    ctx = BlockContext()
+    start = _cpu()
+    block.preflight()
+    block.process(pa.table({"text": warm, "lang": ["und"] * len(warm)}), ctx)
+    setup = _cpu() - start
+    found = []
+    start = _cpu()
+    for i in range(0, len(docs), BATCH):
+        table = pa.table({"text": docs[i:i + BATCH], "lang": langs[i:i + BATCH]})
+        found.append(~block.process(table, ctx).keep)
+    return setup, _cpu() - start, np.concatenate(found)
+
+
+def stages(index: Path, docs: list[str]) -> dict[str, float]:
+    """CPU seconds per stage over ``docs`` (the Matcher's steps, run one by one)."""
+    opened = open_index(str(index))
+    times = dict.fromkeys(("normal form", "token runs", "n-gram hashes", "lookup"), 0.0)
+    matcher = Matcher(opened)
+    for start, end in matcher._chunks(docs):
+        t = _cpu()
+        batch = normalize_texts(docs[start:end])
+        times["normal form"] += _cpu() - t
+        t = _cpu()
+        tokens = split_runs(batch)
+        times["token runs"] += _cpu() - t
+        t = _cpu()
+        rows = word_ngrams(batch, tokens, N)
+        times["n-gram hashes"] += _cpu() - t
+        t = _cpu()
+        opened.words.find(rows.hashes)
+        times["lookup"] += _cpu() - t
+    return times
+
+
+def synthetic_sets(contexts: dict[str, list[str]], target_rows: int, folder: Path) -> list[str]:
+    """JSONL sets of random word sequences of each language's XQuAD words, ``target_rows`` n-grams in all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(26)
+    segmenter = RunSegmenter()
+    per_lang = target_rows // len(contexts)
+    paths = []
+    for code, texts in sorted(contexts.items()):
+        lang = normalize_label(code)
+        batch, tokens = tokenize(texts, [lang] * len(texts), segmenter)
+        words = np.array([batch.text(int(s), int(e)) for s, e in zip(tokens.starts, tokens.ends, strict=True)])
+        joiner = "" if code in ("zh", "th") else " "
+        passages = per_lang // (150 - N + 1) + 1
+        path = folder / f"synthetic.{code}.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for k in range(passages):
+                fh.write(json.dumps({"id": f"{code}-{k}", "passage": joiner.join(rng.choice(words, 150))},
+                                    ensure_ascii=False) + "\n")
+        paths.append(str(path))
+    return paths
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--copies", type=int, default=4, help="times the 583 pages are checked (default 4)")
+    parser.add_argument("--scale", type=int, default=100, help="synthetic index size, in XQuAD indexes (100)")
+    parser.add_argument("--dt-docs", type=int, default=583, help="documents datatrove checks (default 583)")
+    parser.add_argument("--no-synthetic", action="store_true", help="skip the synthetic index")
+    parser.add_argument("--no-datatrove", action="store_true", help="skip datatrove")
+    args = parser.parse_args()
+    info = RunInfo(["numpy", "pyarrow", "jieba", "SudachiPy", "pythainlp", "datatrove", "spacy"])
+    require_shared("evalsets", "xquad")
+    shared = require_shared()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    t = _cpu()
+    char_table()
+    table_cpu = _cpu() - t
+    pages = crawled_pages(shared)
+    contexts = xquad_contexts(shared)
+    docs, langs, planted = corpus(pages, contexts, args.copies)
+    is_planted = np.array([lang != "und" for lang in langs])
+    chars = sum(map(len, docs))
+    print(f"{len(docs)} documents ({len(pages)} pages x {args.copies}), {planted} with a planted XQuAD passage, "
+          f"mean {chars / len(docs):,.0f} characters")
+    warm = [p for p in pages[-40:]] + [c[0] for c in contexts.values()]
+
+    xquad_glob = str(shared / "evalsets" / "xquad" / "*.json")
+    sample = [(p, "und") for p in pages]  # the corpus sample: the pages themselves (common n-gram rule)
+    idx12, cpu12, wall12, man12 = build("xquad12", [xquad_glob], sample)
+    _, _, wall12w2, _ = build("xquad12-w2", [xquad_glob], sample, workers=2)
+    idx_en, cpu_en, _, man_en = build("xquad-en", [str(shared / "evalsets" / "xquad" / "xquad.en.json")], sample)
+    rows = [("XQuAD, 12 languages", idx12, cpu12, wall12, man12)]
+    rows.append(("XQuAD English", idx_en, cpu_en, None, man_en))
+    if not args.no_synthetic:
+        target = args.scale * man12["counts"]["ngram_rows"]
+        sets = synthetic_sets(contexts, target, OUT / "synthetic-sets")
+        idx_syn, cpu_syn, wall_syn, man_syn = build(f"synthetic-x{args.scale}", sets, sample)
+        rows.append((f"synthetic, {args.scale}x XQuAD", idx_syn, cpu_syn, wall_syn, man_syn))
+    info.sample()
+
+    table_rows = []
+    figures: dict[str, float] = {}
+    for name, index, build_cpu, build_wall, manifest in rows:
+        setup, cpu, found = block_cpu(index, docs, langs, warm)
+        us = cpu / len(docs) * 1e6
+        figures[name] = us
+        table_rows.append((
+            name, f"{manifest['counts']['ngrams']:,}", f"{_dir_bytes(index) / 1e6:,.1f}",
+            f"{build_cpu:,.1f}" + (f" ({build_wall:,.1f} wall)" if build_wall else ""),
+            f"{setup:.2f}", f"{us:,.1f}", f"{cpu / chars * 1e9:,.1f}",
+            f"{int(found[is_planted].sum())} / {planted}", int(found[~is_planted].sum())))
+        print(table_rows[-1])
+    cut, cut_langs = cut_docs(docs, langs, 2000)
+    setup, cpu, found = block_cpu(idx12, cut, cut_langs, warm)
+    cut_us = cpu / len(cut) * 1e6
+    info.sample()
+
+    stage_cpu = stages(idx12, docs)
+    dt_row = None
+    if not args.no_datatrove:
+        subset, subset_langs = docs[: args.dt_docs], langs[: args.dt_docs]
+        en_items = []
+        raw = json.loads((shared / "evalsets" / "xquad" / "xquad.en.json").read_text(encoding="utf-8"))
+        for article in raw["data"]:
+            for paragraph in article["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    en_items.append((paragraph["context"] + "\n" + qa["question"], [a["text"] for a in qa["answers"]]))
+        dt_folder = OUT / "datatrove-index"
+        shutil.rmtree(dt_folder, ignore_errors=True)
+        t = _cpu()
+        dt_hashes = write_index(dt_folder, "xquad_en", en_items, N)
+        dt_build = _cpu() - t
+        dt_cpu, dt_flags = run_filter(dt_folder, subset, N)
+        _, cu_cpu, cu_found = block_cpu(idx_en, subset, subset_langs, warm)
+        dt_found = np.array(dt_flags)
+        sub_planted = is_planted[: len(subset)]
+        en_planted = np.array([lang == "eng_Latn" for lang in subset_langs])
+        dt_row = (len(subset), dt_hashes, dt_build, int(en_planted.sum()), [
+            ("datatrove NGramsDecontFilter (spaCy en words)", dt_cpu, dt_found),
+            ("curate decontaminate (English index)", cu_cpu, cu_found)], sub_planted, en_planted)
+        info.sample()
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    headers = ["index", "distinct 13-grams", "MB on disk", "build CPU s", "setup CPU s / process",
+               "CPU µs / document", "CPU ns / character", "planted found", "other documents found"]
+    md = [f"{len(docs):,} documents: the {len(pages)} crawled pages of shared/data/warc and shared/data/extraction "
+          f"(main text by curate's `precise` engine) x {args.copies}, mean **{chars / len(docs):,.0f} characters** "
+          f"per document; {planted} hold a planted XQuAD passage (12 languages). The `decontaminate` block over "
+          f"Arrow batches of {BATCH}, CPU time of one process (one core), n = 13.", "",
+          md_table(headers, table_rows), "",
+          f"- Same pages cut into documents of at most 2,000 characters ({len(cut):,} documents, mean "
+          f"{sum(map(len, cut)) / len(cut):,.0f} characters), XQuAD 12-language index: **{cut_us:,.1f} µs per "
+          f"document**.",
+          f"- XQuAD index build on 2 workers: {wall12w2:,.1f} s wall (1 worker: {wall12:,.1f} s); the files are the "
+          "same bytes (tests/test_decont_index.py).",
+          "- Where the time goes (12-language index, CPU µs per document): " + ", ".join(
+              f"{k} {v / len(docs) * 1e6:,.1f}" for k, v in stage_cpu.items()) +
+          "; the rest is the block's column conversions, documents with Han/Thai/... runs (character n-gram check, "
+          "segmenting the few that pass it) and checking hits on the text.",
+          f"- Character table, built once per process: {table_cpu:.2f} s CPU. Peak RSS of the benchmark: "
+          f"{peak:,.0f} MB."]
+    if dt_row:
+        n_docs, dt_hashes, dt_build, en_planted_n, tools, sub_planted, en_planted = dt_row
+        both = tools[0][2] & tools[1][2]
+        md += ["", f"Side by side on the first {n_docs} documents ({int(sub_planted.sum())} planted, "
+               f"{en_planted_n} of them English), XQuAD English (datatrove: {dt_hashes:,} hashes written in "
+               f"{dt_build:,.1f} s CPU):", "",
+               md_table(["tool", "CPU µs / document", "speed vs datatrove", "English plants found",
+                         "other documents flagged", "flagged by both"],
+                        [(name, f"{cpu / n_docs * 1e6:,.1f}", f"{tools[0][1] / cpu:,.1f}x",
+                          f"{int(found[en_planted].sum())} / {en_planted_n}", int(found[~sub_planted].sum()),
+                          int(both.sum())) for name, cpu, found in tools]),
+               "", "datatrove tokenises every document with English spaCy rules and strips diacritics and digits, "
+               "its index holds lighteval-style query/gold n-grams (passage + question, answers); curate's the "
+               "XQuAD fields, with the common n-gram rule over the same pages."]
+    md += ["", f"Goal of issue 26: <= 34 µs per document per core (allenai/decon's figure; its document length is "
+           f"not given). Command: `.venv/bin/python benchmarks/decont_speed.py --copies {args.copies} --scale "
+           f"{args.scale}`.", "", info.line()]
+    text = "## Decontamination speed (decont_speed.py)\n\n" + "\n".join(md)
+    print(text)
+    write_section("decont_speed", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
