@@ -55,18 +55,23 @@ def mix64(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _window_sums(values: np.ndarray, powers: _Powers, starts: np.ndarray | slice, ends: np.ndarray | slice
+                 ) -> np.ndarray:
+    """sum(values[i] * base**(i - start)) over every window [start, end): one prefix sum, then differences."""
+    pw, inv = powers.get(values.size)
+    prefix = np.empty(values.size + 1, dtype=powers.dtype)
+    prefix[0] = 0
+    with np.errstate(over="ignore"):
+        np.cumsum(values * pw, dtype=powers.dtype, out=prefix[1:])
+        return (prefix[ends] - prefix[starts]) * inv[starts]
+
+
 def token_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """uint64 hash of each token ``cp[starts[i]:ends[i]]`` (code points of the normal form)."""
     if not starts.size:
         return np.empty(0, dtype=np.uint64)
-    pw, inv = _P32.get(cp.size)
-    prefix = np.empty(cp.size + 1, dtype=np.uint32)
-    prefix[0] = 0
-    with np.errstate(over="ignore"):
-        np.cumsum(cp * pw, dtype=np.uint32, out=prefix[1:])
-        poly = (prefix[ends] - prefix[starts]) * inv[starts]
-    h = poly.astype(np.uint64) | ((ends - starts).astype(np.uint64) << _S32)
-    return mix64(h)
+    poly = _window_sums(cp, _P32, starts, ends)
+    return mix64(poly.astype(np.uint64) | ((ends - starts).astype(np.uint64) << _S32))
 
 
 def ngram_hashes(tok: np.ndarray, n: int) -> np.ndarray:
@@ -74,10 +79,4 @@ def ngram_hashes(tok: np.ndarray, n: int) -> np.ndarray:
     m = tok.size - n + 1
     if m <= 0:
         return np.empty(0, dtype=np.uint64)
-    pw, inv = _P64.get(tok.size)
-    prefix = np.empty(tok.size + 1, dtype=np.uint64)
-    prefix[0] = 0
-    with np.errstate(over="ignore"):
-        np.cumsum(tok * pw, dtype=np.uint64, out=prefix[1:])
-        poly = (prefix[n:] - prefix[:m]) * inv[:m]
-    return mix64(poly)
+    return mix64(_window_sums(tok, _P64, slice(0, m), slice(n, n + m)))

@@ -8,10 +8,11 @@ order, so the same paths give the same sample.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import fsspec
+import pyarrow as pa
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from curate.decont.errors import EvalSetError
@@ -33,31 +34,27 @@ def _paths(spec: str) -> list[str]:
     return [protocol + p if protocol else p for p in found if p.lower().endswith(_SUFFIXES)]
 
 
+def _table(path: str) -> pa.Table:
+    with fsspec.open(path, "rb", compression="infer") as fh:
+        if path.lower().endswith(".parquet"):
+            names = pq.ParquetFile(fh).schema_arrow.names
+            fh.seek(0)
+            return pq.read_table(fh, columns=[c for c in ("text", "lang") if c in names])
+        try:
+            return pa_json.read_json(fh)
+        except pa.ArrowInvalid as exc:
+            raise EvalSetError(f"corpus sample {path}: not JSON lines ({exc})") from None
+
+
 def _rows(path: str) -> Iterator[tuple[str, str]]:
-    if path.lower().endswith(".parquet"):
-        with fsspec.open(path, "rb") as fh:
-            pf = pq.ParquetFile(fh)
-            names = pf.schema_arrow.names
-            if "text" not in names:
-                raise EvalSetError(f"corpus sample {path}: no 'text' column (columns: {', '.join(names)})")
-            cols = ["text"] + (["lang"] if "lang" in names else [])
-            for batch in pf.iter_batches(columns=cols, batch_size=4096):
-                texts = batch.column("text").to_pylist()
-                langs = batch.column("lang").to_pylist() if "lang" in cols else ["und"] * len(texts)
-                for text, lang in zip(texts, langs, strict=True):
-                    if text:
-                        yield text, lang or "und"
-        return
-    with fsspec.open(path, "rt", encoding="utf-8", compression="infer") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalSetError(f"corpus sample {path}, line {number}: not JSON ({exc.msg})") from None
-            if isinstance(row, dict) and row.get("text"):
-                yield str(row["text"]), str(row.get("lang") or "und")
+    table = _table(path)
+    if "text" not in table.column_names:
+        raise EvalSetError(f"corpus sample {path}: no 'text' column (columns: {', '.join(table.column_names)})")
+    texts = table.column("text").to_pylist()
+    langs = table.column("lang").to_pylist() if "lang" in table.column_names else ["und"] * len(texts)
+    for text, lang in zip(texts, langs, strict=True):
+        if text:
+            yield str(text), str(lang or "und")
 
 
 def read_sample(paths: list[str], limit: int | None = None) -> list[tuple[str, str]]:
