@@ -115,6 +115,7 @@ def test_pipeline_removes_or_flags_with_counts_and_reports(shared_data: Path, tm
             assert best["overlap"] == best["tokens"] >= 13
         text = run_cli("report", str(out)).stdout
         assert "decontaminate [1]" in text and f"xquad: {len(planted)}" in text
+        assert "Benchmark decontamination" in (out / "report.html").read_text(encoding="utf-8")
         report = run_cli("decont", "report", str(out), "--json")
         assert report.returncode == 0, report.stderr
         data = json.loads(report.stdout)

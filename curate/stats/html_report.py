@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
+from curate.decont.report_section import decontamination_html
 from curate.stats.run_record import RunStats, minhash_cluster_sizes, rehydration_tables
 from curate.stats.svg_charts import column_chart, hbar_chart
 from curate.storage.atomic import write_text_atomic
@@ -129,6 +130,9 @@ def render_html(stats: RunStats) -> str:
         ("Rehydration weights", _rehydration(stats, langs)),
         ("Final mix", _token_share(stats, langs)),
     ]
+    decontamination = decontamination_html(stats)
+    if decontamination:
+        sections.insert(-1, ("Benchmark decontamination", decontamination))
     body = "".join(f"<h2>{escape(title)}</h2>{html}" for title, html in sections)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>curate report: "
             f"{escape(stats['pipeline'])}</title><style>{STYLE}</style></head><body>"
