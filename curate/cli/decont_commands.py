@@ -74,7 +74,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         data = collect(args.out_dir, examples=args.examples, index=args.index)
     except (EvalSetError, DecontIndexError, FileNotFoundError) as exc:
-        print(f"curate: {exc}", file=sys.stderr)
+        print(f"curate: {exc.args[0] if isinstance(exc, FileNotFoundError) and exc.args else exc}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(data, indent=1, ensure_ascii=False))

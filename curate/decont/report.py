@@ -41,7 +41,11 @@ def collect(out_dir: str, examples: int = 3, index: str | None = None) -> dict[s
     items: dict[tuple[str, str, str], dict[str, Any]] = {}
     shown: list[dict[str, Any]] = []
     docs = 0
-    for path, where in _files(out_dir):
+    files = _files(out_dir)
+    if not files:
+        raise FileNotFoundError(f"{out_dir}: no Parquet output of a curate run in it (OUT/<lang>/*.parquet, "
+                                "OUT/_removed/<lang>/*.parquet); give the output folder of a finished run")
+    for path, where in files:
         with fsspec.open(path, "rb") as fh:
             pf = pq.ParquetFile(fh)
             if CONTAMINATION not in pf.schema_arrow.names:
