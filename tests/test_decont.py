@@ -24,6 +24,7 @@ from curate.decont.decont_index import DecontIndex
 from curate.decont.index_builder import build_index
 from curate.decont.index_files import load_common
 from curate.decont.matcher import Matcher
+from curate.decont.ngram_hash import token_hashes
 from curate.decont.normalizer import normalize_texts
 from curate.decont.tokens import split_runs
 from curate.languages.labels import normalize_label
@@ -96,8 +97,13 @@ def test_normal_form_and_runs_match_the_unicodedata_reference(pages: tuple[str, 
         lo, hi = int(tokens.offsets[i]), int(tokens.offsets[i + 1])
         got = [batch.text(int(s), int(e)) for s, e in zip(tokens.starts[lo:hi], tokens.ends[lo:hi], strict=True)]
         assert got == _reference_runs(text), text[:80]
-    for text in HARD_CASES:  # alone too: a batch must not change a text's result
+    hashes = token_hashes(batch.values, tokens.starts, tokens.ends)
+    for i, text in enumerate(texts[: len(HARD_CASES) + 40]):  # alone too: a batch must not change a text's result
         assert _runs(text) == _reference_runs(text)
+        alone = normalize_texts([text])
+        runs = split_runs(alone)
+        lo, hi = int(tokens.offsets[i]), int(tokens.offsets[i + 1])
+        assert token_hashes(alone.values, runs.starts, runs.ends).tolist() == hashes[lo:hi].tolist(), text[:80]
 
 
 def _plant(host: str, plant: str, where: str) -> str:

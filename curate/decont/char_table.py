@@ -10,8 +10,8 @@ and "characters only" scripts such as Yi, where no segmenter exists).
 NFKC is mostly a per-character mapping (NBSP -> space, fullwidth -> ASCII, ligatures, ``™`` -> ``TM``, Thai
 SARA AM -> NIKHAHIT + SARA AA); only canonical composition and reordering look at neighbours. So ``MAIN[c]``
 holds the character's mapped form (one code point, or an index into ``EXPANSIONS`` when it maps to several or
-to none) plus flags that say when a neighbour could matter (a "composition second" such as U+0301, a combining
-mark, a mapped character). A text without a flag that needs its neighbours is normalised by the table exactly;
+to none), its class, and flags that say when a neighbour could matter (a "composition second" such as U+0301, a
+combining mark). A text without a flag that needs its neighbours is normalised by the table exactly;
 the others go through ``unicodedata.normalize`` (:func:`needs_full_nfkc`). ``tests/test_decont_normalizer.py``
 checks table and reference agree on real pages of every XQuAD language and on the hard cases.
 
@@ -29,7 +29,7 @@ import numpy as np
 
 N_CODEPOINTS = 0x110000
 
-# classes (MAIN bits 21-24)
+# classes (MAIN bits 24-27)
 SEP = 0  # punctuation, symbols, separators, controls, unassigned, private use
 WORD = 1  # letters, marks, numbers of scripts written with spaces (Latin, Cyrillic, Arabic, Devanagari, Hangul, ...)
 IGNORE = 2  # format characters: removed
@@ -45,15 +45,18 @@ CLASS_NAMES = {SEP: "sep", WORD: "word", IGNORE: "ignore", CJ: "han/kana", THAI:
                KHMER: "khmer", MYANMAR: "myanmar", TIBETAN: "tibetan", CHARS: "chars"}
 
 CP_MASK = (1 << 21) - 1
-CLASS_SHIFT = 21
-EXPAND = 1 << 25  # maps to 0 or >= 2 code points (EXP_START / EXP_LEN)
-HARD = 1 << 26  # always needs unicodedata (conjoining jamo, a mapping to a mark that may compose)
-SECOND = 1 << 27  # can compose with the character before it (NFC quick check "maybe")
+CLASS_SHIFT = 24  # the class: bits 24-27
+VALUE_MASK = CP_MASK | 15 << CLASS_SHIFT  # code point and class: what tokens are hashed over
+EXPAND = 1 << 21  # maps to 0 or >= 2 code points (EXP_START / EXP_LEN)
+HARD = 1 << 22  # always needs unicodedata (conjoining jamo, a mapping to a mark that may compose)
+SECOND = 1 << 23  # can compose with the character before it (NFC quick check "maybe")
 MARK = 1 << 28  # canonical combining class != 0 (may be reordered)
-MAPPED = 1 << 29  # the normal form differs from the character itself
-PAIR_ONLY = 1 << 30  # a SECOND only for the Thai/Lao AM recomposition: only its pair matters
-FLAGS = EXPAND | HARD | SECOND | MARK | MAPPED | PAIR_ONLY
+PAIR_ONLY = 1 << 29  # a SECOND only for the Thai/Lao AM recomposition: only its pair matters
+FLAGS = EXPAND | HARD | SECOND | MARK | PAIR_ONLY
 NEIGHBOUR_FLAGS = HARD | SECOND | MARK  # a text with none of these is normalised by the table alone
+# A character is "mapped" (its normal form is not itself) when its entry's code point differs from it or it
+# expands; that is computed where needed rather than stored, so that an ordinary character's entry is exactly
+# its hashed value (code point | class).
 
 # scripts written without spaces, by block (letters, marks and numbers in them; their punctuation stays SEP)
 _RUN_RANGES: tuple[tuple[int, int, int], ...] = (
@@ -77,11 +80,12 @@ _AM = {0x0E33: (0x0E4D, 0x0E32), 0x0EB3: (0x0ECD, 0x0EB2)}
 class CharTable:
     """The arrays the normaliser gathers from (built once per process, ~1 s)."""
 
-    main: np.ndarray  # uint32 per code point: mapped code point or expansion index | class | flags
+    main: np.ndarray  # uint32 per code point: mapped code point (or expansion index) | class << 24 | flags
     exp_start: np.ndarray  # int32 per code point: start in ``expansions`` (EXPAND characters)
     exp_len: np.ndarray  # uint8 per code point: number of code points it maps to (1 unless EXPAND)
     expansions: np.ndarray  # uint32: mapped code points of the EXPAND characters, back to back
     expansion_classes: np.ndarray  # uint8: the class of each of them
+    expansion_values: np.ndarray  # uint32: code point | class << 24 of each of them
     ccc: np.ndarray  # uint8 per code point: canonical combining class
     pairs: np.ndarray  # sorted uint64 ``first << 21 | second`` of pairs that NFC composes
     unidata_version: str
@@ -169,11 +173,12 @@ def char_table() -> CharTable:
             exp_len[cp] = len(out)
             expansions.extend(ord(c) for c in out)
             exp_cls.extend(classes)
-        if len(out) != 1 or out[0] != ch:
-            main[cp] |= MAPPED
     return CharTable(main=main, exp_start=exp_start, exp_len=exp_len,
                      expansions=np.asarray(expansions, dtype=np.uint32),
-                     expansion_classes=np.asarray(exp_cls, dtype=np.uint8), ccc=ccc,
+                     expansion_classes=np.asarray(exp_cls, dtype=np.uint8),
+                     expansion_values=np.asarray([c | k << CLASS_SHIFT for c, k in zip(expansions, exp_cls,
+                                                                                       strict=True)], dtype=np.uint32),
+                     ccc=ccc,
                      pairs=np.asarray(sorted(pairs), dtype=np.uint64), unidata_version=unicodedata.unidata_version)
 
 

@@ -1,6 +1,6 @@
 """64-bit hashes of tokens and of token n-grams, computed with numpy over whole batches.
 
-A token's hash is a polynomial over its code points (mod 2^32, from one prefix sum over the batch), widened with
+A token's hash is a polynomial over its code points (with their class; mod 2^32, from one prefix sum over the batch), widened with
 the token's length and mixed with splitmix64 (Steele et al., "Fast splittable pseudorandom number generators",
 OOPSLA 2014). An n-gram's hash is a polynomial over its tokens' hashes (mod 2^64, again one prefix sum: a rolling
 hash, Karp & Rabin 1987), mixed the same way. Both are pure integer arithmetic, so the same text gives the same
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-HASH_SCHEME = "poly32-codepoints+len/splitmix64; poly64-tokens/splitmix64; v1"
+HASH_SCHEME = "poly32-codepoint|class+len/splitmix64; poly64-tokens/splitmix64; v2"
 _BASE32 = np.uint32(0x01000193)  # FNV-1a's prime, odd: invertible mod 2^32
 _BASE64 = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime, odd: invertible mod 2^64
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -66,11 +66,11 @@ def _window_sums(values: np.ndarray, powers: _Powers, starts: np.ndarray | slice
         return (prefix[ends] - prefix[starts]) * inv[starts]
 
 
-def token_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """uint64 hash of each token ``cp[starts[i]:ends[i]]`` (code points of the normal form)."""
+def token_hashes(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """uint64 hash of each token ``values[starts[i]:ends[i]]`` (code point | class of the normal form)."""
     if not starts.size:
         return np.empty(0, dtype=np.uint64)
-    poly = _window_sums(cp, _P32, starts, ends)
+    poly = _window_sums(values, _P32, starts, ends)
     return mix64(poly.astype(np.uint64) | ((ends - starts).astype(np.uint64) << _S32))
 
 

@@ -19,12 +19,13 @@ from curate.decont.char_table import (
     CLASS_SHIFT,
     CP_MASK,
     EXPAND,
+    FLAGS,
     HARD,
-    MAPPED,
     MARK,
     NEIGHBOUR_FLAGS,
     PAIR_ONLY,
     SECOND,
+    VALUE_MASK,
     CharTable,
     char_table,
     nfkc,
@@ -33,15 +34,15 @@ from curate.decont.char_table import (
 
 @dataclass
 class NormalBatch:
-    """Normal forms of a batch of texts, back to back: text ``i`` is ``cp[offsets[i]:offsets[i + 1]]``."""
+    """Normal forms of a batch of texts, back to back: text ``i`` is ``values[offsets[i]:offsets[i + 1]]``."""
 
-    cp: np.ndarray  # uint32 code points
+    values: np.ndarray  # uint32: code point | class << 24, what tokens are hashed over
     cls: np.ndarray  # uint8 class of each code point (char_table classes)
     offsets: np.ndarray  # int64, one more than texts
 
     def text(self, start: int, end: int) -> str:
         """The normal form between two positions, as a string."""
-        return self.cp[start:end].tobytes().decode("utf-32-le")
+        return (self.values[start:end] & np.uint32(CP_MASK)).tobytes().decode("utf-32-le")
 
 
 def _joined_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +62,8 @@ def _neighbour_texts(table: CharTable, cp: np.ndarray, entry: np.ndarray, offset
         prev = cp[at - 1]
         prev_entry = entry[at - 1]
         # a mark, a second or a mapped character before (not for the Thai/Lao AM pair, where only the pair counts)
-        risky = ((prev_entry & (MARK | SECOND | MAPPED)) != 0) & ((entry[at] & PAIR_ONLY) == 0)
+        mapped = ((prev_entry & np.uint32(CP_MASK)) != prev) | ((prev_entry & np.uint32(EXPAND)) != 0)
+        risky = (((prev_entry & (MARK | SECOND)) != 0) | mapped) & ((entry[at] & PAIR_ONLY) == 0)
         second = (entry[at] & SECOND) != 0
         if second.any():
             keys = (prev[second].astype(np.uint64) << np.uint64(21)) | cp[at[second]].astype(np.uint64)
@@ -78,11 +80,12 @@ def _neighbour_texts(table: CharTable, cp: np.ndarray, entry: np.ndarray, offset
     return np.unique(np.searchsorted(offsets, hard, side="right") - 1)
 
 
-def _map(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarray, expand: bool
-         ) -> NormalBatch:
-    cls = ((entry >> np.uint32(CLASS_SHIFT)) & np.uint32(15)).astype(np.uint8)
-    out = entry & np.uint32(CP_MASK)
-    if not expand:
+def _map(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarray, flags: int) -> NormalBatch:
+    cls = (entry >> np.uint32(CLASS_SHIFT)).astype(np.uint8) & np.uint8(15)
+    if not flags:  # the common case: every entry is exactly code point | class
+        return NormalBatch(entry, cls, offsets)
+    out = entry & np.uint32(VALUE_MASK)
+    if not flags & EXPAND:
         return NormalBatch(out, cls, offsets)
     # characters that map to none (format characters) or to several code points (ligatures, "™")
     at = np.flatnonzero(entry & np.uint32(EXPAND))
@@ -96,7 +99,7 @@ def _map(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarra
         classes: list[np.ndarray] = []
         prev = 0
         for i, length, start in zip(at.tolist(), lengths.tolist(), first.tolist(), strict=True):
-            cps += [out[prev:i], table.expansions[start:start + length]]
+            cps += [out[prev:i], table.expansion_values[start:start + length]]
             classes += [cls[prev:i], table.expansion_classes[start:start + length]]
             prev = i + 1
         cps.append(out[prev:])
@@ -111,7 +114,7 @@ def _map(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarra
     if has.any():
         k = np.repeat(np.arange(at.size)[has], lengths[has])
         within = np.arange(k.size) - np.repeat(np.concatenate([[0], np.cumsum(lengths[has])[:-1]]), lengths[has])
-        mapped[where[k] + within] = table.expansions[first[k] + within]
+        mapped[where[k] + within] = table.expansion_values[first[k] + within]
         classes[where[k] + within] = table.expansion_classes[first[k] + within]
     return NormalBatch(mapped, classes, new_offsets)
 
@@ -121,7 +124,7 @@ def normalize_texts(texts: list[str]) -> NormalBatch:
     table = char_table()
     cp, offsets = _joined_codepoints(texts)
     entry = table.main[cp]
-    flags = int(np.bitwise_or.reduce(entry)) if entry.size else 0  # one pass; only the flag bits are read
+    flags = int(np.bitwise_or.reduce(entry)) & FLAGS if entry.size else 0  # one pass
     if flags & NEIGHBOUR_FLAGS:
         redo = _neighbour_texts(table, cp, entry, offsets)
         if redo.size:
@@ -130,5 +133,5 @@ def normalize_texts(texts: list[str]) -> NormalBatch:
                 texts[i] = nfkc(texts[i])
             cp, offsets = _joined_codepoints(texts)
             entry = table.main[cp]
-            flags = int(np.bitwise_or.reduce(entry)) & EXPAND if entry.size else 0
-    return _map(table, cp, entry, offsets, bool(flags & EXPAND))
+            flags = int(np.bitwise_or.reduce(entry)) & FLAGS if entry.size else 0  # marks stay: mask them off
+    return _map(table, cp, entry, offsets, flags)

@@ -48,7 +48,7 @@ def _rows(unit_hashes: np.ndarray, offsets: np.ndarray, n: int) -> NgramRows:
 
 
 def word_ngrams(batch: NormalBatch, tokens: Tokens, n: int) -> NgramRows:
-    return _rows(token_hashes(batch.cp, tokens.starts, tokens.ends), tokens.offsets, n)
+    return _rows(token_hashes(batch.values, tokens.starts, tokens.ends), tokens.offsets, n)
 
 
 def char_ngrams(batch: NormalBatch, texts: np.ndarray, n: int) -> NgramRows:
@@ -65,4 +65,4 @@ def char_ngrams(batch: NormalBatch, texts: np.ndarray, n: int) -> NgramRows:
     per_text[[s.size == 0 for s in spans]] = 0
     char_offsets = np.zeros(texts.size + 1, dtype=np.int64)
     np.cumsum(per_text, out=char_offsets[1:])
-    return _rows(token_hashes(batch.cp, at, at + 1), char_offsets, n)
+    return _rows(token_hashes(batch.values, at, at + 1), char_offsets, n)
