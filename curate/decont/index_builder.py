@@ -60,17 +60,17 @@ def _tokenize_chunk(task: tuple[list[str], list[str], int]) -> dict[str, np.ndar
     texts, langs, n = task
     batch, tokens = tokenize(texts, langs, RunSegmenter())
     rows = word_ngrams(batch, tokens, n)
-    first = rows.valid()
-    text = rows.text_of(first)
-    pos = first - tokens.offsets[text]
+    starts = rows.valid()
+    text = rows.text_of(starts)
+    pos = starts - tokens.offsets[text]
     # one row per (text, hash): the first position; a stable lexsort keeps positions ascending within a group
-    order = np.lexsort((pos, rows.hashes[first], text))
-    text, hashes, pos = text[order], rows.hashes[first][order], pos[order]
+    order = np.lexsort((pos, rows.hashes[starts], text))
+    text, hashes, pos = text[order], rows.hashes[starts][order], pos[order]
     first = np.ones(order.size, dtype=bool)
     first[1:] = (text[1:] != text[:-1]) | (hashes[1:] != hashes[:-1])
-    runs = run_texts(batch, split_runs(batch))
-    grams = char_ngrams(batch, runs, n)
-    chars = grams.hashes[grams.valid()]
+    grams, in_run = char_ngrams(batch, run_texts(batch, split_runs(batch)), n)
+    windows = grams.valid()
+    chars = grams.hashes[windows[in_run[windows]]]
     return {"tokens": np.diff(tokens.offsets).astype(np.int32), "text": text[first].astype(np.int32),
             "hash": hashes[first], "pos": pos[first].astype(np.int32), "chars": np.unique(chars)}
 

@@ -4,9 +4,9 @@ Per chunk of documents (about 128k characters, so the arrays stay in cache):
 
 1. normal form and token runs of all documents at once (:mod:`.normalizer`, :func:`.tokens.split_runs`);
 2. documents with runs of scripts written without spaces (Chinese, Japanese, Thai, ...) are segmented into words
-   only when one of their character n-grams is an evaluation text's (:mod:`.text_ngrams`): n words are at least n
-   characters, so the others cannot match a word n-gram involving those scripts, and words elsewhere in them are
-   already tokens;
+   only when one of their character n-grams holding such a character is an evaluation text's
+   (:mod:`.text_ngrams`): n words are at least n characters, so the others cannot match a word n-gram involving
+   those scripts, and words elsewhere in them are already tokens;
 3. word n-gram hashes of all documents (:mod:`.ngram_hash`), looked up in the index (:mod:`.hash_lookup`);
 4. every hash hit is checked on the text: the document's n tokens must equal the evaluation text's n tokens at
    the recorded position (the text is tokenised again from the index's copy), so a hash collision never reports
@@ -85,8 +85,9 @@ class Matcher:
         with_runs = run_texts(batch, tokens)
         if not with_runs.size:
             return tokens
-        grams = char_ngrams(batch, with_runs, self.index.n)
-        first = self.index.chars.find(grams.hashes)[0]
+        grams, in_run = char_ngrams(batch, with_runs, self.index.n)
+        windows = np.flatnonzero(in_run)  # only windows holding a character of those scripts can matter
+        first = windows[self.index.chars.find(grams.hashes[windows])[0]]
         first = first[grams.keep(first)]
         segment = np.unique(with_runs[grams.text_of(first)])
         self.segmented_docs += int(segment.size)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curate.decont.char_table import SEP
+from curate.decont.char_table import CJ, SEP
 from curate.decont.ngram_hash import ngram_hashes, token_hashes
 from curate.decont.normalizer import NormalBatch
 from curate.decont.tokens import Tokens
@@ -51,18 +51,25 @@ def word_ngrams(batch: NormalBatch, tokens: Tokens, n: int) -> NgramRows:
     return _rows(token_hashes(batch.values, tokens.starts, tokens.ends), tokens.offsets, n)
 
 
-def char_ngrams(batch: NormalBatch, texts: np.ndarray, n: int) -> NgramRows:
+def char_ngrams(batch: NormalBatch, texts: np.ndarray, n: int) -> tuple[NgramRows, np.ndarray]:
     """Character n-grams of the texts ``texts`` (indices into the batch), separators left out; the rows' texts
-    are positions in ``texts``."""
+    are positions in ``texts``. Also, per row, whether its window holds a character of a script written without
+    spaces: a word n-gram with such a word spans at least one such window on both sides, so only those need
+    comparing (Latin runs next to Chinese ones would otherwise send pages to the segmenter for nothing)."""
     if not texts.size:
-        return NgramRows(np.empty(0, dtype=np.uint64), np.zeros(1, dtype=np.int64), n)
+        return NgramRows(np.empty(0, dtype=np.uint64), np.zeros(1, dtype=np.int64), n), np.zeros(0, dtype=bool)
     offsets = batch.offsets
     spans = [np.arange(offsets[t], offsets[t + 1], dtype=np.int64) for t in texts.tolist()]
     at = np.concatenate(spans)
     keep = batch.cls[at] != SEP
     at = at[keep]
-    per_text = np.add.reduceat(keep.astype(np.int64), np.concatenate([[0], np.cumsum([s.size for s in spans])[:-1]]))
-    per_text[[s.size == 0 for s in spans]] = 0
+    sizes = np.array([s.size for s in spans])
+    per_text = np.add.reduceat(keep.astype(np.int64), np.concatenate([[0], np.cumsum(sizes)[:-1]]))
+    per_text[sizes == 0] = 0
     char_offsets = np.zeros(texts.size + 1, dtype=np.int64)
     np.cumsum(per_text, out=char_offsets[1:])
-    return _rows(token_hashes(batch.values, at, at + 1), char_offsets, n)
+    rows = _rows(token_hashes(batch.values, at, at + 1), char_offsets, n)
+    in_run = np.zeros(at.size + 1, dtype=np.int64)
+    np.cumsum(batch.cls[at] >= CJ, out=in_run[1:])
+    m = rows.hashes.size
+    return rows, in_run[n:n + m] > in_run[:m]
