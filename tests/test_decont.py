@@ -10,6 +10,7 @@ import random
 import unicodedata
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from decont_reference import (
     crawled_pages,
@@ -93,6 +94,8 @@ def test_normal_form_and_runs_match_the_unicodedata_reference(pages: tuple[str, 
     texts.append("\u00ad" * 300 + "word" + "™" * 300)  # many expansions in one batch: the vectorised path
     batch = normalize_texts(texts)
     tokens = split_runs(batch)
+    arrow = normalize_texts(pa.array([None] + texts).slice(1))  # an Arrow column, as the block hands it over
+    assert arrow.values.tolist() == batch.values.tolist() and arrow.offsets.tolist() == batch.offsets.tolist()
     for i, text in enumerate(texts):
         lo, hi = int(tokens.offsets[i]), int(tokens.offsets[i + 1])
         got = [batch.text(int(s), int(e)) for s, e in zip(tokens.starts[lo:hi], tokens.ends[lo:hi], strict=True)]

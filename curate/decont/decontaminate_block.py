@@ -32,6 +32,7 @@ from curate.decont.errors import DecontIndexError
 from curate.decont.index_builder import COMMON_TEXTS, DEFAULT_N
 from curate.decont.index_cache import cached_index
 from curate.decont.matcher import Match, Matcher
+from curate.decont.normalizer import Texts
 from curate.decont.run_segmenter import RunSegmenter
 from curate.decont.set_spec import parse_set_specs
 
@@ -79,6 +80,10 @@ class Decontaminate(Block):
             return opened
         return cached_index(self.sets, self.n or DEFAULT_N, self.common_texts)
 
+    def matcher(self, ctx: BlockContext | None) -> Matcher:
+        """The process's matcher for this block's index (its ``cpu`` says where the time went)."""
+        return self._matcher(ctx)
+
     def _matcher(self, ctx: BlockContext | None) -> Matcher:
         index = self._open()
         key = (index.path, id(ctx.languages) if ctx is not None and ctx.languages is not None else 0)
@@ -101,7 +106,11 @@ class Decontaminate(Block):
 
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         n_rows = table.num_rows
-        texts = [t or "" for t in table.column(TEXT).to_pylist()] if TEXT in table.column_names else [""] * n_rows
+        texts: Texts = [""] * n_rows
+        if TEXT in table.column_names:  # handed over as Arrow: decoded in one piece, no string per document
+            texts = table.column(TEXT).combine_chunks()
+            if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+                texts = texts.cast(pa.large_string())
         langs = ([lang or UNKNOWN_LANG for lang in table.column(LANG).to_pylist()]
                  if LANG in table.column_names else [UNKNOWN_LANG] * n_rows)
         matcher = self._matcher(ctx)

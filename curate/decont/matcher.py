@@ -16,12 +16,13 @@ Per chunk of documents (about 128k characters, so the arrays stay in cache):
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from curate.decont.decont_index import DecontIndex
-from curate.decont.normalizer import NormalBatch, normalize_texts
+from curate.decont.normalizer import NormalBatch, Texts, normalize_texts, text_lengths
 from curate.decont.run_segmenter import RunSegmenter
 from curate.decont.text_ngrams import char_ngrams, word_ngrams
 from curate.decont.tokens import Tokens, refined_tokens, run_texts, split_runs
@@ -65,17 +66,19 @@ class Matcher:
         self.segmenter = segmenter or RunSegmenter()
         self.chunk_chars = chunk_chars
         self.segmented_docs = 0  # documents that needed their segmenter (for the benchmark's table)
+        self.cpu: dict[str, float] = {}  # CPU seconds per step (for the benchmark's table)
 
-    def _chunks(self, texts: list[str]) -> list[tuple[int, int]]:
+    def _chunks(self, texts: Texts) -> list[tuple[int, int]]:
+        """Consecutive document ranges of about ``chunk_chars`` characters each."""
+        ends = np.cumsum(text_lengths(texts))
         out = []
-        start, size = 0, 0
-        for i, text in enumerate(texts):
-            size += len(text)
-            if size >= self.chunk_chars:
-                out.append((start, i + 1))
-                start, size = i + 1, 0
-        if start < len(texts):
-            out.append((start, len(texts)))
+        start, base = 0, 0
+        while start < ends.size:
+            stop = int(np.searchsorted(ends, base + self.chunk_chars, side="left")) + 1
+            stop = min(max(stop, start + 1), ends.size)
+            out.append((start, stop))
+            base = int(ends[stop - 1])
+            start = stop
         return out
 
     def _tokens(self, batch: NormalBatch, langs: list[str]) -> Tokens:
@@ -93,15 +96,25 @@ class Matcher:
         self.segmented_docs += int(segment.size)
         return refined_tokens(batch, tokens, segment, langs, self.segmenter)
 
-    def _hits(self, texts: list[str], langs: list[str]) -> tuple[Hits, NormalBatch, Tokens]:
+    def _tick(self, stage: str, since: float) -> float:
+        now = time.process_time()
+        self.cpu[stage] = self.cpu.get(stage, 0.0) + now - since
+        return now
+
+    def _hits(self, texts: Texts, langs: list[str]) -> tuple[Hits, NormalBatch, Tokens]:
         index = self.index
         n = index.n
+        clock = time.process_time()
         batch = normalize_texts(texts)
+        clock = self._tick("normal form", clock)
         tokens = self._tokens(batch, langs)
+        clock = self._tick("words", clock)
         rows = word_ngrams(batch, tokens, n)
+        clock = self._tick("n-gram hashes", clock)
         found, lo, hi = index.words.find(rows.hashes)
         inside = rows.keep(found)
         found, lo, hi = found[inside], lo[inside], hi[inside]
+        clock = self._tick("lookup", clock)
         empty = np.empty(0, dtype=np.int64)
         if not found.size:
             return Hits(empty, empty, empty, empty), batch, tokens
@@ -118,14 +131,29 @@ class Matcher:
                 w = words[t] = batch.text(int(tokens.starts[t]), int(tokens.ends[t]))
             return w
 
+        # hits on one diagonal (same text, document token - text token constant, consecutive) share n - 1 tokens
+        # with the next: one comparison of the whole run instead of one per n-gram
         ok = np.zeros(firsts.size, dtype=bool)
-        for k, (first, text_id, pos) in enumerate(zip(firsts.tolist(), text_ids.tolist(), positions.tolist(),
-                                                      strict=True)):
-            ok[k] = [word(t) for t in range(first, first + n)] == item_tokens[text_id][pos:pos + n]
+        order = np.lexsort((firsts, firsts - positions, text_ids))
+        f, t, p = firsts[order].tolist(), text_ids[order].tolist(), positions[order].tolist()
+        start = 0
+        while start < len(f):
+            end = start + 1
+            while end < len(f) and t[end] == t[start] and f[end] == f[end - 1] + 1 and p[end] == p[end - 1] + 1:
+                end += 1
+            span = f[end - 1] + n - f[start]
+            text = item_tokens[t[start]]
+            if [word(k) for k in range(f[start], f[start] + span)] == text[p[start]:p[start] + span]:
+                ok[order[start:end]] = True
+            else:  # some n-gram of the run differs (a hash collision): check each alone
+                for k in range(start, end):
+                    ok[order[k]] = [word(j) for j in range(f[k], f[k] + n)] == text[p[k]:p[k] + n]
+            start = end
         docs = rows.text_of(firsts[ok])
+        self._tick("check on the text", clock)
         return Hits(docs, text_ids[ok], firsts[ok] - tokens.offsets[docs], entry[ok]), batch, tokens
 
-    def hits(self, texts: list[str], langs: list[str]) -> Hits:
+    def hits(self, texts: Texts, langs: list[str]) -> Hits:
         """Checked hits of documents ``texts`` (document indices into ``texts``)."""
         parts = []
         for start, end in self._chunks(texts):
@@ -138,9 +166,10 @@ class Matcher:
         return Hits(*(np.concatenate([getattr(p, f) for p in parts])
                       for f in ("doc", "text_id", "position", "entry")))
 
-    def match(self, texts: list[str], langs: list[str]) -> list[list[Match]]:
-        """Per document, the evaluation texts it overlaps by n tokens or more, largest overlap first."""
-        out: list[list[Match]] = [[] for _ in texts]
+    def match(self, texts: Texts, langs: list[str]) -> list[list[Match]]:
+        """Per document (a list of strings or an Arrow string column), the evaluation texts it overlaps by n tokens
+        or more, largest overlap first."""
+        out: list[list[Match]] = [[] for _ in range(len(texts))]
         n = self.index.n
         for start, end in self._chunks(texts):
             hits, batch, tokens = self._hits(texts[start:end], langs[start:end])

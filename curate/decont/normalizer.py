@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from curate.decont.char_table import (
     CLASS_SHIFT,
@@ -45,12 +47,34 @@ class NormalBatch:
         return (self.values[start:end] & np.uint32(CP_MASK)).tobytes().decode("utf-32-le")
 
 
-def _joined_codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+Texts = list[str] | pa.Array | pa.ChunkedArray
+
+
+def text_lengths(texts: Texts) -> np.ndarray:
+    """Characters of each text (nulls count 0)."""
+    if isinstance(texts, list):
+        return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    return pc.fill_null(pc.utf8_length(texts), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _joined(texts: Texts) -> tuple[str, np.ndarray]:
+    """All texts as one string, and where each starts (an Arrow column is decoded in one piece: no string per
+    document, no join)."""
+    lengths = text_lengths(texts)
+    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-    return cp, offsets
+    if isinstance(texts, list):
+        return "".join(texts), offsets
+    array = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    if not len(array):
+        return "", offsets
+    if array.null_count:  # a null's slot may hold bytes: give it an empty string
+        array = pc.fill_null(array, "")
+    _, bounds, data = array.buffers()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    ends = np.frombuffer(bounds, dtype=width, count=array.offset + len(array) + 1)
+    first, last = int(ends[array.offset]), int(ends[array.offset + len(array)])
+    return (str(memoryview(data)[first:last], "utf-8") if data is not None else ""), offsets
 
 
 def _neighbour_texts(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -119,19 +143,21 @@ def _map(table: CharTable, cp: np.ndarray, entry: np.ndarray, offsets: np.ndarra
     return NormalBatch(mapped, classes, new_offsets)
 
 
-def normalize_texts(texts: list[str]) -> NormalBatch:
-    """The normal forms of ``texts`` (see the module docstring)."""
+def normalize_texts(texts: Texts) -> NormalBatch:
+    """The normal forms of ``texts`` (a list of strings or an Arrow string column; see the module docstring)."""
     table = char_table()
-    cp, offsets = _joined_codepoints(texts)
+    joined, offsets = _joined(texts)
+    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     entry = table.main[cp]
     flags = int(np.bitwise_or.reduce(entry)) & FLAGS if entry.size else 0  # one pass
     if flags & NEIGHBOUR_FLAGS:
         redo = _neighbour_texts(table, cp, entry, offsets)
         if redo.size:
-            texts = list(texts)
+            pieces = [joined[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
             for i in redo.tolist():
-                texts[i] = nfkc(texts[i])
-            cp, offsets = _joined_codepoints(texts)
+                pieces[i] = nfkc(pieces[i])
+            joined, offsets = _joined(pieces)
+            cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
             entry = table.main[cp]
             flags = int(np.bitwise_or.reduce(entry)) & FLAGS if entry.size else 0  # marks stay: mask them off
     return _map(table, cp, entry, offsets, flags)
