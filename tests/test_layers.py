@@ -23,7 +23,7 @@ LAYERS: dict[str, int] = {
     "pipeline": 3,
     "config": 2, "stats": 2,  # below the runner; stats imports no runner
     **{name: 1 for name in ("io", "extract", "langid", "filters", "dedup", "rehydrate", "quality", "formatters",
-                            "interop", "optout")},
+                            "interop", "optout", "decont")},
     # the low layer: the block contract, shared text utilities, the language table, errors, storage, models.
     # tokenizers is listed in the issue with the blocks, but it holds no block: it is the word tokenizers every
     # blocks folder uses (filters, dedup, langid, quality, io's token counts), so it sits here.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
+from curate.decont.report_section import decontamination_html
 from curate.optout.report_section import optout_summary
 from curate.stats.run_record import (
     RunStats,
@@ -177,6 +178,9 @@ def render_html(stats: RunStats) -> str:
         ("Opt-outs and domain caps", _optouts(stats)),
         ("Final mix", _token_share(stats, langs)),
     ]
+    decontamination = decontamination_html(stats)
+    if decontamination:
+        sections.insert(-1, ("Benchmark decontamination", decontamination))
     if stats.get(SECTION):  # after `curate tokenize`
         sections.append(("Tokens per language", token_section_html(dict(stats))))
     body = "".join(f"<h2>{escape(title)}</h2>{html}" for title, html in sections if html)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curate.decont.report_section import format_decontamination
 from curate.optout.report_section import optout_summary
 from curate.rehydrate.report_section import format_rehydration
 from curate.stats.run_record import minhash_largest_clusters
@@ -109,6 +110,9 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
     clusters = format_largest_clusters(stats)
     if clusters:
         lines += ["", clusters]
+    decontamination = format_decontamination(stats)
+    if decontamination:
+        lines += ["", decontamination]
     return "\n".join(lines)
 
 
