@@ -9,8 +9,8 @@ import sys
 
 from curate.cli.calibrate_command import register_calibrate_command
 from curate.cli.cluster_commands import register_cluster_commands
-from curate.cli.export_command import register_export_command
 from curate.cli.decont_commands import register_decont_commands
+from curate.cli.export_command import register_export_command
 from curate.cli.langs_command import run_langs
 from curate.cli.models_commands import register_models_commands
 from curate.cli.optout_command import register_optout_commands
