@@ -32,6 +32,7 @@ The agent list and these settings are in the file's metadata (``curate.optout``)
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -73,16 +74,24 @@ class Policy:
     unparsable: Literal["allow", "disallow"] = "allow"
 
 
+PARSED_CACHE = 1024  # robots.txt bodies whose verdicts a parser remembers (many sites serve the same file)
+CACHED_BODY = 64 * 1024  # larger bodies are parsed each time
+
+
 @dataclass
 class CaptureParser:
-    """Turns one robots.txt capture into a :data:`CAPTURE_SCHEMA` row for ``agents``."""
+    """Turns one robots.txt capture into a :data:`CAPTURE_SCHEMA` row for ``agents``. The verdicts of a 2xx
+    body are a function of its text alone: identical files (a platform's default robots.txt) are parsed once
+    while they stay among the last :data:`PARSED_CACHE`."""
 
     agents: list[str]
     policy: Policy = field(default_factory=Policy)
+    _parsed: OrderedDict[str, tuple[str, list[dict[str, Any]], str | None]] = field(
+        default_factory=OrderedDict, repr=False)
 
     def row(self, host: str, url: str, date: str | None, order: int, source: str, http_status: int | None,
             location: str | None, body: str | None) -> dict[str, Any]:
-        status, verdicts, rules = self._verdicts(http_status, body)
+        status, verdicts, rules = self._remembered(http_status, body)
         return {
             "host": host, "url": url, "date": date, "status": status, "http_status": http_status,
             "redirected_to": None, "disallowed": [v["agent"] for v in verdicts if not v["allowed"]],
@@ -90,6 +99,19 @@ class CaptureParser:
             "bytes": len(body.encode("utf-8", "surrogatepass")) if body else 0, "source": source,
             "order": order, "location": urljoin(url, location) if status == "redirect" and location else None,
         }
+
+    def _remembered(self, http_status: int | None, body: str | None
+                    ) -> tuple[str, list[dict[str, Any]], str | None]:
+        if not body or len(body) > CACHED_BODY or (http_status is not None and not 200 <= http_status < 300):
+            return self._verdicts(http_status, body)
+        found = self._parsed.get(body)
+        if found is None:
+            found = self._parsed[body] = self._verdicts(http_status, body)
+            if len(self._parsed) > PARSED_CACHE:
+                self._parsed.popitem(last=False)
+        else:
+            self._parsed.move_to_end(body)
+        return found
 
     def _all(self, allowed: bool, rule: str) -> list[dict[str, Any]]:
         return [{"agent": a, "allowed": allowed, "group": None, "rule": rule} for a in self.agents]
