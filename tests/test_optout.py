@@ -30,6 +30,7 @@ from warcio.warcwriter import WARCWriter
 
 from curate import run
 from curate.blocks.base import BlockContext
+from curate.cli import optout_build
 from curate.cli.optout_command import build_table
 from curate.config.pipeline_config import load_pipeline
 from curate.executors.local import LocalExecutor
@@ -428,26 +429,47 @@ def test_tables_grow_dump_by_dump_the_newest_capture_winning(tmp_path: Path) -> 
     assert refused.returncode == 1 and "t2024.parquet" in refused.stderr and "rebuild" in refused.stderr
 
 
+def _tokenizer(path: Path, shared_data: Path) -> Path:
+    """A small BPE tokenizer trained here on real pages' text (offline): counts differ from words."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    texts = [re.sub(rb"<[^>]*>", b" ", p.html).decode("utf-8", "replace") for p in real_pages(shared_data, n=40)]
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=["[UNK]"]))
+    tok.save(str(path))
+    return path
+
+
 @pytest.mark.slow
-def test_report_counts_removed_documents_words_and_domains_per_language(warc_table, shared_data: Path) -> None:
+def test_report_counts_removed_documents_words_tokens_and_domains_per_language(warc_table, shared_data: Path
+                                                                              ) -> None:
     tmp, table = warc_table
     inputs = [str(shared_data / "warc" / n) for n in INPUTS]
     steps = [{"extract": {"engine": "resiliparse"}}, {"langid": {}},
              {"optout": {"table": str(table), "agents": "ai"}},
              {"domain_cap": {"max_docs": 2, "by": "registered_domain"}}]
-    cfg = write_pipeline(tmp / "lang.yaml", inputs, tmp / "lang", steps, executor={"type": "local", "workers": 2})
+    tok_path = _tokenizer(tmp / "tokenizer.json", shared_data)
+    cfg = write_pipeline(tmp / "lang.yaml", inputs, tmp / "lang", steps, executor={"type": "local", "workers": 2},
+                         writer={"tokenizer": str(tok_path)})
     result = run(load_pipeline(str(cfg)))
     optout = next(s for s in result.stats["steps"] if s["name"] == "optout")
     eng = optout["langs"]["eng_Latn"]
     removed = pa.concat_tables([pq.read_table(p) for p in (tmp / "lang" / "_removed" / "eng_Latn").glob("*.parquet")])
     mine = removed.filter(pa.compute.starts_with(removed.column("drop_reason"), "optout:"))
     words = sum(len(t.split()) for t in mine.column("text").to_pylist())
+    from tokenizers import Tokenizer
+    tokens = sum(len(e.ids) for e in Tokenizer.from_file(str(tok_path)).encode_batch(
+        mine.column("text").to_pylist(), add_special_tokens=False))
     assert eng["removed"]["robots"] == mine.num_rows > 50
     assert eng["extra"]["words_removed"] == words and eng["extra"]["removed_domain:archive.org"] > 50
+    assert eng["extra"]["tokens_removed"] == tokens > words  # a 400-piece vocabulary splits words
     report = run_cli("report", str(tmp / "lang"))
     section = report.stdout.split("opt-outs [2:optout]", 1)[1]
     assert "eng_Latn" in section and f"{mine.num_rows} docs" in section and "archive.org" in section
+    assert "words, tokens; top domains" in section and " tokens " in section.split("eng_Latn", 1)[1].split("\n")[0]
     assert "opt-outs [3:domain_cap]" in report.stdout and "over_cap" in report.stdout
+    assert "<th>tokens</th>" in (tmp / "lang" / "report.html").read_text()
 
 
 # --- the partitioned build: redirects across partitions, workers, partitions, resume ------------------------
@@ -507,7 +529,8 @@ def redirect_warcs(tmp_path_factory) -> list[str]:
 
 
 def test_redirects_are_followed_across_partitions_and_the_bytes_do_not_depend_on_workers_or_partitions(
-        redirect_warcs, tmp_path: Path) -> None:
+        redirect_warcs, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(optout_build, "ROW_GROUP", 4)  # row groups cut across the parts of 7 partitions
     chain = ["c1.example", "h2.example", "h0.example", "h1.example"]
     parts = host_partitions(chain, 7).tolist()
     assert all(a != b for a, b in zip(parts, parts[1:], strict=False)), parts  # each hop leaves its partition
@@ -516,6 +539,9 @@ def test_redirects_are_followed_across_partitions_and_the_bytes_do_not_depend_on
     many = build_table(redirect_warcs, agents, str(tmp_path / "many.parquet"), workers=4, partitions=7)
     assert one["redirect_rounds"] == 1 and many["redirect_rounds"] >= 3
     assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "many.parquet").read_bytes()
+    groups = pq.ParquetFile(tmp_path / "many.parquet").metadata
+    assert groups.num_rows == len(REDIRECTS) == 18
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [4, 4, 4, 4, 2]
     assert not list(tmp_path.glob("*.work"))  # the work folders are gone
     rows = {r["host"]: r for r in pq.read_table(tmp_path / "many.parquet").to_pylist()}
     assert {h: r["disallowed"] for h, r in rows.items() if r["disallowed"]} == {

@@ -26,8 +26,8 @@ the same bytes):
    the work folder.
 
 The driver holds task results (counts, run sizes: a few numbers per input file and partition), never a
-capture: its memory does not grow with the captures. ``P`` follows from the input bytes
-(:data:`PARTITION_BYTES`, or ``--partitions``); the table's rows are in the order of a hash of the host, so
+capture: its memory does not grow with the captures. ``P`` follows from the input sizes and the agents
+(:data:`PARTITION_BYTES` of decoded captures per partition, or ``--partitions``); the table's rows are in the order of a hash of the host, so
 its bytes depend neither on ``P`` nor on the workers.
 """
 
@@ -72,7 +72,7 @@ from curate.optout.robots_table import (
     table_metadata,
     unknown_agents,
 )
-from curate.optout.table_part import PartTask, part_name, part_task
+from curate.optout.table_part import ROW_GROUP, PartTask, part_name, part_task
 from curate.optout.url_hosts import url_hosts
 from curate.pipeline.executor import Executor
 from curate.pipeline.run_state import config_hash
@@ -81,12 +81,17 @@ from curate.shuffle.workdir import Workdir
 
 ARCHIVE_FORMATS = ("warc", "wacz", "arc")
 FOLDER_CHUNK = 500  # robots.txt files per task of a folder
-ROW_GROUP = 50_000  # hosts per row group of the table (the optout step streams it a row group at a time)
-# input bytes per partition: a partition task holds its hosts' captures with their verdicts, about as many bytes
-# decoded as the compressed WARC records they came from (~2 KB per capture with the 50 agents of `ai`)
+# decoded capture rows per partition: a partition task holds its hosts' captures with their verdicts and the
+# rules that apply (on the 4,231 real files: ~2.5 KB + ~27 bytes per agent, ~3.9 KB with the 50 agents of
+# `ai`, so ~33,000 captures), a few times that at peak
 PARTITION_BYTES = 128 << 20
-TABLE_EXPANSION = 8  # a table built before: its decoded rows per Parquet byte, about
+ROW_BYTES, AGENT_BYTES = 2500, 30
+# captures per input byte, to plan partitions before reading: a gzipped WARC record of a robots.txt is ~800 bytes
+# (Common Crawl's carry more headers: fewer captures per byte, so more partitions than needed, never fewer)
+WARC_BYTES_PER_CAPTURE = 800
+TABLE_BYTES_PER_HOST = 250  # a table built before (zstd Parquet, ~270 bytes per host with `ai`)
 CAPTURES = "shuffles/captures"
+ROWS_CHUNK = 2048  # capture rows converted to Arrow at a time
 _ORDER_BITS = 36  # order = input number << 36 | position in the input
 
 
@@ -105,7 +110,7 @@ class CaptureTask:
     agents: tuple[str, ...]
     policy: Policy
     date: str | None = None
-    size: int = 0  # input bytes (partitions are planned from them)
+    captures: int = 0  # about (partitions are planned from it)
     version: str = ""  # sizes and modification times of the inputs (part of the work folder's identity)
     workdir: str = ""
     partitions: int = 1
@@ -136,9 +141,30 @@ def capture_task(task: CaptureTask) -> dict[str, Any]:
     return result
 
 
+class _Rows:
+    """Capture rows gathered as Arrow a few thousand at a time: a task holds its input's captures in columns
+    (~2.5 KB each with 50 agents), not as Python dictionaries (several times that)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.tables: list[pa.Table] = []
+        self.count = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        self.count += 1
+        if len(self.rows) >= ROWS_CHUNK:
+            self.tables.append(pa.Table.from_pylist(self.rows, schema=CAPTURE_SCHEMA))
+            self.rows = []
+
+    def table(self) -> pa.Table:
+        self.tables.append(pa.Table.from_pylist(self.rows, schema=CAPTURE_SCHEMA))
+        return pa.concat_tables(self.tables).combine_chunks()
+
+
 def _captures(task: CaptureTask) -> tuple[pa.Table, dict[str, Any]]:
     parser = CaptureParser(list(task.agents), task.policy)
-    rows: list[dict[str, Any]] = []
+    rows = _Rows()
     stats: Counter[str] = Counter()
     messages: list[str] = []
     base = task.index << _ORDER_BITS
@@ -148,8 +174,8 @@ def _captures(task: CaptureTask) -> tuple[pa.Table, dict[str, Any]]:
             with fsspec.open(path, "rb") as handle:
                 raw = handle.read()
             text = decode_robots(raw)
-            rows.append(parser.row(host, f"{scheme}://{host}/robots.txt", task.date, base + position, path, None,
-                                   None, text))
+            rows.add(parser.row(host, f"{scheme}://{host}/robots.txt", task.date, base + position, path, None,
+                                None, text))
             stats["files"] += 1
     elif task.kind == "table":
         table = _table_rows(task)
@@ -166,12 +192,11 @@ def _captures(task: CaptureTask) -> tuple[pa.Table, dict[str, Any]]:
                 if host is None:
                     stats["no_host"] += 1
                     continue
-                rows.append(parser.row(host, url, date, base + position, source, status, location, body))
+                rows.add(parser.row(host, url, date, base + position, source, status, location, body))
         stats.update({"records": counts.records, "read_errors": sum(counts.errored.values())})
         stats.update({f"skipped:{k}": v for k, v in counts.skipped.items()})
         messages.extend(counts.messages[:5])
-    table = pa.Table.from_pylist(rows, schema=CAPTURE_SCHEMA)
-    return table, {**stats, "captures": len(rows), "messages": messages}
+    return rows.table(), {**stats, "captures": rows.count, "messages": messages}
 
 
 def _table_rows(task: CaptureTask) -> pa.Table:
@@ -210,25 +235,25 @@ def plan_tasks(inputs: list[str], agents: list[str], policy: Policy, date: str |
                     version = config_hash({"files": [[i.get("size"), i.get("mtime") or i.get("ETag")] for i in infos]})
                     tasks.append(CaptureTask("files", len(tasks), tuple(p if p.startswith(prefix) else prefix + p
                                                                         for p in chunk), "", date=date,
-                                             size=sum(int(i.get("size") or 0) for i in infos), version=version,
-                                             **common))
+                                             captures=len(chunk), version=version, **common))
                 continue
         for shard in expand_paths([item], fmt):
             kind = "table" if shard.format == "parquet" else "archive" if shard.format in ARCHIVE_FORMATS else ""
             if not kind:
                 raise OptoutBuildError(f"{shard.path}: a {shard.format} file holds no robots.txt captures; give "
                                        "WARC/WACZ/ARC files, folders of robots.txt files or opt-out tables")
-            size = (shard.size or 0) * (TABLE_EXPANSION if kind == "table" else 1)
-            tasks.append(CaptureTask(kind, len(tasks), (shard.path,), shard.format, size=size,
+            captures = -(-(shard.size or 0) // (TABLE_BYTES_PER_HOST if kind == "table" else WARC_BYTES_PER_CAPTURE))
+            tasks.append(CaptureTask(kind, len(tasks), (shard.path,), shard.format, captures=captures,
                                      version=f"{shard.size}:{shard.version}", **common))
     if not tasks:
         raise OptoutBuildError(f"no input in {inputs}")
     return tasks
 
 
-def plan_partitions(tasks: list[CaptureTask]) -> int:
-    """From the input bytes alone (never the workers): the table does not depend on it, a task's memory does."""
-    return max(1, math.ceil(sum(t.size for t in tasks) / PARTITION_BYTES))
+def plan_partitions(tasks: list[CaptureTask], agents: int) -> int:
+    """From the inputs' sizes and the agents alone (never the workers): the table does not depend on it, a
+    task's memory does."""
+    return max(1, math.ceil(sum(t.captures for t in tasks) * (ROW_BYTES + AGENT_BYTES * agents) / PARTITION_BYTES))
 
 
 def default_work(out: str) -> str:
@@ -245,7 +270,7 @@ def build_table(inputs: list[str], agent_spec: str, out: str, workers: int = 1, 
     out = out if "://" in out else os.path.abspath(out)
     agents = resolve_agents(agent_spec)
     tasks = plan_tasks(inputs, agents, policy, date, fmt)
-    partitions = partitions or plan_partitions(tasks)
+    partitions = partitions or plan_partitions(tasks, len(agents))
     if partitions < 1:
         raise OptoutBuildError(f"--partitions must be at least 1, got {partitions}")
     identity = {"kind": "optout-build", "agents": agents, "policy": [policy.unreachable, policy.unparsable],

@@ -69,8 +69,9 @@ def register_optout_commands(sub: Any) -> None:
     build.add_argument("--workers", "-w", type=int, default=1, help="parallel tasks (default 1)")
     build.add_argument("--executor", choices=["local", "ray"], default="local")
     build.add_argument("--address", help="Ray cluster address (with --executor ray; default: a private local Ray)")
-    build.add_argument("--partitions", type=int, help="host partitions (default: one per 128 MiB of input; a task "
-                       "holds one partition's captures; the table is the same whatever the number)")
+    build.add_argument("--partitions", type=int, help="host partitions (default: ~33,000 captures each with the ai "
+                       "list, from the input sizes; a task holds one partition; the table is the same whatever the "
+                       "number)")
     build.add_argument("--work", help="work folder of the passes, kept until the table is written; a rerun of "
                        "the same command resumes from it (default: OUT.work; an fsspec URL on a cluster)")
     build.add_argument("--date", help="capture date of robots.txt files read from folders (ISO 8601, e.g. "

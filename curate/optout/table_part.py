@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from curate.optout.redirect_round import ANSWER_SCHEMA
 from curate.optout.robots_table import CAPTURE_SCHEMA, choose_per_host
@@ -21,6 +22,7 @@ from curate.shuffle import partitioned_shuffle as shuffle
 from curate.shuffle.partitioned_shuffle import ShuffleRef
 from curate.shuffle.workdir import Workdir
 
+ROW_GROUP = 10_000  # hosts per row group, of the parts and of the table: what the driver holds while it streams
 UNPARSABLE_SHOWN = 10  # hosts whose capture did not parse, named in the summary (the first, by name)
 
 
@@ -50,7 +52,9 @@ def part_task(task: PartTask) -> dict[str, Any]:
     answers = [shuffle.read(wd, ref, task.partition, ANSWER_SCHEMA) for ref in task.answers]
     rows = choose_per_host(captures, pa.concat_tables(answers) if answers else ANSWER_SCHEMA.empty_table())
     del captures, answers
-    wd.write_parquet(rows, "parts", part_name(task.partition))
+    sink = pa.BufferOutputStream()
+    pq.write_table(rows, sink, compression="zstd", row_group_size=ROW_GROUP)
+    wd.write_bytes(sink.getvalue().to_pybytes(), "parts", part_name(task.partition))
     status = rows.column("status")
     unparsable = rows.column("host").filter(pc.equal(status, "unparsable"))
     result = {
