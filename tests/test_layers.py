@@ -29,6 +29,8 @@ LAYERS: dict[str, int] = {
     # blocks folder uses (filters, dedup, langid, quality, io's token counts), so it sits here.
     **{name: 0 for name in ("blocks", "text", "languages", "tokenizers", "errors", "storage", "models", "version",
                             "process_guard")},
+    # the generic partitioned shuffle (issue 22), used by dedup and by `curate optout build` (issue 27)
+    "shuffle": 0,
 }
 BLOCKS = 1
 
