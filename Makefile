@@ -28,7 +28,7 @@ browser:
 # (tests/skip_policy.py); the shared data must be there
 test: $(STAMP) browser
 	$(BIN)/ruff check curate tests benchmarks scripts
-	CURATE_STRICT_TESTS=1 $(BIN)/python -m pytest -q -rs
+	CURATE_STRICT_TESTS=1 $(BIN)/python -m pytest -q -rs --durations=25
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

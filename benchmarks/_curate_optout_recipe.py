@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/_curate_optout_recipe.py --input-dir DIR --output-dir DIR [--table T.parquet]
 
-Pipeline: WARC reader -> extract (precise) -> langid -> language_score -> gopher_repetition -> fineweb_quality
+Pipeline: WARC reader -> extract (trafilatura, the recipe's) -> langid -> language_score -> gopher_repetition -> fineweb_quality
 -> gopher_quality [-> optout] -> minhash [-> domain_cap] -> Parquet; ``workers=1`` (all in this process and its
 extraction child), removed rows not written. Per-step CPU as in ``_curate_fineweb2.py`` (``time.process_time``
 inside the reader and each block; extraction includes its child process); the page-signal scan the reader does for
@@ -35,7 +35,7 @@ from curate.langid.langid_block import LanguageId
 from curate.optout.domain_cap import DomainCap
 from curate.optout.optout_block import OptOut
 
-ENGINE = "precise"
+ENGINE = "trafilatura"
 
 
 def instrument() -> None:

@@ -14,7 +14,7 @@
    common, as platforms' default files are; one host in ten redirects http -> https first), built with 2 workers,
    before and after: the driver's peak RSS at each size (flat after: it holds task results, never captures;
    before it grew ~150 bytes per capture) and the largest worker's.
-2. The FineWeb2 recipe (reader -> precise extraction -> langid -> FineWeb2 filters -> MinHash, one worker) on the
+2. The FineWeb2 recipe (reader -> trafilatura extraction -> langid -> FineWeb2 filters -> MinHash, one worker) on the
    same real WARCs as ``fineweb2_end_to_end.py``, without and with ``optout`` (host scope, page signals, a table of
    the 4,231 hosts plus robots.txt captures disallowing GPTBot for every 4th host of the input) and
    ``domain_cap`` (``max_docs: 10`` per registered domain, a barrier of its own): per-step CPU from timers in the
@@ -366,7 +366,7 @@ def main() -> None:
                            f"({100 * scale_ms / outside_base:.2f}% of the recipe outside extraction)"])
         sections += [
             "",
-            f"FineWeb2 recipe (precise extraction, one worker) on the {len(list(inputs.glob('*.warc.gz')))} real "
+            f"FineWeb2 recipe (trafilatura extraction, one worker) on the {len(list(inputs.glob('*.warc.gz')))} real "
             f"WARCs of `fineweb2_end_to_end.py`: {docs} documents; medians of {args.rounds} alternated rounds per "
             f"side; the table: the 4,231 hosts above plus {len(blocked)} of the input's {len(hosts)} hosts "
             f"disallowing GPTBot. Removed with the steps: optout {removed.get('optout', 0)}, domain_cap "
