@@ -16,6 +16,7 @@ import json
 import os
 import time
 
+import pyarrow as pa
 from _phase_timers import PHASES_CPU, children_cpu_seconds, cpu_seconds, timed, timed_iter
 
 import curate.io.record_converter as record_converter
@@ -34,6 +35,7 @@ from curate.io.warc_reader import WarcReader
 from curate.langid.langid_block import LanguageId
 from curate.optout.domain_cap import DomainCap
 from curate.optout.optout_block import OptOut
+from curate.optout.url_hosts import registered_domains, url_hosts
 
 ENGINE = "trafilatura"
 
@@ -81,6 +83,11 @@ pipeline:
 {cap}""")
     for lang in filter(None, args.warm_langs.split(",")):  # word tokenizers loaded before the timed run
         language_tokenizer(lang)("warm up")
+    suffix_list_cpu = 0.0
+    if args.table:  # the public suffix list (tldextract), loaded once per worker process: timed apart
+        c = time.process_time()
+        registered_domains(url_hosts(pa.array(["https://www.example.co.uk/"])))
+        suffix_list_cpu = time.process_time() - c
     load = [os.getloadavg()[0]]
     c0, t0, kids0 = cpu_seconds(), time.perf_counter(), children_cpu_seconds()
     result = run(config, output=args.output_dir, workers=1, overwrite=True)
@@ -94,6 +101,7 @@ pipeline:
     stats = result.stats
     removed = {s["name"]: sum(sum(v["removed"].values()) for v in s["langs"].values()) for s in stats["steps"]}
     print(json.dumps({"wall_s": wall, "cpu_s": cpu, "phases_cpu": phases, "page_signals_cpu": signals,
+                      "suffix_list_cpu": suffix_list_cpu,
                       "docs_in": stats["read"]["emitted"], "removed": removed, "load1": load,
                       "langs": sorted(next(s for s in stats["steps"] if s["name"] == "langid")["langs"]),
                       "written": sum(v["documents"] for v in stats["output"].values())}))

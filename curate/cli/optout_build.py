@@ -363,6 +363,9 @@ def _ranked(counts: Counter[str]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+READ_BATCH = 1_000  # hosts per batch read back from the parts by the driver
+
+
 def _assemble(wd: Workdir, partitions: int, out: str, metadata: dict[bytes, bytes]) -> None:
     """Stream the parts, in partition order, into ``out`` (which appears whole or not at all): row groups of
     :data:`ROW_GROUP` rows whatever the parts' sizes, so the bytes do not depend on the partitions."""
@@ -374,14 +377,20 @@ def _assemble(wd: Workdir, partitions: int, out: str, metadata: dict[bytes, byte
         rows = 0
         for p in range(partitions):
             with wd.fs.open(wd.path("parts", part_name(p)), "rb") as handle:
-                for batch in pq.ParquetFile(handle).iter_batches(batch_size=ROW_GROUP):
+                # read in small batches: the driver holds one row group of the table and a batch, never a part
+                for batch in pq.ParquetFile(handle).iter_batches(batch_size=READ_BATCH):
                     held.append(batch)
                     rows += batch.num_rows
                     while rows >= ROW_GROUP:
-                        table = pa.Table.from_batches(held, schema=TABLE_SCHEMA).combine_chunks()
-                        writer.write_table(table.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
-                        rest = table.slice(ROW_GROUP)
+                        pending = pa.Table.from_batches(held, schema=TABLE_SCHEMA)
+                        # one chunk per row group: the writer's pages then do not depend on how parts were cut
+                        writer.write_table(pending.slice(0, ROW_GROUP).combine_chunks(), row_group_size=ROW_GROUP)
+                        rest = pending.slice(ROW_GROUP)
                         held, rows = rest.to_batches(), rest.num_rows
+                        del pending
+                        # freed row groups go back to the system: the allocator would otherwise keep the
+                        # driver's RSS growing with the table's size (measured: 185 -> 427 MB at 180,000 hosts)
+                        pa.default_memory_pool().release_unused()
         if rows:
             writer.write_table(pa.Table.from_batches(held, schema=TABLE_SCHEMA).combine_chunks(),
                                row_group_size=ROW_GROUP)
