@@ -66,11 +66,17 @@ def shard_name(index: int) -> str:
     return f"shard-{index:06d}"
 
 
+def first_node_of(index: int, first_node: int = -1) -> int:
+    """Number of the first document of shard ``index``: ``index << ROW_BITS`` (a run on its own), or
+    ``first_node`` when the step numbers documents densely across runs (a dedup index, :mod:`.index_run`)."""
+    return first_node if first_node >= 0 else index << ROW_BITS
+
+
 def write_docs(wd: Workdir, index: int, ids: pa.Array, langs: pa.Array, partitions: int,
-               urls: pa.Array | None = None) -> int:
+               urls: pa.Array | None = None, first_node: int = -1) -> int:
     """Shard ``index``'s run of the ``docs`` shuffle: (node, id, lang, url) of every row, to its node
     partition, so the join task of a partition reads only its own documents. Returns the run's bytes."""
-    node = (index << ROW_BITS) | np.arange(len(ids), dtype=np.int64)
+    node = first_node_of(index, first_node) + np.arange(len(ids), dtype=np.int64)
     urls = pa.nulls(len(ids), pa.string()) if urls is None else urls
     table = pa.table([pa.array(node), ids, langs, urls], schema=DOCS_SCHEMA)
     return shuffle.write(wd, "docs", index, table, node_partition(node, partitions), partitions)

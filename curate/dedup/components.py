@@ -202,6 +202,7 @@ class ResultsTask:
     workdir: str
     source: ShuffleRef
     pieces: tuple[tuple[int, str, int, int], ...]  # (index, shard id, piece number, pieces of the shard)
+    spans: tuple[tuple[int, int], ...] = ()  # dense numbering: each piece's shard's document numbers [first, end)
 
     @property
     def phase(self) -> str:
@@ -244,15 +245,20 @@ def results_task(task: ResultsTask) -> dict[str, Any]:
     t, node = t.take(pa.array(order)), node[order]
     shard_of = node >> ROW_BITS
     removed = 0
-    for index, shard_id, piece, count in task.pieces:
-        lo, hi = np.searchsorted(shard_of, [index, index + 1])
+    for i, (index, shard_id, piece, count) in enumerate(task.pieces):
+        if task.spans:  # dense numbering: the shard's numbers are a span
+            first, end = task.spans[i]
+            lo, hi = np.searchsorted(node, [first, end])
+        else:
+            first = index << ROW_BITS
+            lo, hi = np.searchsorted(shard_of, [index, index + 1])
         part = t.slice(int(lo), int(hi - lo))
         keep = part.column("keep")
         removed += int(len(part) - pc.sum(keep).as_py()) if len(part) else 0
         dup = pc.if_else(keep, pa.scalar(None, pa.string()), part.column("cluster_id"))
         schema = RESULT_SCHEMA.with_metadata({PIECES_KEY: str(count).encode()})
         table = pa.table(
-            [pa.array(node[lo:hi] & ROW_MASK, pa.int64()), part.column(C.ID), keep, dup,
+            [pa.array(node[lo:hi] - first, pa.int64()), part.column(C.ID), keep, dup,
              part.column("cluster_size"), part.column("cluster_id"), part.column("similarity")],
             schema=schema,
         )
