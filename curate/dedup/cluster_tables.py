@@ -134,6 +134,11 @@ class ClusterTask:
     sigs: ShuffleRef | None = None  # every document's signature (verification)
     kept: ShuffleRef | None = None  # kept documents' signatures, sent to this partition (verification)
     sig_width: int = 0
+    # a run against a dedup index (:mod:`.index_apply`): the earlier clusters sent to each partition, the
+    # first document number of every earlier dump, the version the run writes
+    supers: ShuffleRef | None = None
+    dump_firsts: tuple[int, ...] = ()
+    index_version: int = 0
 
 
 def keep_order(keep: str, root: np.ndarray, ids: pa.Array, node: np.ndarray) -> np.ndarray:
