@@ -286,7 +286,7 @@ def rehydrate_tables(earlier: dict[str, Any]) -> dict[str, Any] | None:
     for key in sorted(earlier, key=lambda k: int(k.split(":")[0]) if k.split(":")[0].isdigit() else 0):
         stats = earlier[key]
         if key.endswith(":rehydrate") and isinstance(stats, dict) and "languages" in stats:
-            return {"method": stats.get("method"), "max_reps": stats.get("max_reps"),
+            return {"settings": stats.get("corpus", {}).get("settings", {}),
                     "default_table": stats.get("default_table"),
                     "tables": {lang: e.get("table", {}) for lang, e in sorted(stats["languages"].items())}}
     return None
