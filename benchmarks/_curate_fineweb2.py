@@ -74,7 +74,7 @@ def kept_ids(out_dir: Path) -> dict[str, list[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--engine", choices=["trafilatura", "resiliparse", "precise"], required=True)
+    parser.add_argument("--engine", choices=["trafilatura", "resiliparse", "balanced"], required=True)
     parser.add_argument("--input-dir", required=True)
     parser.add_argument("--output-dir", required=True)
     parser.add_argument("--timeout", type=float, default=5.0)

@@ -51,9 +51,9 @@ from _results import WORK, md_table, write_section
 import curate
 from curate.blocks.base import BlockContext, GlobalJob
 from curate.dedup import ExactDedup, MinHashDedup
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import ROW_BITS, build_clusters, write_docs, write_edges
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.workdir import Workdir
 
 ROOT = WORK / "cluster_scale"
 SHARD_DOCS = 250_000

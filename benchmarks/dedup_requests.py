@@ -39,7 +39,7 @@ from _results import REPO, WORK, md_table, write_section
 
 from curate.blocks.base import GlobalJob
 from curate.dedup import MinHashDedup
-from curate.dedup.partitioned_shuffle import MergeTask
+from curate.shuffle.partitioned_shuffle import MergeTask
 from curate.storage import request_counter as rc
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -213,8 +213,8 @@ def _median_read(counts: list[tuple[float, float]]) -> float:
 def dump_model(coef: np.ndarray, m: dict[str, Any]) -> list[dict[str, Any]]:
     """Every shuffle of measurement ``m`` at one dump's size: bytes scaled by documents, groups from the
     default plan, requests from the fitted coefficients, reads and metadata from the layout."""
-    from curate.dedup.partfile import encode_counts
-    from curate.dedup.partitioned_shuffle import plan_groups
+    from curate.shuffle.partfile import encode_counts
+    from curate.shuffle.partitioned_shuffle import plan_groups
 
     scale = DUMP["docs"] / m["docs"]
     sizes = {"S": DUMP["shards"], "K": DUMP["partitions"], "N": DUMP_NODE_PARTITIONS}

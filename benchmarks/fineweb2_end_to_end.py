@@ -13,7 +13,7 @@ in datatrove) -> Parquet. Tools, each a fresh process per run, one core:
   ``PYTHONPATH`` (``pip install --target _work/fineweb2_e2e/trafilatura-X --no-deps trafilatura==X``; its
   dependencies courlan, htmldate, jusText, lxml are the same versions in both venvs, checked and reported);
 - **curate, shipped**: curate's venv as installed (its trafilatura);
-- **curate, precise**: curate's venv with ``extract: {engine: precise}``.
+- **curate, balanced**: curate's venv with ``extract: {engine: balanced}`` (resiliparse + a learned block model).
 
 Rounds of all tools, the order rotated each round (the machine's load changes), ``--repeats`` rounds after one
 untimed warm-up run (curate, which also finds the languages present; datatrove too when its model cache is
@@ -43,7 +43,7 @@ from curate.languages.table import load_language_table
 
 DT_PYTHON = BENCH / ".venv-datatrove" / "bin" / "python"
 E2E = WORK / "fineweb2_e2e"
-TOOLS = ("datatrove", "curate (same trafilatura)", "curate (shipped)", "curate (precise)")
+TOOLS = ("datatrove", "curate (same trafilatura)", "curate (shipped)", "curate (balanced)")
 STEPS = ["read", "extract", "langid", "language_score", "gopher_repetition", "fineweb_quality", "gopher_quality",
          "minhash", "write", "runner"]
 SHARED_DEPS = ("courlan", "htmldate", "jusText", "lxml", "numpy")
@@ -94,7 +94,7 @@ def run(tool: str, inputs: Path, ctx: dict[str, Any], warm: str) -> dict[str, An
         env.pop("PYTHONPATH")
         cwd = BENCH
     else:
-        engine = "precise" if "precise" in tool else "trafilatura"
+        engine = "balanced" if "balanced" in tool else "trafilatura"
         cmd = [sys.executable, str(BENCH / "_curate_fineweb2.py"), "--engine", engine, "--input-dir", str(inputs),
                "--output-dir", str(out), "--warm-langs", warm]
         if "same" in tool:
@@ -184,7 +184,7 @@ def report(runs: dict[str, list[dict[str, Any]]], files: list[Path], dt_v: dict[
     for t in TOOLS:
         r = runs[t][0]
         main_rows.append([
-            f"**{t}**", r["trafilatura"] if "precise" not in t else "- (precise engine)", docs[t], r["written"],
+            f"**{t}**", r["trafilatura"] if "balanced" not in t else "- (balanced engine)", docs[t], r["written"],
             f"{med[t]['cpu_s']:.1f}", f"{docs[t] / med[t]['cpu_s']:.1f}", f"{med[t]['wall_s']:.1f}",
             f"{per_doc_out[t]:.2f}", f"{per_doc_out['datatrove'] / per_doc_out[t]:.1f}x",
             f"{(docs[t] / med[t]['cpu_s']) / (docs['datatrove'] / med['datatrove']['cpu_s']):.2f}x",
@@ -271,6 +271,7 @@ def report(runs: dict[str, list[dict[str, Any]]], files: list[Path], dt_v: dict[
                              "vs_datatrove": round((docs[t] / med[t]["cpu_s"])
                                                    / (docs["datatrove"] / med["datatrove"]["cpu_s"]), 2),
                              "outside_extraction_vs_datatrove": round(per_doc_out["datatrove"] / per_doc_out[t], 1),
+                             "extract_ms_per_doc": round(phase[t]["extract"] / docs[t] * 1e3, 2),
                              "trafilatura": runs[t][0]["trafilatura"]} for t in TOOLS}),
     ])
 

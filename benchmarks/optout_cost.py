@@ -1,11 +1,19 @@
 """What opt-outs cost: building the robots.txt table, and the optout + domain_cap steps inside the FineWeb2 recipe.
 
-    .venv/bin/python benchmarks/optout_cost.py [--rounds 3] [--skip-recipe]
+    .venv/bin/python benchmarks/optout_cost.py [--rounds 3] [--skip-recipe] [--before 43cc24d]
+                                              [--rss-captures 20000,200000]
 
-1. ``curate optout build`` on the 4,231 real robots.txt files of ../shared/data/robots (one worker, in this
-   process): CPU seconds per 1,000 files with the ``ai`` list (50 agents) and with one agent, against the
-   reference, protego alone (decode, ``Protego.parse``, ``can_fetch`` of the root per agent: what any tool must
-   do at least), in the same run.
+1. ``curate optout build`` on the 4,231 real robots.txt files of ../shared/data/robots (one worker, a fresh
+   process per build: ``_optout_build_child.py``): CPU seconds per 1,000 files with the ``ai`` list (50 agents)
+   and with one agent, against the reference, protego alone (decode, ``Protego.parse``, ``can_fetch`` of the
+   root per agent: what any tool must do at least), and against curate before the partitioned build
+   (``--before``: that commit's ``curate/`` from ``git archive``, first on PYTHONPATH), in the same run, medians
+   of ``--build-rounds`` alternated rounds.
+1b. The driver's memory (issue 27's follow-up): synthetic WARCs of ``--rss-captures`` robots.txt captures (hosts
+   ``sNNNNNNN.<a real host>``, each serving one of the 4,231 real files, drawn Zipf-like so that some files are
+   common, as platforms' default files are; one host in ten redirects http -> https first), built with 2 workers,
+   before and after: the driver's peak RSS at each size (flat after: it holds task results, never captures;
+   before it grew ~150 bytes per capture) and the largest worker's.
 2. The FineWeb2 recipe (reader -> precise extraction -> langid -> FineWeb2 filters -> MinHash, one worker) on the
    same real WARCs as ``fineweb2_end_to_end.py``, without and with ``optout`` (host scope, page signals, a table of
    the 4,231 hosts plus robots.txt captures disallowing GPTBot for every 4th host of the input) and
@@ -27,6 +35,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import shutil
 import statistics
@@ -68,19 +77,118 @@ def protego_alone(files: list[Path], agents: list[str]) -> float:
     return time.process_time() - c0
 
 
-def build_cost(folder: Path) -> list[list[object]]:
+def before_tree(ref: str) -> Path | None:
+    """``curate/`` of commit ``ref`` (git archive), to put first on PYTHONPATH; None when ``ref`` is empty."""
+    if not ref:
+        return None
+    tree = OUT / f"before-{ref}"
+    if not (tree / "curate" / "__init__.py").exists():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", ref, "curate"], capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def child_build(inputs: list[str], spec: str, out: Path, workers: int, tree: Path | None,
+                partitions: int = 0) -> dict[str, object]:
+    """One build in a fresh process (``_optout_build_child.py``), with ``tree``'s curate when given."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    proc = subprocess.run([sys.executable, str(BENCH / "_optout_build_child.py"), *inputs, "--agents", spec,
+                           "--out", str(out), "--workers", str(workers),
+                           *(["--partitions", str(partitions)] if partitions else [])], capture_output=True, text=True, cwd=BENCH,
+                          env=env)
+    if proc.returncode:
+        sys.exit(f"optout build failed ({'before' if tree else 'after'}):\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    expected = str(tree) if tree is not None else str(BENCH.parent)
+    assert str(result["curate"]).startswith(expected), (result["curate"], expected)  # the tree we meant ran
+    return result
+
+
+def build_cost(folder: Path, tree: Path | None, rounds: int) -> list[list[object]]:
     files = sorted(folder.iterdir())
     rows = []
+    per_k = 1000 / len(files)
     for label, spec in (("ai (50 agents)", "ai"), ("CCBot (1 agent)", "CCBot")):
         agents = resolve_agents(spec)
-        ref = protego_alone(files, agents)
-        out = OUT / f"table-{spec}.parquet"
-        c0, t0 = time.process_time(), time.perf_counter()
-        summary = build_table([str(folder)], spec, str(out), workers=1)
-        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-        per_k = 1000 / len(files)
-        rows.append([label, len(files), f"{ref * per_k:.2f}", f"{cpu * per_k:.2f}", f"{wall * per_k:.2f}",
-                     f"{cpu / ref:.1f}x", f"{out.stat().st_size / summary['hosts']:.0f}"])
+        ref = statistics.median(protego_alone(files, agents) for _ in range(rounds))
+        runs: dict[str, list[dict[str, object]]] = {"before": [], "after": []}
+        for r in range(rounds):
+            sides = [("before", tree), ("after", None)] if tree is not None else [("after", None)]
+            for side, t in sides if r % 2 == 0 else sides[::-1]:
+                runs[side].append(child_build([str(folder)], spec, OUT / f"table-{spec}-{side}.parquet", 1, t))
+        after = statistics.median(float(x["cpu_s"]) for x in runs["after"])
+        before = statistics.median(float(x["cpu_s"]) for x in runs["before"]) if runs["before"] else None
+        wall = statistics.median(float(x["wall_s"]) for x in runs["after"])
+        size = (OUT / f"table-{spec}-after.parquet").stat().st_size
+        rows.append([label, len(files), f"{ref * per_k:.2f}", f"{before * per_k:.2f}" if before else "-",
+                     f"{after * per_k:.2f}", f"{100 * (after - before) / before:+.1f}%" if before else "-",
+                     f"{wall * per_k:.2f}", f"{after / ref:.1f}x", f"{size / len(files):.0f}"])
+    return rows
+
+
+def synthetic_warcs(folder: Path, captures: int, per_file: int = 10_000) -> list[str]:
+    """``captures`` robots.txt captures of synthetic hosts serving the real files (Zipf-like: rank r has weight
+    1/(r+1)), one host in ten redirecting http -> https first; ``per_file`` captures per WARC."""
+    where = OUT / f"synthetic-{captures}"
+    done = where / "done"
+    paths = sorted(str(p) for p in where.glob("*.warc.gz"))
+    if done.exists():
+        return paths
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    files = sorted(folder.iterdir())
+    rng = random.Random(0)
+    ranked = files[:]
+    rng.shuffle(ranked)
+    weights = [1 / (r + 1) for r in range(len(ranked))]
+    bodies: dict[Path, bytes] = {}
+    written, n, in_file = 0, 0, 0
+    handle = writer = None
+    while written < captures:
+        if handle is None or in_file >= per_file:
+            if handle is not None:
+                handle.close()
+            handle = open(where / f"robots-{n:04d}.warc.gz", "wb")
+            writer = WARCWriter(handle, gzip=True)
+            n, in_file = n + 1, 0
+        source = rng.choices(ranked, weights)[0]
+        body = bodies.setdefault(source, source.read_bytes())
+        host = f"s{written:07d}.{source.name.rpartition('_')[0] or source.name}"
+        if written % 10 == 0 and written + 1 < captures:  # a redirect, then its target: two captures
+            http = StatusAndHeaders("301 Moved Permanently", [("Location", f"https://{host}/robots.txt")],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"http://{host}/robots.txt", "response", payload=io.BytesIO(b""), http_headers=http,
+                warc_headers_dict={"WARC-Date": "2025-06-01T00:00:00Z"}))
+            written += 1
+            in_file += 1
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/plain")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            f"https://{host}/robots.txt", "response", payload=io.BytesIO(body), http_headers=http,
+            warc_headers_dict={"WARC-Date": "2025-06-01T00:00:00Z"}))
+        written += 1
+        in_file += 1
+    handle.close()
+    done.write_text(str(written))
+    return sorted(str(p) for p in where.glob("*.warc.gz"))
+
+
+def driver_memory(folder: Path, sizes: list[int], tree: Path | None) -> list[list[object]]:
+    rows = []
+    for captures in sizes:
+        inputs = synthetic_warcs(folder, captures)
+        for side, t in ([("before", tree)] if tree is not None else []) + [("after", None)]:
+            # partitions of 10,000 captures: every pass has several tasks, which run in the workers (a local pool
+            # runs a pass of one task in the driver's process)
+            r = child_build(inputs, "ai", OUT / f"rss-{captures}-{side}.parquet", 2, t,
+                            0 if t is not None else -(-captures // 10_000))
+            rows.append([f"{int(r['captures']):,}", f"{int(r['hosts']):,}", len(inputs), side,
+                         f"{float(r['driver_rss_mb']):.0f}", f"{float(r['worker_rss_mb']):.0f}",
+                         f"{float(r['cpu_s']):.1f}", f"{float(r['wall_s']):.1f}", r["partitions"]])
     return rows
 
 
@@ -157,24 +265,46 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-recipe", action="store_true")
     parser.add_argument("--scale-docs", type=int, default=100_000)
+    parser.add_argument("--before", default="43cc24d", help="commit of curate before the partitioned build, run "
+                        "side by side ('' to skip)")
+    parser.add_argument("--build-rounds", type=int, default=3)
+    parser.add_argument("--rss-captures", default="20000,200000", help="sizes of the driver-memory rows")
     args = parser.parse_args()
     info = RunInfo(["protego", "tldextract", "pyarrow", "resiliparse", "fastwarc"])
     OUT.mkdir(parents=True, exist_ok=True)
     folder = require_shared("robots", "protego_test_data")
-    build_rows = build_cost(folder)
+    tree = before_tree(args.before)
+    build_rows = build_cost(folder, tree, args.build_rounds)
+    info.sample()
+    rss_rows = driver_memory(folder, [int(x) for x in args.rss_captures.split(",") if x], tree)
     info.sample()
     sections = [
         "## Opt-outs: building the robots.txt table, and optout + domain_cap in the FineWeb2 recipe",
         "",
         "`.venv/bin/python benchmarks/optout_cost.py` (issue 27). Table build: `curate optout build` on the 4,231 "
-        "real robots.txt files of ../shared/data/robots, one worker, CPU seconds per 1,000 files, against protego "
-        "alone (decode, parse, `can_fetch` of the root for each agent) in the same run; the build also derives the "
-        "group and rule that decided, the path rules kept for `scope: path`, and writes the table.",
+        "real robots.txt files of ../shared/data/robots, one worker, a fresh process per build, CPU seconds per "
+        "1,000 files (medians of "
+        f"{args.build_rounds} alternated rounds), against protego alone (decode, parse, `can_fetch` of the root for "
+        "each agent) and against curate before the partitioned build "
+        f"({args.before or 'not run'}: driver-side choice of the newest capture) in the same run; the build also "
+        "derives the group and rule that decided, the path rules kept for `scope: path`, and writes the table.",
         "",
-        md_table(["agents", "files", "protego alone CPU s / 1,000", "curate optout build CPU s / 1,000",
-                  "wall s / 1,000", "vs protego alone", "table bytes / host"], build_rows),
+        md_table(["agents", "files", "protego alone CPU s / 1,000", "before CPU s / 1,000",
+                  "curate optout build CPU s / 1,000", "vs before", "wall s / 1,000", "vs protego alone",
+                  "table bytes / host"], build_rows),
+        "",
+        "The driver's memory as the captures grow: synthetic Common-Crawl-like WARCs (10,000 captures per file; "
+        "hosts serving the 4,231 real files, Zipf-like, so common files repeat as platforms' default files do; one "
+        "host in ten redirects http -> https first), `--agents ai`, 2 workers, a fresh process per build. Peak RSS "
+        "(`getrusage` maxrss) of the driver and of the largest worker; CPU of all processes. After, the driver "
+        "holds task results and one row group of the table while it streams the parts, whatever the captures; the "
+        "workers hold one input or one partition (the parser remembers repeated files, so CPU per capture is lower "
+        "here than on 4,231 distinct files).",
+        "",
+        md_table(["captures", "hosts", "WARC files", "curate", "driver peak RSS MB", "largest worker peak RSS MB",
+                  "CPU s", "wall s", "partitions"], rss_rows),
     ]
-    figures: dict[str, object] = {"build_cpu_s_per_1000_ai": float(build_rows[0][3])}
+    figures: dict[str, object] = {"build_cpu_s_per_1000_ai": float(build_rows[0][4])}
     if not args.skip_recipe:
         inputs = OUT / "inputs"
         prepare_inputs(inputs)

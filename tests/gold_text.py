@@ -1,5 +1,5 @@
 """Gold main text of the mozilla/readability test pages: their expected HTML is turned into visible text, with a
-line break at each block element. Independent of curate's extractors; shared by tests/test_extract_precise.py and
+line break at each block element. Independent of curate's extractors; shared by tests/extraction_gold.py and
 the extraction and filter benchmarks, so the gold is the same everywhere."""
 
 from __future__ import annotations

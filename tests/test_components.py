@@ -20,7 +20,6 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import (
     ROW_BITS,
     build_clusters,
@@ -41,7 +40,8 @@ from curate.dedup.star_contraction import (
 )
 from curate.dedup.star_rounds import LABEL_SCHEMA, max_rounds
 from curate.dedup.star_rounds import connected_components as distributed_components
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.workdir import Workdir
 
 
 def serial_map(fn, items):

@@ -33,7 +33,7 @@ from curate.dedup import (
 from curate.dedup.components import read_piece
 from curate.dedup.minhash import EMPTY, MERSENNE_61
 from curate.dedup.shuffle import group_edges
-from curate.dedup.workdir import Workdir
+from curate.shuffle.workdir import Workdir
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dedup_harness import decisions, run_step, split_table, write_shards  # noqa: E402

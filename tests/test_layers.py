@@ -24,12 +24,14 @@ LAYERS: dict[str, int] = {
     "pipeline": 3,
     "config": 2, "stats": 2,  # below the runner; stats imports no runner
     **{name: 1 for name in ("io", "extract", "langid", "filters", "dedup", "rehydrate", "quality", "formatters",
-                            "interop", "optout")},
+                            "interop", "optout", "decont")},
     # the low layer: the block contract, shared text utilities, the language table, errors, storage, models.
     # tokenizers is listed in the issue with the blocks, but it holds no block: it is the word tokenizers every
     # blocks folder uses (filters, dedup, langid, quality, io's token counts), so it sits here.
     **{name: 0 for name in ("blocks", "text", "languages", "tokenizers", "errors", "storage", "models", "version",
                             "process_guard")},
+    # the generic partitioned shuffle (issue 22), used by dedup and by `curate optout build` (issue 27)
+    "shuffle": 0,
 }
 BLOCKS = 1
 

@@ -30,12 +30,15 @@ from warcio.warcwriter import WARCWriter
 
 from curate import run
 from curate.blocks.base import BlockContext
+from curate.cli import optout_build
 from curate.cli.optout_command import build_table
 from curate.config.pipeline_config import load_pipeline
+from curate.executors.local import LocalExecutor
 from curate.io.page_signals import page_signals
 from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
 from curate.optout.agent_lists import packaged_lists, resolve_agents
+from curate.optout.host_partition import host_partitions
 from curate.optout.optout_block import OptOut
 from curate.optout.robots_rules import RobotsRules
 from curate.optout.robots_table import CaptureParser
@@ -426,23 +429,142 @@ def test_tables_grow_dump_by_dump_the_newest_capture_winning(tmp_path: Path) -> 
     assert refused.returncode == 1 and "t2024.parquet" in refused.stderr and "rebuild" in refused.stderr
 
 
+def _tokenizer(path: Path, shared_data: Path) -> Path:
+    """A small BPE tokenizer trained here on real pages' text (offline): counts differ from words."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    texts = [re.sub(rb"<[^>]*>", b" ", p.html).decode("utf-8", "replace") for p in real_pages(shared_data, n=40)]
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=["[UNK]"]))
+    tok.save(str(path))
+    return path
+
+
 @pytest.mark.slow
-def test_report_counts_removed_documents_words_and_domains_per_language(warc_table, shared_data: Path) -> None:
+def test_report_counts_removed_documents_words_tokens_and_domains_per_language(warc_table, shared_data: Path
+                                                                              ) -> None:
     tmp, table = warc_table
     inputs = [str(shared_data / "warc" / n) for n in INPUTS]
     steps = [{"extract": {"engine": "resiliparse"}}, {"langid": {}},
              {"optout": {"table": str(table), "agents": "ai"}},
              {"domain_cap": {"max_docs": 2, "by": "registered_domain"}}]
-    cfg = write_pipeline(tmp / "lang.yaml", inputs, tmp / "lang", steps, executor={"type": "local", "workers": 2})
+    tok_path = _tokenizer(tmp / "tokenizer.json", shared_data)
+    cfg = write_pipeline(tmp / "lang.yaml", inputs, tmp / "lang", steps, executor={"type": "local", "workers": 2},
+                         writer={"tokenizer": str(tok_path)})
     result = run(load_pipeline(str(cfg)))
     optout = next(s for s in result.stats["steps"] if s["name"] == "optout")
     eng = optout["langs"]["eng_Latn"]
     removed = pa.concat_tables([pq.read_table(p) for p in (tmp / "lang" / "_removed" / "eng_Latn").glob("*.parquet")])
     mine = removed.filter(pa.compute.starts_with(removed.column("drop_reason"), "optout:"))
     words = sum(len(t.split()) for t in mine.column("text").to_pylist())
+    from tokenizers import Tokenizer
+    tokens = sum(len(e.ids) for e in Tokenizer.from_file(str(tok_path)).encode_batch(
+        mine.column("text").to_pylist(), add_special_tokens=False))
     assert eng["removed"]["robots"] == mine.num_rows > 50
     assert eng["extra"]["words_removed"] == words and eng["extra"]["removed_domain:archive.org"] > 50
+    assert eng["extra"]["tokens_removed"] == tokens > words  # a 400-piece vocabulary splits words
     report = run_cli("report", str(tmp / "lang"))
     section = report.stdout.split("opt-outs [2:optout]", 1)[1]
     assert "eng_Latn" in section and f"{mine.num_rows} docs" in section and "archive.org" in section
+    assert "words, tokens; top domains" in section and " tokens " in section.split("eng_Latn", 1)[1].split("\n")[0]
     assert "opt-outs [3:domain_cap]" in report.stdout and "over_cap" in report.stdout
+    assert "<th>tokens</th>" in (tmp / "lang" / "report.html").read_text()
+
+
+# --- the partitioned build: redirects across partitions, workers, partitions, resume ------------------------
+
+def _moved(url: str, to: str) -> tuple[str, str, bytes, str, list[tuple[str, str]]]:
+    return (url, "301 Moved Permanently", b"", "2025-01-01", [("Location", to)])
+
+
+def _robots(host: str, body: bytes) -> tuple[str, str, bytes, str, list[tuple[str, str]]]:
+    return (f"https://{host}/robots.txt", "200 OK", body, "2025-01-01", [])
+
+
+GPT, CC, CLAUDE = b"User-agent: GPTBot\nDisallow: /\n", b"User-agent: CCBot\nDisallow: /\n", \
+    b"User-agent: ClaudeBot\nDisallow: /\n"
+# chains whose hops land in other partitions (the hosts' partitions at P=7 are checked in the test)
+REDIRECTS = {
+    "a.example": [_moved("http://a.example/robots.txt", "https://a.example/robots.txt"),
+                  _moved("https://a.example/robots.txt", "https://www.a.example/robots.txt")],
+    "www.a.example": [_robots("www.a.example", CLAUDE)],
+    "moved.example": [_moved("https://moved.example/robots.txt", "https://far.example/robots.txt")],
+    "far.example": [_robots("far.example", CC)],
+    "c1.example": [_moved("https://c1.example/robots.txt", "https://h2.example/robots.txt")],
+    "h2.example": [_moved("https://h2.example/robots.txt", "https://h0.example/robots.txt")],
+    "h0.example": [_moved("https://h0.example/robots.txt", "https://h1.example/robots.txt")],
+    "h1.example": [_robots("h1.example", GPT)],
+    # five hops reach an answer (RFC 9309 section 2.3.1.2: at least five); six do not
+    "five.example": [_moved("https://five.example/robots.txt", "https://h3.example/robots.txt")],
+    **{f"h{i}.example": [_moved(f"https://h{i}.example/robots.txt", f"https://h{i + 1}.example/robots.txt")]
+       for i in (3, 4, 5, 6)},
+    "h7.example": [_robots("h7.example", GPT)],
+    "six.example": [_moved("https://six.example/robots.txt", "https://five.example/robots.txt")],
+    "loop1.example": [_moved("https://loop1.example/robots.txt", "https://loop2.example/robots.txt")],
+    "loop2.example": [_moved("https://loop2.example/robots.txt", "https://loop1.example/robots.txt")],
+    "nowhere.example": [_moved("https://nowhere.example/robots.txt", "https://missing.example/robots.txt")],
+}
+
+
+class _StopAt(LocalExecutor):
+    """Stops the build (as a kill would) when the named pass starts, after the earlier passes left their files."""
+
+    def __init__(self, stop_at: str) -> None:
+        super().__init__(workers=1, progress=False)
+        self.stop_at = stop_at
+
+    def map(self, fn, items, desc=""):
+        if desc == self.stop_at:
+            raise KeyboardInterrupt
+        return super().map(fn, items, desc)
+
+
+@pytest.fixture(scope="module")
+def redirect_warcs(tmp_path_factory) -> list[str]:
+    tmp = tmp_path_factory.mktemp("redirects")
+    hosts = list(REDIRECTS)
+    # three archives: a chain's captures are read by different tasks
+    return [str(_robots_warc(tmp / f"r{i}.warc.gz", {h: REDIRECTS[h] for h in hosts[i::3]})) for i in range(3)]
+
+
+def test_redirects_are_followed_across_partitions_and_the_bytes_do_not_depend_on_workers_or_partitions(
+        redirect_warcs, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(optout_build, "ROW_GROUP", 4)  # row groups cut across the parts of 7 partitions
+    chain = ["c1.example", "h2.example", "h0.example", "h1.example"]
+    parts = host_partitions(chain, 7).tolist()
+    assert all(a != b for a, b in zip(parts, parts[1:], strict=False)), parts  # each hop leaves its partition
+    agents = "GPTBot,CCBot,ClaudeBot"
+    one = build_table(redirect_warcs, agents, str(tmp_path / "one.parquet"), workers=1, partitions=1)
+    many = build_table(redirect_warcs, agents, str(tmp_path / "many.parquet"), workers=4, partitions=7)
+    assert one["redirect_rounds"] == 1 and many["redirect_rounds"] >= 3
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "many.parquet").read_bytes()
+    groups = pq.ParquetFile(tmp_path / "many.parquet").metadata
+    assert groups.num_rows == len(REDIRECTS) == 18
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [4, 4, 4, 4, 2]
+    assert not list(tmp_path.glob("*.work"))  # the work folders are gone
+    rows = {r["host"]: r for r in pq.read_table(tmp_path / "many.parquet").to_pylist()}
+    assert {h: r["disallowed"] for h, r in rows.items() if r["disallowed"]} == {
+        "a.example": ["ClaudeBot"], "www.a.example": ["ClaudeBot"], "moved.example": ["CCBot"],
+        "far.example": ["CCBot"], "c1.example": ["GPTBot"], "h2.example": ["GPTBot"], "h0.example": ["GPTBot"],
+        "h1.example": ["GPTBot"], "five.example": ["GPTBot"], **{f"h{i}.example": ["GPTBot"] for i in range(3, 8)}}
+    assert rows["a.example"]["redirected_to"] == "https://www.a.example/robots.txt"
+    assert rows["a.example"]["captures"] == 2 and rows["a.example"]["http_status"] == 301
+    assert rows["c1.example"]["redirected_to"] == "https://h1.example/robots.txt"
+    assert rows["five.example"]["redirected_to"] == "https://h7.example/robots.txt"
+    for host in ("six.example", "loop1.example", "loop2.example", "nowhere.example"):  # chains without an answer
+        assert rows[host]["status"] == "redirect" and rows[host]["redirected_to"] is None, host
+    assert "missing.example" not in rows
+
+
+@pytest.mark.parametrize("stop_at", ["optout:redirects-2", "optout:table"])
+def test_an_interrupted_build_resumes_to_the_same_bytes(redirect_warcs, tmp_path: Path, stop_at: str) -> None:
+    clean = build_table(redirect_warcs, "ai", str(tmp_path / "clean.parquet"), partitions=7)
+    with pytest.raises(KeyboardInterrupt):
+        build_table(redirect_warcs, "ai", str(tmp_path / "t.parquet"), partitions=7, executor=_StopAt(stop_at))
+    assert not (tmp_path / "t.parquet").exists() and list((tmp_path / "t.parquet.work").glob("*/markers/*.json"))
+    resumed = build_table(redirect_warcs, "ai", str(tmp_path / "t.parquet"), partitions=7)
+    assert resumed["tasks_skipped"] > 0 and resumed["tasks_run"] > 0
+    assert resumed["tasks_skipped"] + resumed["tasks_run"] == clean["tasks_run"]
+    assert (tmp_path / "t.parquet").read_bytes() == (tmp_path / "clean.parquet").read_bytes()
+    assert not (tmp_path / "t.parquet.work").exists()

@@ -12,9 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.dedup import partitioned_shuffle as shuffle
-from curate.dedup.partfile import RUN_BATCH_BYTES, decode_counts, run_bytes
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partfile import RUN_BATCH_BYTES, decode_counts, run_bytes
+from curate.shuffle.workdir import Workdir
 from curate.storage import request_counter as rc
 
 SCHEMA = pa.schema([("a", pa.int64()), ("s", pa.string())])

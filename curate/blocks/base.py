@@ -53,6 +53,7 @@ class BlockContext:
     shard: str = ""
     languages: Any = None  # curate.languages.table.LanguageTable, with the pipeline's overrides applied
     cache: dict[str, Any] = field(default_factory=dict)
+    tokenizer: str | None = None  # the run's tokenizer.json (writer: {tokenizer}): blocks that count what they remove
 
 
 class Block:

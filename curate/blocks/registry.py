@@ -30,6 +30,7 @@ BUILTIN_BLOCKS: dict[str, str] = {
     "kenlm_perplexity": "curate.quality.kenlm_perplexity:KenLMPerplexity",
     "optout": "curate.optout.optout_block:OptOut",
     "domain_cap": "curate.optout.domain_cap:DomainCap",
+    "decontaminate": "curate.decont.decontaminate_block:Decontaminate",
 }
 
 

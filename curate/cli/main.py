@@ -9,6 +9,7 @@ import sys
 
 from curate.cli.calibrate_command import register_calibrate_command
 from curate.cli.cluster_commands import register_cluster_commands
+from curate.cli.decont_commands import register_decont_commands
 from curate.cli.export_command import register_export_command
 from curate.cli.index_command import register_index_commands
 from curate.cli.langs_command import run_langs
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_export_command(sub)  # export hf: a Hugging Face dataset folder of a finished run
     register_optout_commands(sub)  # optout build: robots.txt captures -> per-host opt-out table
     register_index_commands(sub)  # index show|drop|view|unlock: a persistent dedup index
+    register_decont_commands(sub)  # decont index|report: benchmark decontamination (issue 26)
     return parser
 
 

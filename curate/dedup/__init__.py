@@ -2,9 +2,9 @@
 
 One module per concern: :mod:`.normalize` (text simplification), :mod:`.tokenize` (word tokenizer hook),
 :mod:`.shingles` (word n-grams -> 64-bit xxhash), :mod:`.minhash` (vectorised signatures), :mod:`.lsh`
-(band keys), :mod:`.shuffle` (disk-partitioned keys -> candidate edges), :mod:`.partfile` (partition-sorted
-shuffle files), :mod:`.star_contraction` (large-star / small-star), :mod:`.components` (distributed connected
-components, kept document), :mod:`.workdir` (atomic files, markers), :mod:`.step` (phases + resume),
+(band keys), :mod:`.shuffle` (disk-partitioned keys -> candidate edges, through the generic
+:mod:`curate.shuffle.partitioned_shuffle`), :mod:`.star_contraction` (large-star / small-star),
+:mod:`.components` (distributed connected components, kept document), :mod:`.step` (phases + resume),
 and the blocks :mod:`.minhash_block` (``minhash``) and :mod:`.exact_block` (``exact_dedup``).
 """
 

@@ -17,11 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.blocks import columns as C
-from curate.dedup import partitioned_shuffle as shuffle
-from curate.dedup.partitioned_shuffle import ShuffleRef
 from curate.dedup.star_contraction import edge_partition, node_partition, orient
 from curate.dedup.star_rounds import EDGE_SCHEMA
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partitioned_shuffle import ShuffleRef
+from curate.shuffle.workdir import Workdir
 
 KeepRule = Literal["first_id", "first_index"]
 KEEP_RULES: tuple[str, ...] = get_args(KeepRule)

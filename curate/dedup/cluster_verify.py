@@ -31,7 +31,6 @@ import numpy as np
 import pyarrow as pa
 
 from curate.blocks import columns as C
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.cluster_tables import (
     CLUSTERED_SCHEMA,
     COUNT_SCHEMA,
@@ -48,7 +47,8 @@ from curate.dedup.cluster_tables import (
 )
 from curate.dedup.star_contraction import node_partition
 from curate.dedup.star_rounds import ComponentsError, part_name
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.workdir import Workdir
 
 BINS = 20  # similarity histogram: bins of 0.05
 

@@ -2,7 +2,7 @@
 
 No process holds the graph, and no task holds a cluster: every phase is a set of tasks run through the
 step's ``job.map`` (a process pool locally, Ray tasks on a cluster), each reading one partition of a
-shuffle (:mod:`.partitioned_shuffle`) and writing one run of the next, and everything about a cluster is
+shuffle (:mod:`curate.shuffle.partitioned_shuffle`) and writing one run of the next, and everything about a cluster is
 computed as partial aggregates per partition, combined at the cluster's home partition, and sent back (the
 combiner of MapReduce, Dean & Ghemawat 2004, section 4.3): a cluster of ten million documents costs its
 home at most one row per partition.
@@ -49,7 +49,6 @@ import pyarrow.compute as pc
 
 from curate.blocks import columns as C
 from curate.dedup import cluster_verify, index_apply
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.cluster_tables import (
     CLUSTERED_SCHEMA,
     DOCS_SCHEMA,
@@ -76,11 +75,12 @@ from curate.dedup.cluster_tables import (
     write_edges,
     write_signatures,
 )
-from curate.dedup.partitioned_shuffle import ShufflePlan, ShuffleRef
 from curate.dedup.row_ranges import RowRanges
 from curate.dedup.star_contraction import node_partition
 from curate.dedup.star_rounds import LABEL_SCHEMA, ComponentsError, connected_components, part_name, run_phase
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partitioned_shuffle import ShufflePlan, ShuffleRef
+from curate.shuffle.workdir import Workdir
 
 __all__ = ["KEEP_RULES", "ROW_BITS", "ROW_MASK", "ComponentsError", "KeepRule", "build_clusters", "part_name",
            "read_piece", "read_results", "shard_name", "summarize", "write_docs", "write_edges", "write_signatures"]

@@ -19,8 +19,8 @@ import xxhash
 
 from curate.dedup.components import KeepRule
 from curate.dedup.normalize import normalize_text
-from curate.dedup.partitioned_shuffle import MERGE_MEMORY, TARGET_READ
 from curate.dedup.step import ClusterDedupStep
+from curate.shuffle.partitioned_shuffle import MERGE_MEMORY, TARGET_READ
 
 EXACT_CLUSTER_SIZE = "exact_cluster_size"
 

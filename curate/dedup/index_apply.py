@@ -28,7 +28,6 @@ import numpy as np
 import pyarrow as pa
 
 from curate.blocks import columns as C
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.cluster_tables import DOCS_SCHEMA, ClusterTask
 from curate.dedup.index_tables import (
     CLUSTER_SCHEMA,
@@ -40,7 +39,8 @@ from curate.dedup.index_tables import (
     global_cid,
 )
 from curate.dedup.star_contraction import node_partition
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.workdir import Workdir
 
 MEMBER_EXTRA = [("count", pa.int64()), ("filtered", pa.bool_()), ("known", pa.bool_())]
 

@@ -16,8 +16,8 @@ import socket
 from datetime import datetime, timezone
 from typing import Any
 
-from curate.dedup.workdir import Workdir
 from curate.errors import CurateError
+from curate.shuffle.workdir import Workdir
 from curate.storage.atomic import write_bytes_atomic
 from curate.storage.exclusive_create import create_exclusive
 

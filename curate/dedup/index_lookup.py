@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.cluster_tables import write_edges
 from curate.dedup.index_tables import (
     CLUSTER_SCHEMA,
@@ -35,12 +34,13 @@ from curate.dedup.index_tables import (
     newest_rows,
     super_node,
 )
-from curate.dedup.partitioned_shuffle import ShufflePlan, ShuffleRef
 from curate.dedup.shuffle import KEY_SCHEMA
 from curate.dedup.star_contraction import node_partition
 from curate.dedup.star_rounds import MapFn, run_phase
-from curate.dedup.workdir import Workdir
 from curate.errors import CurateError
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partitioned_shuffle import ShufflePlan, ShuffleRef
+from curate.shuffle.workdir import Workdir
 
 NONE = np.iinfo(np.int64).max
 

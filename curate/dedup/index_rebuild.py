@@ -27,7 +27,6 @@ import numpy as np
 import pyarrow as pa
 
 from curate.blocks import columns as C
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.cluster_tables import (
     DOCS_SCHEMA,
     MEMBER_SCHEMA,
@@ -39,10 +38,11 @@ from curate.dedup.components import cluster_task
 from curate.dedup.index_run import add_counts
 from curate.dedup.index_store import FORMAT, DedupIndex, DedupIndexError
 from curate.dedup.index_tables import CLUSTER_SCHEMA, LABEL_SCHEMA, UPDATE_SCHEMA, counted_lang
-from curate.dedup.partitioned_shuffle import ShufflePlan, ShuffleRef
 from curate.dedup.shuffle import KEY_SCHEMA, LINK_SCHEMA, LinkTask, group_edges, link_task, salted_pieces
 from curate.dedup.star_rounds import MapFn, connected_components, part_name, run_phase
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partitioned_shuffle import ShufflePlan, ShuffleRef
+from curate.shuffle.workdir import Workdir
 
 
 @dataclass(frozen=True)

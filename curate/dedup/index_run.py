@@ -28,14 +28,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import read_results
 from curate.dedup.index_store import FORMAT, DedupIndex, DedupIndexError
 from curate.dedup.index_tables import CLUSTER_SCHEMA, UPDATE_SCHEMA, counted_lang
-from curate.dedup.partitioned_shuffle import ShufflePlan, ShuffleRef
 from curate.dedup.star_contraction import node_partition
 from curate.dedup.star_rounds import MapFn
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partitioned_shuffle import ShufflePlan, ShuffleRef
+from curate.shuffle.workdir import Workdir
 
 
 @dataclass

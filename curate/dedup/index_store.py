@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from curate.dedup.index_lock import IndexLock
-from curate.dedup.partitioned_shuffle import INDEX, ShuffleRef
-from curate.dedup.workdir import Workdir
 from curate.errors import CurateError
+from curate.shuffle.partitioned_shuffle import INDEX, ShuffleRef
+from curate.shuffle.workdir import Workdir
 from curate.storage.exclusive_create import create_exclusive
 
 FORMAT = 1

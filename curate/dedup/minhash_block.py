@@ -31,10 +31,10 @@ from curate.dedup.components import KeepRule
 from curate.dedup.lsh import BandHasher
 from curate.dedup.minhash import MinHasher
 from curate.dedup.normalize import normalize_text
-from curate.dedup.partitioned_shuffle import MERGE_MEMORY, TARGET_READ
 from curate.dedup.shingles import Shingler
 from curate.dedup.step import ClusterDedupStep
 from curate.dedup.tokenize import Tokenize, resolve_tokenizer
+from curate.shuffle.partitioned_shuffle import MERGE_MEMORY, TARGET_READ
 
 # verification threshold on the estimated Jaccard similarity to the kept document: the point where the
 # 14 x 8 bands merge a pair with probability ~0.84 (0.72 is the 50% point); chosen on planted pairs of one

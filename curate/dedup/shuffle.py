@@ -2,7 +2,7 @@
 
 Phase "keys" (one task per shard): every document yields one or more 128-bit keys (MinHash: one per LSH
 band; exact dedup: one content hash). Rows ``(k1, k2, doc)`` go to partition ``k1 % partitions`` through
-the ``keys`` shuffle (:mod:`.partitioned_shuffle`: one run per shard, merged into group files, read by
+the ``keys`` shuffle (:mod:`curate.shuffle.partitioned_shuffle`: one run per shard, merged into group files, read by
 partition through an index); the ``docs`` shuffle carries (node, id, lang, url) of every row to its node
 partition, so that the components' join task of a partition reads only its own documents.
 Phase "edges" (one task per key partition): reads its partition of the keys; documents sharing a key are
@@ -38,13 +38,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.cluster_tables import first_node_of
 from curate.dedup.components import ROW_MASK, shard_name, write_docs, write_edges, write_signatures
-from curate.dedup.partitioned_shuffle import ShuffleRef
 from curate.dedup.star_contraction import node_partition
 from curate.dedup.star_rounds import part_name
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partitioned_shuffle import ShuffleRef
+from curate.shuffle.workdir import Workdir
 
 KEY_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64()), ("salted", pa.bool_())])
 LINK_SCHEMA = pa.schema([("k1", pa.uint64()), ("k2", pa.uint64()), ("doc", pa.int64())])

@@ -1,6 +1,6 @@
 """Distributed connected components: large-star / small-star rounds as tasks, bounded per task under skew.
 
-Input: an edges shuffle (:mod:`.partitioned_shuffle`) of undirected edges as ``(big, small)`` rows, each
+Input: an edges shuffle (:mod:`curate.shuffle.partitioned_shuffle`) of undirected edges as ``(big, small)`` rows, each
 routed to the partition of a hash of both ends (:func:`.star_contraction.edge_partition`), so every
 partition holds about E/P edges whatever the degrees. Output: a labels shuffle of ``(node, root)`` rows by
 node partition (every node of the graph once as a leaf; each root at most once per edge partition that
@@ -35,8 +35,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup import partitioned_shuffle as shuffle
-from curate.dedup.partitioned_shuffle import ShufflePlan, ShuffleRef
 from curate.dedup.star_contraction import (
     BIG,
     SMALL,
@@ -47,8 +45,10 @@ from curate.dedup.star_contraction import (
     orient,
     partials,
 )
-from curate.dedup.workdir import Workdir
 from curate.errors import CurateError
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partitioned_shuffle import ShufflePlan, ShuffleRef
+from curate.shuffle.workdir import Workdir
 
 EDGE_SCHEMA = pa.schema([("big", pa.int64()), ("small", pa.int64())])
 PARTIAL_SCHEMA = pa.schema([("node", pa.int64()), ("lowmin", pa.int64()), ("lowmax", pa.int64()),

@@ -31,7 +31,6 @@ import pyarrow.parquet as pq
 from curate.blocks import columns as C
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
 from curate.dedup import index_lookup
-from curate.dedup import partitioned_shuffle as shuffle
 from curate.dedup.components import (
     KEEP_RULES,
     RESULT_SCHEMA,
@@ -54,7 +53,6 @@ from curate.dedup.index_run import (
     run_id,
 )
 from curate.dedup.index_store import DedupIndex, DedupIndexError
-from curate.dedup.partitioned_shuffle import ShuffleRef
 from curate.dedup.shuffle import (
     LinkTask,
     PartitionEdgesTask,
@@ -63,7 +61,9 @@ from curate.dedup.shuffle import (
     partition_edges_task,
     shard_keys_task,
 )
-from curate.dedup.workdir import Workdir
+from curate.shuffle import partitioned_shuffle as shuffle
+from curate.shuffle.partitioned_shuffle import ShuffleRef
+from curate.shuffle.workdir import Workdir
 
 log = logging.getLogger(__name__)
 MANIFEST_VERSION = 5  # 5: components by edge partition, partial aggregates; node partitions apart from keys
@@ -79,7 +79,7 @@ class ClusterDedupStep(GlobalStep):
     Subclasses implement :meth:`make_keyer` and set ``keys_per_doc`` (for the automatic partition
     count), ``size_column`` and ``id_column`` (output columns; None = not written).
 
-    Shuffle settings (they change requests and memory, never the output; :mod:`.partitioned_shuffle`):
+    Shuffle settings (they change requests and memory, never the output; :mod:`curate.shuffle.partitioned_shuffle`):
     ``shuffle_read`` bytes a reader should get per ranged read of a merged group file [1 MiB], and
     ``merge_memory`` bytes of decoded batches a merge task may hold (one per run it merges) [1 GiB].
     ``partitions`` (when set) is used for the keys and for the components; unset, the keys get ~4M keys per

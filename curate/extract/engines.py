@@ -1,11 +1,12 @@
-"""HTML -> main text engines. Each is a plain function ``str -> str`` so the block stays generic."""
+"""HTML -> main text engines. Each is a plain function ``str -> str`` (or ``bytes -> str``, :data:`TAKES_BYTES`)
+so the block stays generic."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from curate.extract.edge_trim import EdgeTrim
+from curate.extract.balanced_engine import BalancedEngine
 
 # trafilatura logs every unparsable page at ERROR; the extract block counts them instead
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -23,7 +24,7 @@ def trafilatura_text(html: str) -> str:
 
 
 def resiliparse_text(html: str | bytes) -> str:
-    """Resiliparse main-content extraction: much faster than trafilatura (benchmarks/RESULTS.md, extraction_quality)."""
+    """Resiliparse main-content extraction: the fastest, recall first (benchmarks/RESULTS.md, extraction_quality)."""
     # optional fast extractor: imported only when selected
     from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.html import HTMLTree
@@ -36,17 +37,15 @@ def resiliparse_text(html: str | bytes) -> str:
     )
 
 
-_EDGE_TRIM = EdgeTrim()
-
-
-def precise_text(html: str | bytes) -> str:
-    """Resiliparse's main content, then jusText-style trimming of the short lines around and between it
-    (:class:`~curate.extract.edge_trim.EdgeTrim`): trafilatura's token precision on the extraction gold at
-    a fraction of its cost (benchmarks/RESULTS.md, "extraction_quality")."""
-    return _EDGE_TRIM(resiliparse_text(html))
-
+balanced_text = BalancedEngine()
+"""Resiliparse's main content, block by block kept or dropped by a learned model (:mod:`balanced_engine`)."""
 
 ENGINES: dict[str, Callable[[str], str]] = {
-    "trafilatura": trafilatura_text, "resiliparse": resiliparse_text, "precise": precise_text,
+    "trafilatura": trafilatura_text, "resiliparse": resiliparse_text, "balanced": balanced_text,
 }
-TAKES_BYTES = frozenset({"resiliparse", "precise"})
+TAKES_BYTES = frozenset({"resiliparse", "balanced"})
+REMOVED = {
+    "precise": "the `precise` engine (resiliparse + edge trimming) was removed: its thresholds, chosen on the "
+               "shared gold pages, did not hold on unseen pages (issue 24); use `balanced` (as fast, measured "
+               "out of sample) or `trafilatura`",
+}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, ClassVar
+from typing import ClassVar
 
+import numpy as np
 import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import HTML, TEXT
-from curate.extract.engines import ENGINES, TAKES_BYTES
+from curate.extract.engines import ENGINES, REMOVED
 from curate.extract.extraction_process import Outcome, ScopedEngine, cpu_limit_available, extraction_process
 from curate.extract.html_limits import limit_reason
 
@@ -17,12 +18,28 @@ _SCOPES = itertools.count(1)
 _IN_PROCESS: dict[str, ScopedEngine] = {}
 
 
+def html_views(column: pa.ChunkedArray) -> list[memoryview | None]:
+    """Each row's UTF-8 bytes as a view into the Arrow column's data buffer (None for a null): no copy here; the
+    extraction process's page file or the engine call copies each page once."""
+    views: list[memoryview | None] = []
+    for chunk in column.cast(pa.binary()).chunks:
+        if not len(chunk):
+            continue
+        _validity, offsets_buf, data_buf = chunk.buffers()
+        offsets = np.frombuffer(offsets_buf, dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1].tolist()
+        data = memoryview(data_buf) if data_buf is not None else memoryview(b"")
+        valid = chunk.is_valid().to_pylist() if chunk.null_count else [True] * len(chunk)
+        views += [data[offsets[k]:offsets[k + 1]] if valid[k] else None for k in range(len(chunk))]
+    return views
+
+
 class Extract(Block):
     """Extract main text from the ``html`` column into ``text``.
 
     Defaults follow FineWeb (section 3.2): trafilatura with favor_precision. ``engine:
-    resiliparse`` is the fast choice, ``engine: precise`` the fast one with trafilatura's precision;
-    any engine of :mod:`curate.extract.engines` runs by name.
+    resiliparse`` is the fastest (recall first), ``engine: balanced`` resiliparse's main content filtered by a
+    learned block model (:mod:`curate.extract.balanced_engine`); their figures on pages nobody tuned on are in
+    benchmarks/RESULTS.md. Any engine of :mod:`curate.extract.engines` runs by name.
     Rows that already have text (WET, JSONL, Parquet inputs) pass through.
 
     Limits, all independent of the machine's load:
@@ -41,6 +58,8 @@ class Extract(Block):
 
     def __init__(self, engine: str = "trafilatura", timeout: float = 5.0, min_chars: int = 1,
                  max_html_bytes: int = 10_000_000, max_depth: int = 2_000) -> None:
+        if engine in REMOVED:
+            raise ValueError(REMOVED[engine])
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
         self.engine = engine
@@ -49,7 +68,7 @@ class Extract(Block):
         self.max_html_bytes = max_html_bytes
         self.max_depth = max_depth
 
-    def _extract_all(self, items: list[tuple[int, Any]], ctx: BlockContext) -> dict[int, Outcome]:
+    def _extract_all(self, items: list[tuple[int, memoryview]], ctx: BlockContext) -> dict[int, Outcome]:
         # one scope per shard task (ctx.cache lives as long as the task): engine state is reset per shard
         scope = ctx.cache.setdefault("extract:scope", next(_SCOPES))
         if self.timeout and self.timeout > 0 and cpu_limit_available():
@@ -59,20 +78,19 @@ class Extract(Block):
         results: dict[int, Outcome] = {}
         for i, html in items:
             try:
-                results[i] = (True, engine.extract(html))
+                results[i] = (True, engine.extract(bytes(html)))
             except Exception as exc:  # any engine failure is one bad page, not a bad run
                 results[i] = (False, f"{type(exc).__name__}: {exc}"[:300])
         return results
 
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
-        raw = table.column(HTML).cast(pa.binary()).to_pylist()
+        raw = html_views(table.column(HTML))
         texts = table.column(TEXT).to_pylist()
         n = len(raw)
         keep = [True] * n
         reasons: list[str | None] = [None] * n
         errors: list[str | None] = [None] * n
-        as_bytes = self.engine in TAKES_BYTES
-        items: list[tuple[int, Any]] = []
+        items: list[tuple[int, memoryview]] = []
         for i, html in enumerate(raw):
             if html is None:
                 continue  # already text
@@ -80,7 +98,7 @@ class Extract(Block):
             if reason is not None:
                 keep[i], reasons[i] = False, reason
                 continue
-            items.append((i, html if as_bytes else html.decode("utf-8", errors="replace")))
+            items.append((i, html))  # decoded where it is extracted, for engines that take str
         for i, (ok, text) in self._extract_all(items, ctx).items():
             if not ok:
                 errors[i] = text

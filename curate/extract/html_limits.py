@@ -4,7 +4,10 @@ Parsers are superlinear in nesting depth (resiliparse takes ~1 s of CPU for 10,0
 ``<div>`` and minutes for 100,000), and no real page nests thousands of containers, so a page
 over ``max_depth`` is removed up front instead of burning its whole CPU budget. The depth is an
 upper bound found by one regex pass over the container tags whose end tag is never implied by the
-HTML parsing rules (so unclosed ``<p>``/``<li>``/``<td>`` and void tags do not inflate it).
+HTML parsing rules (so unclosed ``<p>``/``<li>``/``<td>`` and void tags do not inflate it). That pass runs only
+when a cheaper bound allows a page over the limit: the depth cannot exceed the number of opening container tags,
+bounded from above by a vectorised look at the two bytes after each ``<`` (:func:`opening_tags_bound`), under
+2,000 for 609 of the 618 HTML pages of shared/data (the rest are pages of 400 KB and more).
 """
 
 from __future__ import annotations
@@ -18,23 +21,51 @@ _CONTAINERS = (
     "div|span|section|article|aside|nav|header|footer|main|table|ul|ol|dl|blockquote|form|fieldset|"
     "font|a|b|i|u|s|em|strong|small|big|center|figure|label|button|select|object|svg|g"
 )
-_TAG = re.compile(rb"<(/?)(?:" + _CONTAINERS.encode() + rb")(?=[\s>/])", re.IGNORECASE)
+_TAG = re.compile(rb"<(/?)(?:" + _CONTAINERS.encode() + rb")(?=[\s>/])")  # on lowercased bytes: 2x faster
 
 
-def nesting_depth(html: bytes) -> int:
+def nesting_depth(html: bytes | memoryview) -> int:
     """Upper bound of the container nesting depth: max running count of opens minus closes."""
-    marks = _TAG.findall(html)
+    marks = _TAG.findall(bytes(html).lower())  # b"" for an opening tag, b"/" for a closing one
     if not marks:
         return 0
-    steps = np.fromiter((-1 if m else 1 for m in marks), dtype=np.int32, count=len(marks))
-    return int(np.cumsum(steps).max())
+    steps = 1 - 2 * np.fromiter(map(len, marks), dtype=np.int32, count=len(marks))
+    return max(0, int(np.cumsum(steps).max()))
 
 
-def limit_reason(html: bytes, max_bytes: int | None, max_depth: int | None) -> str | None:
+def _prefix_table() -> np.ndarray:
+    """True for the two bytes after a ``<`` that can start an opening container tag (any case)."""
+    table = np.zeros(1 << 16, dtype=bool)
+    for name in _CONTAINERS.split("|"):
+        first = (ord(name[0]), ord(name[0].upper()))
+        seconds = b" \t\n\r\f\v>/" if len(name) == 1 else bytes({ord(name[1]), ord(name[1].upper())})
+        for a in first:
+            for b in seconds:
+                table[a << 8 | b] = True
+    return table
+
+
+_OPENING = _prefix_table()
+
+
+def opening_tags_bound(html: bytes | memoryview) -> int:
+    """An upper bound of :func:`nesting_depth`: the ``<`` followed by two bytes that can begin an opening
+    container tag (``<di``, ``<sp``, ``<a>``...; not ``</``, ``<p``, ``<li``, ``<img``...). Vectorised: about
+    0.05 ms for a 180 KB page, several times less than the scan."""
+    n = len(html) - 2
+    if n <= 0:
+        return 0
+    data = np.frombuffer(html, dtype=np.uint8, count=n)
+    # the two bytes after each position as one big-endian 16-bit code, read in place (unaligned strided view)
+    pairs = np.ndarray(shape=(n,), dtype=">u2", buffer=html, offset=1, strides=(1,))
+    return int(np.count_nonzero(_OPENING[pairs[data == 0x3C]]))
+
+
+def limit_reason(html: bytes | memoryview, max_bytes: int | None, max_depth: int | None) -> str | None:
     """``html_too_large:<n>`` / ``html_too_deep:<n>``, or None when the page is within the limits."""
     if max_bytes and len(html) > max_bytes:
         return f"html_too_large:{len(html)}_bytes"
-    if max_depth:
+    if max_depth and opening_tags_bound(html) > max_depth:
         depth = nesting_depth(html)
         if depth > max_depth:
             return f"html_too_deep:{depth}_levels"

@@ -396,7 +396,7 @@ class DomainCap(GlobalStep):
                     if is_over:
                         keep[r] = False
                         reasons[r] = "over_cap:" + name.rsplit(SEP, 1)[-1]
-        self._stats = (id(table), removal_stats(table, keep, self.report_domains))
+        self._stats = (id(table), removal_stats(table, keep, self.report_domains, ctx.tokenizer))
         return BlockOutput(table=table, keep=keep, reasons=reasons)
 
     def batch_stats(self, table: pa.Table) -> dict[str, dict[str, int]]:

@@ -18,7 +18,8 @@ Two kinds of signal, each a removal reason of its own:
 
 ``agents``: a packaged list (``ai``, ``ai-all``: :mod:`curate.optout.agent_lists`), agents, or both; by default
 the table's own. Per language the step counts the removed documents, bytes and words by reason
-(``words_removed``) and the registered domains they came from (``removed_domain:<domain>``: bounded by the
+(``words_removed``; ``tokens_removed`` too when the run counts tokens, ``writer: {tokenizer: ...}``) and the
+registered domains they came from (``removed_domain:<domain>``: bounded by the
 opted-out hosts of the table), which ``curate report`` shows.
 """
 
@@ -89,7 +90,7 @@ class OptOut(Filter):
         if self.page_signals:
             self._page(table, reasons)
         keep = np.fromiter((r is None for r in reasons), dtype=bool, count=n)
-        self._stats = (id(table), removal_stats(table, keep, self.report_domains))
+        self._stats = (id(table), removal_stats(table, keep, self.report_domains, ctx.tokenizer))
         return keep, reasons
 
     def batch_stats(self, table: pa.Table) -> dict[str, dict[str, int]]:

@@ -32,18 +32,18 @@ The agent list and these settings are in the file's metadata (``curate.optout``)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urljoin
 
-import fsspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from curate.errors import CurateError
+from curate.optout.host_partition import host_hashes
 from curate.optout.robots_rules import RobotsRules
 
 META_KEY = b"curate.optout"
@@ -74,16 +74,24 @@ class Policy:
     unparsable: Literal["allow", "disallow"] = "allow"
 
 
+PARSED_CACHE = 1024  # robots.txt bodies whose verdicts a parser remembers (many sites serve the same file)
+CACHED_BODY = 64 * 1024  # larger bodies are parsed each time
+
+
 @dataclass
 class CaptureParser:
-    """Turns one robots.txt capture into a :data:`CAPTURE_SCHEMA` row for ``agents``."""
+    """Turns one robots.txt capture into a :data:`CAPTURE_SCHEMA` row for ``agents``. The verdicts of a 2xx
+    body are a function of its text alone: identical files (a platform's default robots.txt) are parsed once
+    while they stay among the last :data:`PARSED_CACHE`."""
 
     agents: list[str]
     policy: Policy = field(default_factory=Policy)
+    _parsed: OrderedDict[str, tuple[str, list[dict[str, Any]], str | None]] = field(
+        default_factory=OrderedDict, repr=False)
 
     def row(self, host: str, url: str, date: str | None, order: int, source: str, http_status: int | None,
             location: str | None, body: str | None) -> dict[str, Any]:
-        status, verdicts, rules = self._verdicts(http_status, body)
+        status, verdicts, rules = self._remembered(http_status, body)
         return {
             "host": host, "url": url, "date": date, "status": status, "http_status": http_status,
             "redirected_to": None, "disallowed": [v["agent"] for v in verdicts if not v["allowed"]],
@@ -91,6 +99,19 @@ class CaptureParser:
             "bytes": len(body.encode("utf-8", "surrogatepass")) if body else 0, "source": source,
             "order": order, "location": urljoin(url, location) if status == "redirect" and location else None,
         }
+
+    def _remembered(self, http_status: int | None, body: str | None
+                    ) -> tuple[str, list[dict[str, Any]], str | None]:
+        if not body or len(body) > CACHED_BODY or (http_status is not None and not 200 <= http_status < 300):
+            return self._verdicts(http_status, body)
+        found = self._parsed.get(body)
+        if found is None:
+            found = self._parsed[body] = self._verdicts(http_status, body)
+            if len(self._parsed) > PARSED_CACHE:
+                self._parsed.popitem(last=False)
+        else:
+            self._parsed.move_to_end(body)
+        return found
 
     def _all(self, allowed: bool, rule: str) -> list[dict[str, Any]]:
         return [{"agent": a, "allowed": allowed, "group": None, "rule": rule} for a in self.agents]
@@ -145,104 +166,89 @@ def _binary(body: str) -> bool:
     return odd > len(head) * 0.3
 
 
-# what the driver holds per capture while it chooses (~150 bytes); the verdicts stay in the capture files
-COMPACT_COLUMNS = ("host", "url", "date", "status", "http_status", "order", "location")
+def robots_urls(urls: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which URLs are a site's robots.txt (path ``/robots.txt``, any case): only those captures decide for a
+    host; the others (pages redirects led to) can only be answers."""
+    return pc.fill_null(pc.equal(pc.utf8_lower(pc.fill_null(_paths(urls), "")), "/robots.txt"),
+                        False).to_numpy(zero_copy_only=False)
 
 
-def choose_newest(compact: pa.Table) -> pa.Table:
-    """Which capture decides for each host, from the :data:`COMPACT_COLUMNS` of every capture: redirects are
-    followed through the captures, then the newest capture with an answer wins (ties: the later input); a host
-    with only unreachable or unresolved captures keeps its newest. One row per host, sorted by host: ``ident``
-    (the host's deciding capture: its URL and date), ``answer`` (the capture whose verdicts decide: the same, or
-    where its redirects led), ``captures`` (of the host) and ``redirected_to``."""
-    empty = pa.table({"ident": pa.array([], pa.int64()), "answer": pa.array([], pa.int64()),
-                      "captures": pa.array([], pa.int32()), "redirected_to": pa.array([], pa.string())})
-    if compact.num_rows == 0:
-        return empty
-    compact = compact.combine_chunks()
-    answer, targets = _follow_redirects(compact)
-    answers = pa.array(answer, pa.int64())
-    robots = pc.equal(pc.utf8_lower(pc.fill_null(_paths(compact.column("url")), "")), "/robots.txt")
+def group_starts(keys: pa.Array) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    differs = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1)).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(np.r_[True, differs])
+
+
+def newest_by_url(captures: pa.Table) -> pa.Table:
+    """The newest capture of each URL (latest date, no date oldest; ties: the later input), sorted by URL: what a
+    redirect to that URL leads to (RFC 9309 section 2.3.1.2, as the crawler would have seen it last)."""
+    captures = captures.filter(pc.is_valid(captures.column("url")))
+    ranked = captures.take(pc.sort_indices(pa.table({
+        "url": captures.column("url"), "sort_date": pc.fill_null(captures.column("date"), ""),
+        "order": captures.column("order")}), sort_keys=[("url", "ascending"), ("sort_date", "descending"),
+                                                        ("order", "descending")]))
+    return ranked.take(pa.array(group_starts(ranked.column("url").combine_chunks())))
+
+
+ANSWER_FIELDS = ("status", "disallowed", "verdicts", "rules", "bytes", "source")
+
+
+def choose_per_host(captures: pa.Table, answers: pa.Table) -> pa.Table:
+    """One partition's table rows (:data:`TABLE_SCHEMA`, one per host) from all captures of its hosts and the
+    answers their redirects led to (``origin``: the redirect's ``order``; ``url`` and the
+    :data:`ANSWER_FIELDS` of the capture that answered, found by the redirect rounds wherever it was).
+
+    The newest capture with an answer wins (ties: the later input); a redirect that led to an answer is one;
+    a host with only unreachable or unresolved captures keeps its newest. Only captures of ``/robots.txt``
+    compete. The row: the winner's host, URL, date and HTTP status, the answer's verdicts; ``captures`` sums
+    the competing rows' (a table built before counts its own); rows sorted by (hash of the host's site key,
+    host) (:mod:`curate.optout.host_partition`)."""
+    captures = captures.combine_chunks()
+    n = captures.num_rows
+    if n == 0:
+        return TABLE_SCHEMA.empty_table()
+    found = pc.index_in(captures.column("order"), value_set=answers.column("origin"))
+    redirected = pc.fill_null(pc.and_(pc.is_valid(found), pc.equal(captures.column("status"), "redirect")), False)
+    redirected = redirected.to_numpy(zero_copy_only=False)
+    # each capture's answer: its own fields (index i) or the answer's (index n + j)
+    pick = np.arange(n, dtype=np.int64)
+    pick[redirected] = n + pc.take(found, pa.array(np.flatnonzero(redirected))).to_numpy(zero_copy_only=False)
+    own = captures.select(ANSWER_FIELDS).append_column("target", captures.column("redirected_to"))
+    theirs = answers.select(ANSWER_FIELDS).append_column("target", answers.column("url")).cast(own.schema)
+    answered = pa.concat_tables([own, theirs]).combine_chunks().take(pa.array(pick))
+    robots = robots_urls(captures.column("url"))
     keyed = pa.table({
-        "host": compact.column("host"),
-        # the answer's status decides: a redirect that led to an answer is one
-        "definite": pc.is_in(pc.take(compact.column("status"), answers), value_set=pa.array(sorted(DEFINITE))),
-        "sort_date": pc.fill_null(compact.column("date"), ""),  # no date ("" sorts first) loses to any date
-        "order": compact.column("order"), "ident": pa.array(range(compact.num_rows), pa.int64()),
-    }).filter(robots)
+        "host": captures.column("host"),
+        "definite": pc.is_in(answered.column("status"), value_set=pa.array(sorted(DEFINITE))),
+        "sort_date": pc.fill_null(captures.column("date"), ""),  # no date ("" sorts first) loses to any date
+        "order": captures.column("order"), "ident": pa.array(np.arange(n), pa.int64()),
+        "captures": pc.fill_null(captures.column("captures"), 1),
+    }).filter(pa.array(robots))
     if keyed.num_rows == 0:
-        return empty
+        return TABLE_SCHEMA.empty_table()
     ranked = keyed.take(pc.sort_indices(keyed, sort_keys=[("host", "ascending"), ("definite", "descending"),
                                                           ("sort_date", "descending"), ("order", "descending")]))
-    hosts = ranked.column("host").combine_chunks()
-    starts = np.flatnonzero(np.r_[True, (pc.not_equal(hosts.slice(1), hosts.slice(0, len(hosts) - 1))
-                                          .to_numpy(zero_copy_only=False) if len(hosts) > 1 else [])])
-    counts = np.diff(np.r_[starts, len(hosts)]).astype(np.int32)
-    ident = ranked.column("ident").to_numpy()[starts]
-    return pa.table({"ident": pa.array(ident, pa.int64()), "answer": pc.take(answers, pa.array(ident)),
-                     "captures": pa.array(counts, pa.int32()),
-                     "redirected_to": pa.array([targets[i] for i in ident.tolist()], pa.string())})
-
-
-def gather(winners: pa.Table, compact: pa.Table, files: Sequence[str]) -> Iterator[pa.Table]:
-    """The table's rows, a capture file at a time (:data:`TABLE_SCHEMA`): the answer's verdicts with the
-    deciding capture's host, URL, date and status. Rows come grouped by the file of their answer."""
-    compact = compact.combine_chunks()
-    answer = winners.column("answer").to_numpy()
-    file_of = compact.column("file").to_numpy()[answer]
-    row_of = compact.column("row").to_numpy()[answer]
-    for f, path in enumerate(files):
-        sel = np.flatnonzero(file_of == f)
-        if not len(sel):
-            continue
-        with fsspec.open(path, "rb") as handle:
-            rows = pq.read_table(handle).take(pa.array(row_of[sel]))
-        ident = pa.array(winners.column("ident").to_numpy()[sel])
-        for name in ("host", "url", "date", "http_status"):
-            rows = rows.set_column(rows.schema.get_field_index(name), name, pc.take(compact.column(name), ident))
-        for name in ("captures", "redirected_to"):
-            rows = rows.set_column(rows.schema.get_field_index(name), name, winners.column(name).take(pa.array(sel)))
-        yield rows.select(TABLE_SCHEMA.names).cast(TABLE_SCHEMA)
+    starts = group_starts(ranked.column("host").combine_chunks())
+    winners = pa.array(ranked.column("ident").to_numpy()[starts])
+    counts = np.add.reduceat(ranked.column("captures").to_numpy(), starts).astype(np.int32)
+    chosen = answered.take(winners)
+    rows = pa.table({
+        **{name: pc.take(captures.column(name), winners) for name in ("host", "url", "date", "http_status")},
+        "redirected_to": chosen.column("target"),
+        **{name: chosen.column(name) for name in ANSWER_FIELDS},
+        "captures": pa.array(counts, pa.int32()),
+    })
+    hosts = rows.column("host")
+    order = pc.sort_indices(pa.table({"hash": pa.array(host_hashes(hosts.to_pylist()), pa.uint64()),
+                                      "host": hosts}), sort_keys=[("hash", "ascending"), ("host", "ascending")])
+    return rows.take(order).select(TABLE_SCHEMA.names).cast(TABLE_SCHEMA)
 
 
 def _paths(urls: pa.ChunkedArray | pa.Array) -> pa.Array:
     found = pc.extract_regex(urls, r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*(?P<path>[^?#]*)")
     return pc.struct_field(found, "path")
-
-
-def _follow_redirects(compact: pa.Table) -> tuple[list[int], list[str | None]]:
-    """Per capture, the capture whose answer it takes (itself, or the newest capture of the URL its redirects
-    lead to, up to :data:`MAX_REDIRECTS` hops) and that capture's URL when it redirected."""
-    n = compact.num_rows
-    status = compact.column("status").to_pylist()
-    answer = list(range(n))
-    targets: list[str | None] = [None] * n
-    redirects = [i for i, s in enumerate(status) if s == "redirect"]
-    if not redirects:
-        return answer, targets
-    locations = compact.column("location").to_pylist()
-    wanted = {locations[i] for i in redirects if locations[i]}
-    urls = compact.column("url").to_pylist()
-    dates = compact.column("date").to_pylist()
-    orders = compact.column("order").to_pylist()
-    newest: dict[str, int] = {}
-    for i, url in enumerate(urls):
-        if url not in wanted:
-            continue
-        j = newest.get(url)
-        if j is None or (dates[i] or "", orders[i]) > (dates[j] or "", orders[j]):
-            newest[url] = i
-    for i in redirects:
-        j, hops, seen = i, 0, {i}
-        while status[j] == "redirect" and hops < MAX_REDIRECTS and locations[j] in newest:
-            j = newest[locations[j]]
-            hops += 1
-            if j in seen:
-                break
-            seen.add(j)
-        if status[j] != "redirect":
-            answer[i], targets[i] = j, urls[j]
-    return answer, targets
 
 
 def table_metadata(agents: Sequence[str], agent_spec: str, list_version: str, policy: Policy,

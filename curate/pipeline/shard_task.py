@@ -223,10 +223,10 @@ def run_shard_task(task: ShardTask) -> dict[str, Any]:
     started = time.time()
     read_counts = ReadCounts()
     step_counts = {i: StepCounts() for i, _ in task.blocks}
-    ctx = BlockContext(shard=task.shard.shard_id, languages=languages_for(task.overrides))
     writer = dict(task.writer)
     write_removed = writer.pop("write_removed", True)
     tokenizer = writer.pop("tokenizer", None)
+    ctx = BlockContext(shard=task.shard.shard_id, languages=languages_for(task.overrides), tokenizer=tokenizer)
     kept = ParquetOutput(
         task.out_dir if task.final else f"{task.out_dir}/_work/stage{task.stage}",
         f"part-{task.shard.name}.parquet" if task.final else f"{task.shard.shard_id}.parquet",

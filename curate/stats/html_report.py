@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
+from curate.decont.report_section import decontamination_html
 from curate.optout.report_section import optout_summary
 from curate.stats.run_record import (
     RunStats,
@@ -136,17 +137,22 @@ def _rehydration(stats: RunStats, langs: list[str]) -> str:
 
 def _optouts(stats: RunStats) -> str:
     rows = []
-    for step, langs in optout_summary(stats).items():
+    summary = optout_summary(stats)
+    tokens = any(e["tokens"] is not None for langs in summary.values() for e in langs.values())
+    for step, langs in summary.items():
         for lang, e in sorted(langs.items(), key=lambda kv: (-kv[1]["documents"], kv[0]))[:MAX_LANGS]:
             reasons = ", ".join(f"{escape(r)} {n:,}" for r, n in e["reasons"].items())
             top = ", ".join(f"{escape(d)} {n:,}" for d, n in e["top_domains"].items())
             rows.append(f"<tr><td>{escape(step)}</td><td>{escape(lang)}</td><td>{e['documents']:,}</td>"
-                        f"<td>{e['bytes']:,}</td><td>{e['words']:,}</td><td style='text-align:left'>{reasons}</td>"
+                        f"<td>{e['bytes']:,}</td><td>{e['words']:,}</td>"
+                        + (f"<td>{e['tokens'] or 0:,}</td>" if tokens else "")
+                        + f"<td style='text-align:left'>{reasons}</td>"
                         f"<td style='text-align:left'>{top}</td></tr>")
     if not rows:
         return "<p class='empty'>no optout or domain_cap step removed anything in this run</p>"
-    return ("<table><tr><th>step</th><th>lang</th><th>documents</th><th>bytes</th><th>words</th><th>reasons</th>"
-            "<th>top domains</th></tr>" + "".join(rows) + "</table>")
+    return ("<table><tr><th>step</th><th>lang</th><th>documents</th><th>bytes</th><th>words</th>"
+            + ("<th>tokens</th>" if tokens else "") + "<th>reasons</th><th>top domains</th></tr>" + "".join(rows)
+            + "</table>")
 
 
 def _token_share(stats: RunStats, langs: list[str]) -> str:
@@ -177,6 +183,9 @@ def render_html(stats: RunStats) -> str:
         ("Opt-outs and domain caps", _optouts(stats)),
         ("Final mix", _token_share(stats, langs)),
     ]
+    decontamination = decontamination_html(stats)
+    if decontamination:
+        sections.insert(-1, ("Benchmark decontamination", decontamination))
     if stats.get(SECTION):  # after `curate tokenize`
         sections.append(("Tokens per language", token_section_html(dict(stats))))
     body = "".join(f"<h2>{escape(title)}</h2>{html}" for title, html in sections if html)

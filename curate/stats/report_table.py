@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curate.decont.report_section import format_decontamination
 from curate.optout.report_section import optout_summary
 from curate.rehydrate.report_section import format_rehydration
 from curate.stats.run_record import minhash_largest_clusters
@@ -35,11 +36,14 @@ def report_rows(stats: dict[str, Any], langs: list[str] | None = None, sort: str
 
 
 def format_optout(stats: dict[str, Any]) -> str:
-    """Per opt-out step (``optout``, ``domain_cap``) and language: documents, bytes and words removed, by reason,
-    and the top domains they came from; "" when the run has no such step."""
+    """Per opt-out step (``optout``, ``domain_cap``) and language: documents, bytes, words and (when the run
+    counts tokens) tokens removed, by reason, and the top domains they came from; "" when the run has no such
+    step."""
     blocks = []
     for step, langs in optout_summary(stats).items():
-        lines = [f"opt-outs [{step}]: removed per language (documents, bytes, words; top domains)"]
+        tokens = any(e["tokens"] is not None for e in langs.values())
+        lines = [f"opt-outs [{step}]: removed per language (documents, bytes, words{', tokens' if tokens else ''}; "
+                 "top domains)"]
         if not langs:
             lines.append("  (nothing removed)")
         for lang, e in sorted(langs.items(), key=lambda kv: (-kv[1]["documents"], kv[0])):
@@ -47,7 +51,8 @@ def format_optout(stats: dict[str, Any]) -> str:
             reasons = ", ".join(f"{r} {n}" for r, n in sorted(e["reasons"].items(), key=lambda kv: -kv[1]))
             more = e["domains"] - len(e["top_domains"])
             lines.append(f"  {lang:<10} {e['documents']:>8} docs ({pct:.1f}%) {_human(e['bytes']):>7}B "
-                         f"{_human(e['words']):>7} words  {reasons}")
+                         f"{_human(e['words']):>7} words"
+                         + (f" {_human(e['tokens'] or 0):>7} tokens" if tokens else "") + f"  {reasons}")
             if e["top_domains"]:
                 lines.append(f"  {'':<10} from " + ", ".join(f"{d} {n}" for d, n in e["top_domains"].items())
                              + (f" (+{more} more)" if more > 0 else ""))
@@ -109,6 +114,9 @@ def format_report(stats: dict[str, Any], langs: list[str] | None = None, sort: s
     clusters = format_largest_clusters(stats)
     if clusters:
         lines += ["", clusters]
+    decontamination = format_decontamination(stats)
+    if decontamination:
+        lines += ["", decontamination]
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""The dedup scratch folder: atomic Parquet/JSON writes and phase markers (resume support).
+"""The scratch folder of multi-task steps and commands (dedup, ``curate optout build``): atomic Parquet/JSON
+writes and phase markers (resume support).
 
 Every file is written atomically (:func:`curate.storage.atomic.write_bytes_atomic`: temporary name and
 rename on filesystems, one PUT on object stores), and each phase finishes by writing a ``*.done`` marker
@@ -19,7 +20,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.dedup.partfile import ipc_options
+from curate.shuffle.partfile import ipc_options
 from curate.storage.atomic import TMP_SUFFIX, is_object_store, publish, write_bytes_atomic
 
 

@@ -1,4 +1,4 @@
-"""The two file formats of the dedup shuffle (:mod:`.partitioned_shuffle`): runs and blocks.
+"""The two file formats of the partitioned shuffle (:mod:`.partitioned_shuffle`): runs and blocks.
 
 A *run* is what one writer task writes for one shuffle: all its rows in one Arrow IPC stream (zstd buffers
 from :data:`COMPRESS_FROM` bytes),

@@ -31,7 +31,7 @@ models it).
 
 Every level is deterministic (rows of a partition arrive in writer order, whatever the grouping) and
 resumable: a run, a group file and its offsets, and the index are each written atomically, and a level
-whose outputs exist is skipped. The primitive knows nothing of dedup: rows, destinations, a folder.
+whose outputs exist is skipped. The primitive knows nothing of dedup or opt-outs: rows, destinations, a folder.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.partfile import RUN_BATCH_BYTES, RunReader, decode_block, encode_block, write_run
-from curate.dedup.workdir import Workdir
+from curate.shuffle.partfile import RUN_BATCH_BYTES, RunReader, decode_block, encode_block, write_run
+from curate.shuffle.workdir import Workdir
 
 TARGET_READ = 1 << 20  # bytes a reader should get per ranged read of a group file
 MERGE_DISK = 32 << 30  # local spill of one merge task: its group's runs

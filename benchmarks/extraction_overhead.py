@@ -1,0 +1,214 @@
+"""The cost around the extraction engine: the ``extract`` block against the bare engine call, on 10,000+ pages.
+
+    .venv/bin/python benchmarks/extraction_overhead.py [--pages 10000] [--engines balanced trafilatura]
+
+Corpus: every HTML page of shared/data (the two extraction WARCs and the crawls of shared/data/warc, 618 distinct
+pages), in shards of distinct pages, repeated until ``--pages`` (each shard is one shard task: trafilatura's
+cross-page dedup cache is emptied between shards, in both modes), in Arrow batches of 256 rows as the WARC reader
+makes them. Each measurement is a fresh process; CPU time = user + system of the process and its children
+(``resource.getrusage``), so the machine's load stretches it far less than wall time.
+
+- **bare engine**: the engine function on each page (str engines get a ``str`` decoded beforehand, outside
+  the timing, one per distinct page): the floor;
+- **extract block, extraction process**: ``Extract(engine).process`` on every batch with the defaults (CPU budget
+  5 s per page in a persistent extraction process, size and depth limits checked first), the extraction
+  process's start-up and warm-up included;
+- **extract block, in the worker**: the same with ``timeout: 0`` (no extraction process), to split the cost.
+
+*Overhead* = (block - bare) / bare. The breakdown rows time the block's own steps alone (on one shard, scaled to
+all the pages): Arrow column to row views, size and depth checks, UTF-8 decoding, the batches' way into the page
+file shared with the extraction process and out of it (``curate.extract.page_buffer``), and the extraction
+process's start-up. Writes the ``extraction_overhead`` section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from _results import REPO, RunInfo, md_table, require_shared, write_section
+
+CHILD = r"""
+import json, pickle, resource, sys, time
+import pyarrow as pa
+from trafilatura.meta import reset_caches
+from curate.blocks.base import BlockContext
+from curate.blocks.columns import READER_SCHEMA
+from curate.extract.engines import ENGINES, TAKES_BYTES
+from curate.extract.extract_block import Extract, html_views
+from curate.extract.extraction_process import _close_all, extraction_process
+from curate.extract.html_limits import limit_reason
+from curate.extract.page_buffer import PageBuffer, PageReader
+from curate.io.read_counts import ReadCounts
+from curate.io.warc_reader import WarcReader
+
+def cpu():
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+def self_cpu():
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    return s.ru_utime + s.ru_stime
+
+def children_cpu():
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return c.ru_utime + c.ru_stime
+
+engine, mode, n_pages, paths = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+distinct, seen = [], set()
+for p in paths:
+    for t in WarcReader().read(p, ReadCounts()):
+        for h in t.column("html").cast(pa.binary()).to_pylist():
+            if h and h not in seen:
+                seen.add(h)
+                distinct.append(h)
+shards = []
+while sum(map(len, shards)) < n_pages:
+    shards.append(distinct[:n_pages - sum(map(len, shards))])
+
+def tables(pages):
+    for i in range(0, len(pages), 256):
+        chunk = pages[i:i + 256]
+        cols = {name: [None] * len(chunk) for name in READER_SCHEMA.names}
+        cols["id"] = [f"d{i + j}" for j in range(len(chunk))]
+        cols["html"] = chunk
+        yield pa.table(cols, schema=READER_SCHEMA.set(READER_SCHEMA.get_field_index("html"),
+                                                      pa.field("html", pa.binary())))
+
+fn = ENGINES[engine]
+takes_bytes = engine in TAKES_BYTES
+out = {"pages": sum(map(len, shards)), "distinct": len(distinct), "shards": len(shards)}
+if mode == "bare":
+    decoded = {id(h): h if takes_bytes else h.decode("utf-8", errors="replace") for h in distinct}
+    inputs = [[decoded[id(h)] for h in s] for s in shards]  # one str per distinct page, as one bytes object
+    fn(inputs[0][0])  # imports
+    start = cpu()
+    for s in inputs:
+        reset_caches()
+        for h in s:
+            fn(h)
+    out["cpu"] = cpu() - start
+elif mode in ("process", "in-worker"):
+    block = Extract(engine=engine, timeout=5.0 if mode == "process" else 0)
+    if mode == "in-worker":
+        fn(b"<p>x</p>" if takes_bytes else "<p>x</p>")  # imports: the process mode pays them in its start-up
+    worker, kids = 0.0, children_cpu()
+    for k, shard in enumerate(shards):
+        batches = list(tables(shard))  # built outside the timing: a reader makes them in a run
+        ctx = BlockContext(shard=str(k))
+        start = self_cpu()
+        for t in batches:
+            block.process(t, ctx)
+        worker += self_cpu() - start
+    _close_all()  # joins the extraction process: its CPU time reaches RUSAGE_CHILDREN
+    out["cpu"] = worker + children_cpu() - kids
+elif mode == "parts":
+    all_tables = list(tables(shards[0]))  # one shard timed, scaled to all pages below
+    t0 = time.process_time()
+    raws = [html_views(t.column("html")) for t in all_tables]
+    t1 = time.process_time()
+    for r in raws:
+        for h in r:
+            limit_reason(h, 10_000_000, 2000)
+    t2 = time.process_time()
+    if not takes_bytes:
+        for r in raws:
+            for h in r:
+                bytes(h).decode("utf-8", errors="replace")
+    t3 = time.process_time()
+    buffer = PageBuffer()
+    reader = PageReader(buffer.fd)
+    for r in raws:  # the batch into the shared file and out again, offsets pickled, as the two sides do
+        spans = buffer.write(r)
+        message = pickle.loads(pickle.dumps((1, buffer.size, [(i, o, n) for i, (o, n) in enumerate(spans)])))
+        for _, o, n in message[2]:
+            reader.page(o, n, message[1])
+    buffer.close()
+    t4 = time.process_time()
+    s0 = cpu()
+    extraction_process(engine, 5.0).start()
+    _close_all()
+    scale = out["pages"] / len(shards[0])  # the steps per page are the same on every shard
+    out.update({"to_python": scale * (t1 - t0), "limits": scale * (t2 - t1), "decode": scale * (t3 - t2),
+                "pipe": scale * (t4 - t3), "startup": cpu() - s0})
+print(json.dumps(out))
+"""
+
+MODES = {"bare": "bare engine", "process": "extract block, extraction process (defaults)",
+         "in-worker": "extract block, in the worker (timeout: 0)"}
+
+
+def measure(engine: str, mode: str, pages: int, paths: list[str]) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", CHILD, engine, mode, str(pages), *paths], capture_output=True,
+                          text=True, env=env, cwd=REPO, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{engine}/{mode} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pages", type=int, default=10_000)
+    ap.add_argument("--engines", nargs="+", default=["balanced", "trafilatura"])
+    ap.add_argument("--repeats", type=int, default=1, help="rounds of the three modes (median)")
+    args = ap.parse_args()
+    paths = [str(require_shared("extraction", n)) for n in ("scrapinghub_aeb_pages.warc.gz",
+                                                           "mozilla_readability_testpages.warc.gz")]
+    paths += sorted(str(p) for p in require_shared("warc").glob("*.warc.gz") if "clipped" not in p.name)
+    info = RunInfo(["trafilatura", "resiliparse", "pyarrow"])
+    rows, parts_rows, figures = [], [], {}
+    for engine in args.engines:
+        cpu: dict[str, list[float]] = {m: [] for m in MODES}
+        meta = {}
+        for _ in range(args.repeats):
+            for mode in MODES:  # interleaved: a change of load hits all three
+                r = measure(engine, mode, args.pages, paths)
+                cpu[mode].append(r["cpu"])
+                meta = r
+                info.sample()
+                print(engine, mode, r, flush=True)
+        n = meta["pages"]
+        bare = statistics.median(cpu["bare"])
+        for mode, label in MODES.items():
+            value = statistics.median(cpu[mode])
+            rows.append([engine, label, n, f"{value:.1f}", f"{1e3 * value / n:.3f}",
+                         "" if mode == "bare" else f"{100 * (value - bare) / bare:+.1f}%"])
+        figures[engine] = round(100 * (statistics.median(cpu["process"]) - bare) / bare, 1)
+        parts = measure(engine, "parts", args.pages, paths)
+        for key, label in (("to_python", "Arrow column to row views"), ("limits", "size and depth checks"),
+                           ("decode", "UTF-8 decoding (str engines, in the extraction process)"),
+                           ("pipe", "batches through the shared page file and read back (both sides)"),
+                           ("startup", "extraction process start-up and warm-up (once per worker)")):
+            parts_rows.append([engine, label, f"{parts[key]:.2f}", f"{1e3 * parts[key] / n:.4f}",
+                               f"{100 * parts[key] / bare:.2f}%"])
+    table = md_table(["engine", "mode", "pages", "CPU s", "CPU ms/page", "overhead vs bare engine"], rows)
+    parts_table = md_table(["engine", "step (timed alone)", "CPU s", "CPU ms/page", "share of the bare engine"],
+                           parts_rows)
+    text = "\n".join([
+        "## Extraction overhead: the extract block against the bare engine call",
+        "",
+        f"`.venv/bin/python benchmarks/extraction_overhead.py --pages {args.pages} --engines "
+        f"{' '.join(args.engines)} --repeats {args.repeats}` — {meta['pages']} pages ({meta['distinct']} distinct "
+        f"HTML pages of shared/data in {meta['shards']} shards, Arrow batches of 256), each mode a fresh process; "
+        "CPU time of the process and its children. Goal: overhead under 5%.",
+        info.line(),
+        "",
+        table,
+        "",
+        "Where the rest goes (each step timed alone on the same pages, in the worker unless said):",
+        "",
+        parts_table,
+        "",
+        "<!-- figures " + json.dumps({"overhead_percent": figures}, sort_keys=True) + " -->",
+    ])
+    print(text)
+    write_section("extraction_overhead", text)
+
+
+if __name__ == "__main__":
+    main()
