@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from curate.corpus import corpus_rows, drop_dump
+from curate.corpus import corpus_report, corpus_rows, drop_dump
 from curate.dedup.index_lock import IndexLock, describe, unlock
 from curate.dedup.index_store import DedupIndex
 from curate.executors.factory import build_executor
@@ -114,6 +114,44 @@ def _cmd_unlock(args: argparse.Namespace) -> int:
     else:
         print(f"removed the lock of {describe(holder)}; its uncommitted work is not in the index", file=sys.stderr)
     return 0
+
+
+def format_corpus_report(url: str, version: int | None = None, langs: list[str] | None = None) -> str:
+    """``curate report --index URL``: the whole corpus of a dedup index, per language (:func:`corpus_report`)."""
+    info = corpus_report(url, version)
+    weights = "weighted (kept x rehydration weight)" if info["rehydrated"] else "weighted (= kept: no rehydrate step)"
+    lines = [f"corpus of {info['block']} index {info['url']}, version {info['version']}: {len(info['dumps'])} dump(s) "
+             f"({', '.join(info['dumps'])}); {weights}", "",
+             f"{'language':<12} {'documents':>11} {'clusters':>10} {'duplicates':>11} {'filtered':>10} {'kept':>10} "
+             f"{'weighted':>10}"]
+    rows = [(lang, e) for lang, e in info["languages"].items() if not langs or lang in langs]
+    for lang, e in [*rows, ("total", info["total"])]:
+        lines.append(f"{lang:<12} {e['documents']:>11,} {e['clusters']:>10,} {e['duplicates']:>11,} "
+                     f"{e['filtered']:>10,} {e['kept']:>10,} {e['weighted']:>10,}")
+    if info["total"]["unfiltered"]:
+        lines.append(f"\n{info['total']['unfiltered']:,} cluster(s) kept again by a drop were never filtered "
+                     "(in neither filtered nor kept; `curate index view` lists them with in_output=false)")
+    return "\n".join(lines)
+
+
+def report_index(url: str, langs: list[str] | None = None, as_json: bool = False) -> int:
+    if as_json:
+        print(json.dumps(corpus_report(url), indent=1))
+    else:
+        print(format_corpus_report(url, langs=langs))
+    return 0
+
+
+def corpus_hint(stats: dict[str, Any]) -> str:
+    """For the report of a run against a dedup index: this run's figures are its dump's; where the corpus' are."""
+    for key, step in stats.get("global", {}).items():
+        index = next((v for k, v in step.items() if k.endswith("_index") and isinstance(v, dict) and "url" in v), None) \
+            if isinstance(step, dict) else None
+        if index:
+            return (f"{key.split(':')[-1]} added dump {index['dump']!r} to dedup index {index['url']} (version "
+                    f"{index['version']}); the figures above are this dump's: `curate report --index {index['url']}` "
+                    "reports the whole corpus")
+    return ""
 
 
 def register_index_commands(sub: Any) -> None:
