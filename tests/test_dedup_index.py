@@ -301,6 +301,7 @@ def test_other_settings_and_a_dump_already_in_the_index_are_refused(in_order, ex
     with pytest.raises(DedupIndexError, match=r"other settings \(keep: \{'keep': 'first_index'\}, this step has "
                                               r"\{'keep': 'first_id'\}\)"):
         go(executor, root, "r-keep", dumps[2][:1], steps("first_id", str(in_order.index)))
+    assert not (root / "r-keep").exists()  # refused before any work (preflight), not after an extraction pass
     again = {"url": str(in_order.index), "dump": "a0"}
     with pytest.raises(DedupIndexError, match=rf"dump 'a0' is already in dedup index .*`curate index drop "
                                               rf"{re.escape(str(in_order.index))} a0`"):

@@ -45,6 +45,7 @@ from curate.dedup.components import (
 )
 from curate.dedup.index_run import (
     IndexRun,
+    check_settings,
     commit,
     corpus_counts,
     index_setting,
@@ -166,11 +167,23 @@ class ClusterDedupStep(GlobalStep):
         """The settings a dedup index is bound to: what makes keys and kept documents (not the shuffle's sizes)."""
         return {k: _jsonable(v) for k, v in sorted(self.describe().items()) if k not in NOT_INDEX_SETTINGS}
 
+    def preflight(self) -> None:
+        """Against an index: refuse other settings before any work (a mismatch found when the step prepares
+        would come after a whole extraction pass). The lock and the dump's name are checked when the step
+        prepares, where the run's output folder (its identity) is known."""
+        if self._index is None:
+            return
+        if self.verify_threshold():
+            raise DedupIndexError(f"{self.name}: verify and index cannot be combined yet; drop one of them")
+        latest = DedupIndex(self._index["url"]).manifest()
+        if latest is not None:
+            check_settings(latest, self.name, self.index_settings(), self._index["url"])
+
     def _open_index(self, job: GlobalJob, shards: list[tuple[str, str]]) -> IndexRun | None:
         if self._index is None:
             return None
         if self.verify_threshold():
-            raise ValueError(f"{self.name}: verify and index cannot be combined yet; drop one of them")
+            raise DedupIndexError(f"{self.name}: verify and index cannot be combined yet; drop one of them")
         return open_run(self._index, self.name, self.index_settings(), job.out_dir or job.workdir,
                         self._shard_rows(job, shards), self._n_partitions(job, shards))
 
