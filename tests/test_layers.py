@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "cli": 6,
     "executors": 5,
     "training": 4,  # after a run: token shards and the dataset export; drives any executor through the contract
+    "corpus": 4,  # after a run: the corpus a dedup index holds (every dump's output with its updates), drop
     "pipeline": 3,
     "config": 2, "stats": 2,  # below the runner; stats imports no runner
     **{name: 1 for name in ("io", "extract", "langid", "filters", "dedup", "rehydrate", "quality", "formatters",

@@ -124,6 +124,12 @@ class GlobalJob:
     # merged statistics of the stage before the barrier; "cluster_sizes" holds, per language,
     # {"kept": {size: n}, "removed": {size: n}} of the filters since the last dedup (for rehydration)
     previous_stage: dict[str, Any] = field(default_factory=dict)
+    out_dir: str = ""  # the run's output folder or URL ("" outside a run)
+    # statistics of the global steps before this one, keyed "<step index>:<name>" (as in stats.json "global")
+    earlier: dict[str, Any] = field(default_factory=dict)
+    # for finish() only: per shard (in ``shards`` order), the Parquet files holding the rows that survived the
+    # stage this step opened (the next stage's input, or the run's output files)
+    outputs: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 class GlobalStep(Block):
@@ -138,3 +144,11 @@ class GlobalStep(Block):
 
     def prepare(self, job: GlobalJob) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def finish(self, job: GlobalJob) -> None:
+        """Called once after the last stage, every shard done, before the run's statistics are written (and
+        again when a finished run is rerun: it must be idempotent). ``job.outputs`` names the files of the rows
+        that survived the stage this step opened; ``job.workdir`` is the one ``prepare`` had. Default: nothing."""
+
+    def close(self) -> None:
+        """Called once when the run ends, however it ends (release what ``prepare`` took). Default: nothing."""

@@ -11,6 +11,7 @@ from curate.cli.calibrate_command import register_calibrate_command
 from curate.cli.cluster_commands import register_cluster_commands
 from curate.cli.decont_commands import register_decont_commands
 from curate.cli.export_command import register_export_command
+from curate.cli.index_command import corpus_hint, register_index_commands, report_index
 from curate.cli.langs_command import run_langs
 from curate.cli.models_commands import register_models_commands
 from curate.cli.optout_command import register_optout_commands
@@ -50,7 +51,14 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-
+    if args.index:  # the whole corpus of a dedup index (issue 28), not one run
+        if args.out_dirs:
+            print("curate: report takes run folders or --index URL, not both", file=sys.stderr)
+            return 2
+        return report_index(args.index, langs=args.lang, as_json=args.json)
+    if not args.out_dirs:
+        print("curate: report needs a run folder (OUT_DIR) or --index URL", file=sys.stderr)
+        return 2
     loaded = []
     for out_dir in args.out_dirs:
         try:
@@ -67,6 +75,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps(stats["languages"], indent=1))
     else:
         print(format_report(stats, langs=args.lang, sort=args.sort))
+        if hint := corpus_hint(stats):
+            print(f"\n{hint}")
     if args.html:
         print(f"\nwrote {write_html_report(args.out_dirs[0], stats)}")
     return 0
@@ -98,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(func=_cmd_plan)
 
     report = sub.add_parser("report", help="per-language table of a finished run; two folders: compare them")
-    report.add_argument("out_dirs", nargs="+", metavar="OUT_DIR", help="one run, or two runs to compare")
+    report.add_argument("out_dirs", nargs="*", metavar="OUT_DIR", help="one run, or two runs to compare")
+    report.add_argument("--index", metavar="URL", help="instead: the whole corpus of a dedup index (every dump, "
+                                                       "with what later dumps changed in earlier ones)")
     report.add_argument("--lang", action="append", help="only these languages (repeatable)")
     report.add_argument("--sort", default="in", choices=["in", "kept", "removed", "errored", "bytes", "words",
                                                          "lang", "kept_pct"])
@@ -121,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_tokenize_command(sub)  # tokenize: token shards of a finished run
     register_export_command(sub)  # export hf: a Hugging Face dataset folder of a finished run
     register_optout_commands(sub)  # optout build: robots.txt captures -> per-host opt-out table
+    register_index_commands(sub)  # index show|drop|view|unlock: a persistent dedup index
     register_decont_commands(sub)  # decont index|report: benchmark decontamination (issue 26)
     return parser
 

@@ -66,11 +66,17 @@ def shard_name(index: int) -> str:
     return f"shard-{index:06d}"
 
 
+def first_node_of(index: int, first_node: int = -1) -> int:
+    """Number of the first document of shard ``index``: ``index << ROW_BITS`` (a run on its own), or
+    ``first_node`` when the step numbers documents densely across runs (a dedup index, :mod:`.index_run`)."""
+    return first_node if first_node >= 0 else index << ROW_BITS
+
+
 def write_docs(wd: Workdir, index: int, ids: pa.Array, langs: pa.Array, partitions: int,
-               urls: pa.Array | None = None) -> int:
+               urls: pa.Array | None = None, first_node: int = -1) -> int:
     """Shard ``index``'s run of the ``docs`` shuffle: (node, id, lang, url) of every row, to its node
     partition, so the join task of a partition reads only its own documents. Returns the run's bytes."""
-    node = (index << ROW_BITS) | np.arange(len(ids), dtype=np.int64)
+    node = first_node_of(index, first_node) + np.arange(len(ids), dtype=np.int64)
     urls = pa.nulls(len(ids), pa.string()) if urls is None else urls
     table = pa.table([pa.array(node), ids, langs, urls], schema=DOCS_SCHEMA)
     return shuffle.write(wd, "docs", index, table, node_partition(node, partitions), partitions)
@@ -128,6 +134,11 @@ class ClusterTask:
     sigs: ShuffleRef | None = None  # every document's signature (verification)
     kept: ShuffleRef | None = None  # kept documents' signatures, sent to this partition (verification)
     sig_width: int = 0
+    # a run against a dedup index (:mod:`.index_apply`): the earlier clusters sent to each partition, the
+    # first document number of every earlier dump, the version the run writes
+    supers: ShuffleRef | None = None
+    dump_firsts: tuple[int, ...] = ()
+    index_version: int = 0
 
 
 def keep_order(keep: str, root: np.ndarray, ids: pa.Array, node: np.ndarray) -> np.ndarray:

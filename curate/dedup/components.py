@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.blocks import columns as C
-from curate.dedup import cluster_verify
+from curate.dedup import cluster_verify, index_apply
 from curate.dedup.cluster_tables import (
     CLUSTERED_SCHEMA,
     DOCS_SCHEMA,
@@ -92,28 +92,35 @@ def _join(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
     root = labels.column("root").to_numpy()[first]
     assert task.docs is not None
     docs = shuffle.read(wd, task.docs, task.partition, DOCS_SCHEMA)
+    indexed = task.supers is not None  # a run against a dedup index: earlier clusters are nodes too
+    if indexed:
+        docs = index_apply.with_supers(wd, task, docs)
     rows_read = labels.num_rows + docs.num_rows
     have = docs.column("node").to_numpy()  # runs in shard order, rows in order: sorted
     pos = np.minimum(np.searchsorted(have, node), max(len(have) - 1, 0))
     if len(node) and (len(have) == 0 or not np.array_equal(have[pos], node)):
         raise ComponentsError(f"{wd.path('docs')} lacks documents of the graph (written for another partition "
                               f"count?); delete {wd.url} and rerun")
-    docs = docs.take(pa.array(pos)) if len(node) else DOCS_SCHEMA.empty_table()
-    members = pa.table([pa.array(root), pa.array(node), docs.column(C.ID), docs.column(C.LANG), docs.column(C.URL)],
-                       schema=MEMBER_SCHEMA)
+    docs = docs.take(pa.array(pos)) if len(node) else docs.schema.empty_table()
+    columns = [pa.array(root), pa.array(node), docs.column(C.ID), docs.column(C.LANG), docs.column(C.URL)]
+    members = (pa.table(columns + index_apply.member_columns(docs), schema=index_apply.member_schema(MEMBER_SCHEMA))
+               if indexed else pa.table(columns, schema=MEMBER_SCHEMA))
     wd.write_arrow(members, "cl", "members", part_name(task.partition) + ".arrow")
     ids = members.column(C.ID).combine_chunks()
     order = keep_order(task.keep, root, ids, node)
     r_sorted = root[order]
     starts = group_starts(r_sorted)
     counts = np.diff(np.r_[starts, len(r_sorted)])
+    if indexed:  # an earlier cluster counts its size
+        counts = np.add.reduceat(members.column("count").to_numpy()[order], starts) if len(starts) else counts
     best = order[starts]
     partial = pa.table([pa.array(root[best]), pa.array(counts), pa.array(node[best]), ids.take(pa.array(best)),
                         members.column(C.LANG).take(pa.array(best)),
                         pa.array(np.full(len(best), task.partition, np.int64))], schema=PARTIAL_SCHEMA)
     size = shuffle.write(wd, "cl/partials", task.partition, partial,
                          node_partition(root[best], task.partitions), task.partitions)
-    in_graph = Counter(members.column(C.LANG).to_pylist())
+    langs = members.column(C.LANG)
+    in_graph = Counter((langs.filter(pa.array(node >= 0)) if indexed else langs).to_pylist())
     return {"rows_read": rows_read, "run_bytes": size, "nodes": int(len(node)),
             "in_graph": dict(sorted(in_graph.items()))}
 
@@ -180,10 +187,15 @@ def _apply(wd: Workdir, task: ClusterTask) -> dict[str, Any]:
     keep = node == kept_node
     table = pa.table([pa.array(node), members.column(C.ID), pa.array(keep), replies.column("size").take(at),
                       replies.column("kept_id").take(at), pa.nulls(len(node), pa.float64())], schema=CLUSTERED_SCHEMA)
+    recorded: dict[str, Any] = {}
+    if task.supers is not None:  # what the index's next version says; the results are the new documents'
+        recorded = index_apply.record(wd, task, members, keep, table.column("cluster_size").to_numpy(),
+                                      table.column("cluster_id").combine_chunks(), kept_node)
+        table = table.filter(pa.array(node >= 0))
     size = write_clustered(wd, task, table)
     samples: dict[str, dict[str, Any]] = {}
     sample_members(samples, root, node, keep, members.column(C.URL).to_pylist(), members.column(C.ID).to_pylist(), task.top)
-    return {"rows_read": rows_read, "run_bytes": size, "samples": samples}
+    return {"rows_read": rows_read, "run_bytes": size, "samples": samples, **({"index": recorded} if recorded else {})}
 
 
 PHASES = {"join": _join, "combine": _combine, "apply": _apply, **cluster_verify.PHASES}
@@ -202,6 +214,7 @@ class ResultsTask:
     workdir: str
     source: ShuffleRef
     pieces: tuple[tuple[int, str, int, int], ...]  # (index, shard id, piece number, pieces of the shard)
+    spans: tuple[tuple[int, int], ...] = ()  # dense numbering: each piece's shard's document numbers [first, end)
 
     @property
     def phase(self) -> str:
@@ -244,15 +257,20 @@ def results_task(task: ResultsTask) -> dict[str, Any]:
     t, node = t.take(pa.array(order)), node[order]
     shard_of = node >> ROW_BITS
     removed = 0
-    for index, shard_id, piece, count in task.pieces:
-        lo, hi = np.searchsorted(shard_of, [index, index + 1])
+    for i, (index, shard_id, piece, count) in enumerate(task.pieces):
+        if task.spans:  # dense numbering: the shard's numbers are a span
+            first, end = task.spans[i]
+            lo, hi = np.searchsorted(node, [first, end])
+        else:
+            first = index << ROW_BITS
+            lo, hi = np.searchsorted(shard_of, [index, index + 1])
         part = t.slice(int(lo), int(hi - lo))
         keep = part.column("keep")
         removed += int(len(part) - pc.sum(keep).as_py()) if len(part) else 0
         dup = pc.if_else(keep, pa.scalar(None, pa.string()), part.column("cluster_id"))
         schema = RESULT_SCHEMA.with_metadata({PIECES_KEY: str(count).encode()})
         table = pa.table(
-            [pa.array(node[lo:hi] & ROW_MASK, pa.int64()), part.column(C.ID), keep, dup,
+            [pa.array(node[lo:hi] - first, pa.int64()), part.column(C.ID), keep, dup,
              part.column("cluster_size"), part.column("cluster_id"), part.column("similarity")],
             schema=schema,
         )
@@ -288,6 +306,10 @@ def build_clusters(
     verify: float = 0.0,
     sigs: ShuffleRef | None = None,
     sig_width: int = 0,
+    first_node: int = -1,
+    supers: ShuffleRef | None = None,
+    dump_firsts: tuple[int, ...] = (),
+    index_version: int = 0,
 ) -> dict[str, dict[int, int]]:
     """From the ``edges`` shuffle (:func:`write_edges`) and the ``docs`` shuffle (:func:`write_docs`;
     ``shard_rows`` rows per shard) write the result pieces of every shard (:func:`read_results`) and return
@@ -295,19 +317,23 @@ def build_clusters(
     documents). ``report`` (a dict) receives the rounds, the largest task input and, with ``largest``, the
     ``largest`` biggest clusters of each language. ``verify`` > 0: clusters are verified against that
     similarity threshold (:mod:`.cluster_verify`), with the ``sigs`` shuffle (:func:`write_signatures`,
-    ``sig_width`` bytes a signature). Resumable phase by phase; the caller removes the scratch (``edges``,
-    ``docs``, ``sigs``, ``cc``, ``cl``, ``clustered``) once it has recorded the result."""
+    ``sig_width`` bytes a signature). ``first_node`` >= 0: documents are numbered densely from it (a run
+    against a dedup index, whose earlier clusters come as the ``supers`` shuffle: :mod:`.index_apply`; what
+    the run changes in the index goes to ``report["index"]``). Resumable phase by phase; the caller removes
+    the scratch (``edges``, ``docs``, ``sigs``, ``cc``, ``cl``, ``clustered``) once it has recorded the result."""
     if keep not in KEEP_RULES:
         raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
     edges = edges or ShuffleRef("edges", partitions, 1)
     docs = docs or ShuffleRef("docs", partitions, 1)
     nodes = int(sum(shard_rows))
     labels, summary = connected_components(run, wd, edges, partitions, nodes, plan)
-    ranges = RowRanges(shard_rows, partitions, ROW_BITS)
+    ranges = RowRanges(shard_rows, partitions, ROW_BITS, first_node)
     wd.write_json(ranges.boundaries(), *RANGES)
+    indexed = {"supers": supers, "dump_firsts": dump_firsts, "index_version": index_version} if supers else {}
 
     def phase(kind: str, source: ShuffleRef, folder: str, **extra: Any) -> tuple[list[dict[str, Any]], ShuffleRef]:
-        tasks = [ClusterTask(kind, wd.url, p, partitions, source, keep=keep, **extra) for p in range(partitions)]
+        tasks = [ClusterTask(kind, wd.url, p, partitions, source, keep=keep, **indexed, **extra)
+                 for p in range(partitions)]
         info = run_phase(run, wd, cluster_task, tasks, folder)
         return info, shuffle.merge(run, wd, folder, partitions, [int(i["run_bytes"]) for i in info], plan)
 
@@ -328,7 +354,8 @@ def build_clusters(
         looked = recounted = []
         applied, clustered = phase("apply", replies, "clustered", top=top_roots)
         sampled, sized = applied, combined
-    tasks = [ResultsTask(q, partitions, wd.url, clustered, tuple((s, shard_ids[s], k, n) for s, k, n in pieces))
+    tasks = [ResultsTask(q, partitions, wd.url, clustered, tuple((s, shard_ids[s], k, n) for s, k, n in pieces),
+                         tuple(ranges.span(s) for s, _, _ in pieces) if first_node >= 0 else ())
              for q, pieces in enumerate(ranges.pieces())]
     finished = run_phase(run, wd, results_task, tasks, "results")
 
@@ -350,6 +377,8 @@ def build_clusters(
             entry[1] = entry.get(1, 0) + singles
     if report is not None:
         report.update(summary)
+        if supers is not None:
+            report["index"] = _index_report([i["index"] for i in applied])
         every = joined + combined + looked + verified + recounted + applied + finished
         report["max_task_rows"] = max([summary["max_task_rows"], *[int(i["rows_read"]) for i in every]])
         if verify:
@@ -362,6 +391,28 @@ def build_clusters(
         if largest:
             report["largest"] = _largest_report(top, sampled, verify > 0)
     return {lang: dict(sorted(d.items())) for lang, d in sorted(stats.items())}
+
+
+def _index_report(infos: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the apply tasks of a run against an index recorded (:func:`.index_apply.record`), summed."""
+    dist: dict[str, dict[str, int]] = {}
+    rehydrate: dict[str, dict[str, dict[str, int]]] = {}
+    by_dump: Counter[str] = Counter()
+    for info in infos:
+        for lang, d in info["dist"].items():
+            entry = dist.setdefault(lang, {})
+            for s, c in d.items():
+                entry[s] = entry.get(s, 0) + c
+        for lang, d in info["rehydrate"].items():
+            entry2 = rehydrate.setdefault(lang, {"kept": {}, "removed": {}})
+            for what, sizes in d.items():
+                for s, c in sizes.items():
+                    entry2[what][s] = entry2[what].get(s, 0) + c
+        by_dump.update(info["touched_by_dump"])
+    return {"runs": {k: [int(i[f"{k}_bytes"]) for i in infos] for k in ("label", "cluster", "update")},
+            "touched": sum(int(i["touched"]) for i in infos), "retracted": sum(int(i["retracted"]) for i in infos),
+            "labels": sum(int(i["labels"]) for i in infos), "dist": dist, "rehydrate": rehydrate,
+            "touched_by_dump": dict(sorted(by_dump.items()))}
 
 
 def _largest_report(top: list[list[Any]], sampled: list[dict[str, Any]], verified: bool) -> list[dict[str, Any]]:

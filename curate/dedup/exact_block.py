@@ -48,7 +48,7 @@ class ContentHashKeyer:
 
 class ExactDedup(ClusterDedupStep):
     """Exact-duplicate removal. Settings: ``normalize`` (hash the MinHash-normalised text instead of the raw
-    text) [False], ``per_language`` [True], ``partitions``, ``keep`` (as for ``minhash``)."""
+    text) [False], ``per_language`` [True], ``partitions``, ``keep``, ``index`` (as for ``minhash``)."""
 
     name: ClassVar[str] = "exact_dedup"
     size_column: ClassVar[str | None] = EXACT_CLUSTER_SIZE
@@ -65,9 +65,10 @@ class ExactDedup(ClusterDedupStep):
         shuffle_read: int = TARGET_READ,
         merge_memory: int = MERGE_MEMORY,
         largest_clusters: int = 0,
+        index: str | dict[str, str] | None = None,
     ) -> None:
         super().__init__(partitions=partitions, keep=keep, batch_size=batch_size, shuffle_read=shuffle_read,
-                         merge_memory=merge_memory, largest_clusters=largest_clusters)
+                         merge_memory=merge_memory, largest_clusters=largest_clusters, index=index)
         self.normalize = normalize
         self.per_language = per_language
 

@@ -116,7 +116,10 @@ class MinHashDedup(ClusterDedupStep):
     and ``merge_memory`` size the shuffle's reads and merge tasks (:class:`~curate.dedup.step.ClusterDedupStep`);
     ``verify`` [off]: ``true`` or ``{threshold: t}`` [0.75] removes only members whose estimated Jaccard
     similarity to the kept document is at least ``t``; ``largest_clusters`` [10 with ``verify``, else 0]:
-    each language's largest clusters listed in the statistics.
+    each language's largest clusters listed in the statistics; ``index`` [off]: a URL (or ``{url: URL, dump:
+    NAME}``) of a persistent dedup index: this run's documents are deduplicated against every dump already in
+    it and added to it as dump ``NAME`` (default: the output folder's name), cluster sizes and ids being those
+    of the whole corpus (:mod:`curate.dedup.index_run`).
     """
 
     name: ClassVar[str] = "minhash"
@@ -140,11 +143,13 @@ class MinHashDedup(ClusterDedupStep):
         merge_memory: int = MERGE_MEMORY,
         largest_clusters: int | None = None,
         verify: bool | dict[str, float] | None = None,
+        index: str | dict[str, str] | None = None,
     ) -> None:
         threshold = _verify_threshold(verify)
         super().__init__(partitions=partitions, keep=keep, batch_size=batch_size, shuffle_read=shuffle_read,
                          merge_memory=merge_memory,
-                         largest_clusters=(10 if threshold else 0) if largest_clusters is None else largest_clusters)
+                         largest_clusters=(10 if threshold else 0) if largest_clusters is None else largest_clusters,
+                         index=index)
         self.verify = verify
         if bands * rows > num_perm:
             raise ValueError(f"bands x rows = {bands * rows} exceeds num_perm = {num_perm}")

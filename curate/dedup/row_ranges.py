@@ -19,10 +19,11 @@ import numpy as np
 class RowRanges:
     """Range partitioning of the documents of shards with ``shard_rows`` rows into ``partitions`` ranges."""
 
-    def __init__(self, shard_rows: list[int], partitions: int, row_bits: int) -> None:
+    def __init__(self, shard_rows: list[int], partitions: int, row_bits: int, first_node: int = -1) -> None:
         rows = np.asarray(shard_rows, dtype=np.int64)
         self.partitions = partitions
         self.row_bits = row_bits
+        self.first_node = first_node  # >= 0: documents are numbered densely from it (a dedup index)
         self.ends = np.cumsum(rows) if len(rows) else np.zeros(0, np.int64)  # global end of each shard
         self.starts = self.ends - rows
         total = int(self.ends[-1]) if len(rows) else 0
@@ -32,12 +33,18 @@ class RowRanges:
         """Document number where each range 1..P-1 starts (``np.searchsorted(b, node, "right")`` is the
         range of ``node``)."""
         if self.cuts[-1] == 0:  # no documents: no range holds any
-            return [0] * (self.partitions - 1)
+            return [max(self.first_node, 0)] * (self.partitions - 1)
+        if self.first_node >= 0:  # dense numbers: the position is the number
+            return [self.first_node + int(g) for g in self.cuts[1:-1].tolist()]
         out = []
         for g in self.cuts[1:-1].tolist():
             s = int(np.searchsorted(self.ends, g, side="right"))  # the shard holding position g
             out.append((s << self.row_bits) | (g - int(self.starts[s])))
         return out
+
+    def span(self, shard: int) -> tuple[int, int]:
+        """Dense numbering: the numbers [first, end) of shard ``shard``'s documents."""
+        return self.first_node + int(self.starts[shard]), self.first_node + int(self.ends[shard])
 
     def pieces(self) -> list[list[tuple[int, int, int]]]:
         """Per range q: (shard index, piece number within the shard, pieces of that shard) for every shard

@@ -38,7 +38,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
-from curate.dedup.components import ROW_BITS, ROW_MASK, shard_name, write_docs, write_edges, write_signatures
+from curate.dedup.cluster_tables import first_node_of
+from curate.dedup.components import ROW_MASK, shard_name, write_docs, write_edges, write_signatures
 from curate.dedup.star_contraction import node_partition
 from curate.dedup.star_rounds import part_name
 from curate.shuffle import partitioned_shuffle as shuffle
@@ -107,6 +108,8 @@ class ShardKeysTask:
     node_partitions: int = 0  # of the docs shuffle (0: ``partitions``)
     urls: bool = False  # carry each document's url (for the report of the largest clusters)
     signatures: bool = False  # write the ``sigs`` shuffle (b-bit signatures, to verify clusters)
+    first_node: int = -1  # number of the shard's first document when numbered densely (a dedup index)
+    rows: int = -1  # rows the shard must have (dense numbering: the numbers of the next shard start after them)
 
 
 def _shard_batches(path: str, batch_size: int, urls: bool = False) -> Any:
@@ -137,7 +140,7 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     sigs: list[np.ndarray] = []
     lang_counts: dict[str, int] = {}
     row = 0
-    base = task.index << ROW_BITS
+    base = first_node_of(task.index, task.first_node)
     for batch in _shard_batches(task.path, task.batch_size, task.urls):
         n = batch.num_rows
         lang_col = (
@@ -169,6 +172,8 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
         row += n
     if row > ROW_MASK:
         raise ValueError(f"shard {task.path} has {row} rows; at most {ROW_MASK} are supported")
+    if task.rows >= 0 and row != task.rows:
+        raise ValueError(f"shard {task.path} has {row} rows, not the {task.rows} its stage wrote; rerun the step")
     k = np.concatenate(keys) if keys else np.empty((0, 2), dtype=np.uint64)
     d = np.concatenate(docs) if docs else np.empty(0, dtype=np.int64)
     part, salted = key_destinations(k, d, task.partitions)
@@ -177,7 +182,8 @@ def shard_keys_task(task: ShardKeysTask) -> dict[str, Any]:
     id_arr = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     lang_arr = pa.concat_arrays(langs) if langs else pa.array([], pa.string())
     url_arr = pa.concat_arrays(urls) if urls else pa.array([], pa.string())
-    docs_bytes = write_docs(wd, task.index, id_arr, lang_arr, task.node_partitions or task.partitions, url_arr)
+    docs_bytes = write_docs(wd, task.index, id_arr, lang_arr, task.node_partitions or task.partitions, url_arr,
+                            task.first_node)
     runs = {"keys": keys_bytes, "docs": docs_bytes}
     if task.signatures:
         runs["sigs"] = write_signatures(wd, task.index, sig_nodes, sigs, task.node_partitions or task.partitions)

@@ -32,6 +32,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 NONE = np.iinfo(np.int64).max  # "no smaller neighbour" in a lowmin column
+NO_MAX = np.iinfo(np.int64).min  # ... and in a lowmax column (nodes may be negative: a dedup index's clusters)
 BIG, SMALL = 1, 2  # flags of a partial: the node is the big (small) end of some local edge
 
 
@@ -76,11 +77,11 @@ def unique_rows(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def partials(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per node of the local edges (sorted distinct (big, small) rows): (node, lowmin, lowmax, flags), one row
-    each, sorted by node. ``lowmin``/``lowmax``: min and max smaller neighbour here (``NONE``/-1 when the node
+    each, sorted by node. ``lowmin``/``lowmax``: min and max smaller neighbour here (``NONE``/``NO_MAX`` when the node
     is no big end here); ``flags``: BIG and/or SMALL, the ends it has here."""
     nodes = np.unique(np.concatenate([big, small]))
     lowmin = np.full(len(nodes), NONE, dtype=np.int64)
-    lowmax = np.full(len(nodes), -1, dtype=np.int64)
+    lowmax = np.full(len(nodes), NO_MAX, dtype=np.int64)
     flags = np.zeros(len(nodes), dtype=np.int64)
     if len(big):
         starts = np.flatnonzero(np.r_[True, big[1:] != big[:-1]])

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from curate.blocks import columns as C
 from curate.blocks.base import BlockContext, BlockOutput, GlobalJob, GlobalStep
+from curate.dedup import index_lookup
 from curate.dedup.components import (
     KEEP_RULES,
     RESULT_SCHEMA,
@@ -42,6 +43,17 @@ from curate.dedup.components import (
     shard_name,
     summarize,
 )
+from curate.dedup.index_run import (
+    IndexRun,
+    check_settings,
+    commit,
+    corpus_counts,
+    index_setting,
+    index_summary,
+    open_run,
+    run_id,
+)
+from curate.dedup.index_store import DedupIndex, DedupIndexError
 from curate.dedup.shuffle import (
     LinkTask,
     PartitionEdgesTask,
@@ -57,6 +69,9 @@ from curate.shuffle.workdir import Workdir
 log = logging.getLogger(__name__)
 MANIFEST_VERSION = 5  # 5: components by edge partition, partial aggregates; node partitions apart from keys
 REASON_PREFIX = "duplicate_of:"
+# settings that change requests, memory or reports, never which documents are kept: not part of an index's identity
+NOT_INDEX_SETTINGS = frozenset({"batch_size", "partitions", "shuffle_read", "merge_memory", "largest_clusters",
+                                "index"})
 
 
 class ClusterDedupStep(GlobalStep):
@@ -86,7 +101,7 @@ class ClusterDedupStep(GlobalStep):
     def __init__(
         self, partitions: int | None = None, keep: KeepRule = "first_id", batch_size: int = 2048,
         shuffle_read: int = shuffle.TARGET_READ, merge_memory: int = shuffle.MERGE_MEMORY,
-        largest_clusters: int = 0,
+        largest_clusters: int = 0, index: str | dict[str, Any] | None = None,
     ) -> None:
         if keep not in KEEP_RULES:
             raise ValueError(f"keep must be one of {KEEP_RULES}, not {keep!r}")
@@ -102,6 +117,8 @@ class ClusterDedupStep(GlobalStep):
         self.shuffle_read = shuffle_read
         self.merge_memory = merge_memory
         self.largest_clusters = largest_clusters
+        self.index = index
+        self._index = index_setting(index)  # {"url", "dump"}: a persistent dedup index (:mod:`.index_run`)
         self._workdir: str | None = None  # set by prepare(); all process() needs (O(1) in the shards)
 
     def keys_per_document(self) -> int:
@@ -124,14 +141,17 @@ class ClusterDedupStep(GlobalStep):
         raise NotImplementedError
 
     # -- prepare --------------------------------------------------------------------------------------
+    def _shard_rows(self, job: GlobalJob, shards: list[tuple[str, str]]) -> list[int]:
+        rows = job.previous_stage.get("shard_rows")
+        if rows is None or len(rows) != len(shards):  # prepare() called without the runner: ask the workers
+            rows = job.map(count_rows, [path for _, path in shards])
+        return [int(r) for r in rows]
+
     def _n_partitions(self, job: GlobalJob, shards: list[tuple[str, str]]) -> tuple[int, int]:
         """Partitions of the keys and of the components (node partitions)."""
         if self.partitions is not None:
             return self.partitions, self.partitions
-        rows = job.previous_stage.get("shard_rows")
-        if rows is None or len(rows) != len(shards):  # prepare() called without the runner: ask the workers
-            rows = job.map(count_rows, [path for _, path in shards])
-        total = sum(int(r) for r in rows)
+        total = sum(self._shard_rows(job, shards))
         return (max(1, math.ceil(total * self.keys_per_document() / self.target_keys_per_partition)),
                 max(1, math.ceil(total / self.target_docs_per_partition)))
 
@@ -143,10 +163,37 @@ class ClusterDedupStep(GlobalStep):
             "shards": [list(s) for s in shards],
         }
 
+    def index_settings(self) -> dict[str, Any]:
+        """The settings a dedup index is bound to: what makes keys and kept documents (not the shuffle's sizes)."""
+        return {k: _jsonable(v) for k, v in sorted(self.describe().items()) if k not in NOT_INDEX_SETTINGS}
+
+    def preflight(self) -> None:
+        """Against an index: refuse other settings before any work (a mismatch found when the step prepares
+        would come after a whole extraction pass). The lock and the dump's name are checked when the step
+        prepares, where the run's output folder (its identity) is known."""
+        if self._index is None:
+            return
+        if self.verify_threshold():
+            raise DedupIndexError(f"{self.name}: verify and index cannot be combined yet; drop one of them")
+        latest = DedupIndex(self._index["url"]).manifest()
+        if latest is not None:
+            check_settings(latest, self.name, self.index_settings(), self._index["url"])
+
+    def _open_index(self, job: GlobalJob, shards: list[tuple[str, str]]) -> IndexRun | None:
+        if self._index is None:
+            return None
+        if self.verify_threshold():
+            raise DedupIndexError(f"{self.name}: verify and index cannot be combined yet; drop one of them")
+        return open_run(self._index, self.name, self.index_settings(), job.out_dir or job.workdir,
+                        self._shard_rows(job, shards), self._n_partitions(job, shards))
+
     def prepare(self, job: GlobalJob) -> None:
         wd = Workdir(job.workdir)
         shards = list(job.shards)
+        ix = self._open_index(job, shards)
         manifest = self._manifest(shards)
+        if ix is not None:
+            manifest["index"] = ix.record()
         if wd.exists("manifest.json"):
             old = wd.read_json("manifest.json")
             if {k: v for k, v in old.items() if k not in ("partitions", "node_partitions")} != manifest:
@@ -159,37 +206,50 @@ class ClusterDedupStep(GlobalStep):
             record = wd.read_json("manifest.json")
             partitions, nodes = int(record["partitions"]), int(record.get("node_partitions", record["partitions"]))
         else:
-            partitions, nodes = self._n_partitions(job, shards)
+            partitions, nodes = (ix.partitions, ix.node_partitions) if ix else self._n_partitions(job, shards)
             wd.write_json({**manifest, "partitions": partitions, "node_partitions": nodes}, "manifest.json")
 
         if not wd.exists("clusters.done"):
             if wd.exists("shuffle.done") and not (wd.exists("edges", shuffle.INDEX)
                                                   and wd.exists("docs", shuffle.INDEX)):
                 # the scratch of a finished run was cleaned: every phase from the keys on starts over
-                for folder in ("shuffle.done", "keys", "docs", "edges", "cc", "cl", "clustered", "results"):
+                for folder in ("shuffle.done", "keys", "docs", "edges", "cc", "cl", "clustered", "results", "ix"):
                     wd.remove(folder)
             if not wd.exists("shuffle.done"):
-                self._shuffle(job, wd, shards, partitions, nodes)
+                self._shuffle(job, wd, shards, partitions, nodes, ix)
             done = wd.read_json("shuffle.done")
             report: dict[str, Any] = {}
             refs = done["refs"]
+            indexed: dict[str, Any] = {}
+            if ix is not None:
+                base = ix.base()
+                indexed = {"first_node": ix.first_node, "supers": ShuffleRef(**refs["supers"]),
+                           "dump_firsts": tuple(int(d["first_node"]) for d in base["dumps"]) if base else (),
+                           "index_version": ix.version}
             stats = build_clusters(job.map, wd, [sid for sid, _ in shards], done["shard_rows"], nodes,
                                    done["langs"], self.keep, edges=ShuffleRef(**refs["edges"]),
                                    docs=ShuffleRef(**refs["docs"]), plan=self.shuffle_plan(),
                                    report=report, largest=self.largest_clusters, verify=self.verify_threshold(),
                                    sigs=ShuffleRef(**refs["sigs"]) if "sigs" in refs else None,
-                                   sig_width=self.signature_width())
+                                   sig_width=self.signature_width(), **indexed)
+            extra: dict[str, Any] = {}
+            if ix is not None:
+                extra = {"index": report.pop("index"), "refs": refs}
+                extra["corpus"], extra["rehydrate_base"] = corpus_counts(ix.base(), extra["index"], stats)
             wd.write_json(
                 {"stats": {lang: {str(s): c for s, c in d.items()} for lang, d in stats.items()},
                  "components": {k: v for k, v in report.items() if k not in ("largest", "verify")},
                  "largest": report.get("largest", []), "verify": report.get("verify"),
-                 **{k: v for k, v in done.items() if k not in ("langs", "shard_rows", "refs")}},
+                 **{k: v for k, v in done.items() if k not in ("langs", "shard_rows", "refs")}, **extra},
                 "clusters.done",
             )
-        for folder in ("edges", "cc", "cl", "clustered", "docs", "sigs"):  # scratch of the finished phases
+        # scratch of the finished phases (a run against an index keeps its keys and docs for the commit)
+        for folder in ("edges", "cc", "cl", "clustered", "sigs", *(() if ix else ("docs",))):
             wd.remove(folder)
         record = wd.read_json("clusters.done")
         stats = {lang: {int(s): c for s, c in d.items()} for lang, d in record["stats"].items()}
+        if ix is not None:  # the statistics of the whole corpus, as one run over every dump would give them
+            stats = {lang: {int(s): c for s, c in d.items()} for lang, d in record["corpus"].items()}
         self._workdir = job.workdir
         job.stats[self.name] = stats
         summary: dict[str, Any] = {
@@ -207,14 +267,20 @@ class ClusterDedupStep(GlobalStep):
         if record.get("verify"):
             summary["verify"] = record["verify"]
         job.stats[f"{self.name}_summary"] = summary
+        if ix is not None:
+            job.stats[f"{self.name}_index"] = index_summary(ix, record)
 
     def _shuffle(self, job: GlobalJob, wd: Workdir, shards: list[tuple[str, str]], partitions: int,
-                 nodes: int) -> None:
-        """Phases keys and edges; their summary goes to ``shuffle.done`` and the keys are deleted."""
+                 nodes: int, ix: IndexRun | None = None) -> None:
+        """Phases keys and edges (and, against an index, its lookup); their summary goes to ``shuffle.done``
+        and the keys are deleted (against an index they are kept: the commit copies them into it)."""
         keyer = self.make_keyer(job.languages)
         verify = self.verify_threshold() > 0
+        starts = ix.starts() if ix else []
         tasks = [ShardKeysTask(i, path, job.workdir, partitions, keyer, self.batch_size, nodes,
-                               self.largest_clusters > 0, verify) for i, (_, path) in enumerate(shards)]
+                               self.largest_clusters > 0, verify,
+                               **({"first_node": starts[i], "rows": ix.shard_rows[i]} if ix else {}))
+                 for i, (_, path) in enumerate(shards)]
         shard_info = _run(job, shard_keys_task, tasks, wd, "keys", [shard_name(i) for i in range(len(shards))])
         plan = self.shuffle_plan()
         keys = shuffle.merge(job.map, wd, "keys", partitions, [int(i["runs"]["keys"]) for i in shard_info], plan)
@@ -233,6 +299,17 @@ class ClusterDedupStep(GlobalStep):
                                               for p in range(partitions)], wd, "links", names)
             edge_runs += [int(i["run_bytes"]) for i in link_info]
             edge_info = edge_info + link_info
+        lookup_summary: dict[str, Any] = {}
+        if ix is not None:
+            refs["keys"] = keys.__dict__
+            base = ix.base()
+            if base is not None:  # the documents of earlier dumps these keys meet: their clusters join the graph
+                more, supers, lookup_summary = index_lookup.lookup(job.map, wd, keys, base, ix.url, len(edge_runs),
+                                                                   plan)
+                edge_runs += more
+            else:
+                supers = ShuffleRef("ix/supers", nodes, 0)  # an empty index: no earlier cluster
+            refs["supers"] = supers.__dict__
         edges = shuffle.merge(job.map, wd, "edges", nodes, edge_runs, plan)
         langs: dict[str, int] = {}
         timing: dict[str, float] = {}
@@ -244,12 +321,33 @@ class ClusterDedupStep(GlobalStep):
         wd.write_json(
             {"langs": langs, "timing": timing, "shard_rows": [int(i["rows"]) for i in shard_info], "keys_seconds": sum(i["seconds"] for i in shard_info),
              "edges_seconds": sum(i["seconds"] for i in edge_info), "edges": sum(i["edges"] for i in edge_info),
-             "refs": {**refs, "edges": edges.__dict__}},
+             "refs": {**refs, "edges": edges.__dict__}, **({"lookup": lookup_summary} if ix else {})},
             "shuffle.done",
         )
         # the partitioned keys are the bulk of the workdir (24 B per key): not needed once edges exist
-        wd.remove("keys")
+        if ix is None:
+            wd.remove("keys")
         wd.remove("links")
+
+    # -- finish -------------------------------------------------------------------------------------------
+    def finish(self, job: GlobalJob) -> None:
+        """Against an index: commit the run's version (:func:`.index_run.commit`) once its stage is done."""
+        if self._index is None:
+            return
+        wd = Workdir(job.workdir)
+        if not wd.exists("clusters.done"):
+            index = DedupIndex(self._index["url"])
+            latest = index.manifest()
+            dump = self._index["dump"] or job.out_dir.rstrip("/").rsplit("/", 1)[-1]
+            run = run_id(index.url, dump, job.out_dir or job.workdir)
+            if latest is not None and any(d.get("run") == run for d in latest["dumps"]):
+                return  # committed by the run that finished these stages
+            raise DedupIndexError(f"{self.name}: {job.workdir} holds no finished dedup step to commit to "
+                                  f"{index.url}; rerun with --overwrite")
+        record = wd.read_json("clusters.done")
+        ix = IndexRun(**wd.read_json("manifest.json")["index"])
+        commit(job.map, wd, ix, self.name, self.index_settings(), list(job.shards), job.outputs, record,
+               job.earlier, self.shuffle_plan())
 
     # -- process --------------------------------------------------------------------------------------
     def _shard_result(self, ctx: BlockContext) -> _ShardResult:

@@ -30,10 +30,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 import fsspec
-from fsspec.implementations.local import LocalFileSystem
 
 from curate.errors import CurateError
 from curate.storage.atomic import TMP_SUFFIX, write_bytes_atomic
+from curate.storage.exclusive_create import create_exclusive
 
 LOCK_FILE = "_lock.json"
 _PARTIAL: dict[str, Any] = {"partial": True}  # a lock file that is empty or cut: being created
@@ -86,51 +86,7 @@ class OutputLock:
 
     def _create(self, path: str, payload: bytes) -> bool:
         """Create ``path`` holding ``payload`` whole, only if it does not exist; whether this call did."""
-        if isinstance(self.fs, LocalFileSystem):
-            return self._link_new(path, payload)
-        try:
-            with self.fs.open(path, "xb") as handle:  # one PUT with If-None-Match: * (the body in it)
-                handle.write(payload)
-            return True
-        except FileExistsError:
-            return False
-        except (ValueError, NotImplementedError):
-            # a filesystem without exclusive create: write, then read back whose token is there
-            if self.fs.exists(path):
-                return False
-            with self.fs.open(path, "wb") as handle:
-                handle.write(payload)
-            other = self._read(path)
-            return other is not None and other.get("token") == self.owner["token"]
-        except OSError as exc:
-            # S3-compatible stores other than AWS refuse If-None-Match with a 412 that s3fs reports as
-            # EINVAL, not FileExistsError: S3's message for a 412, or the object being there, says which
-            # it was (the object may be gone again since: a takeover claim is short-lived)
-            self.fs.invalidate_cache(path)
-            if "pre-conditions you specified did not hold" in str(exc) or self.fs.exists(path):
-                return False
-            raise
-
-    def _link_new(self, path: str, payload: bytes) -> bool:
-        """Locally: a complete temporary file, hard-linked to ``path`` (fails if ``path`` exists)."""
-        tmp = f"{path}.{self.owner['token']}{TMP_SUFFIX}"
-        with open(tmp, "wb") as handle:
-            handle.write(payload)
-        try:
-            os.link(tmp, path)
-            return True
-        except FileExistsError:
-            return False
-        except OSError:  # no hard links here (some network or FAT filesystems): exclusive create, then write
-            try:
-                with open(path, "xb") as handle:
-                    handle.write(payload)
-                return True
-            except FileExistsError:
-                return False
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        return create_exclusive(self.fs, path, payload)
 
     def _read(self, path: str | None = None) -> dict[str, Any] | None:
         """The lock's owner; ``None`` when there is no lock; ``_PARTIAL`` when it is empty or cut."""

@@ -10,11 +10,12 @@ from typing import Any
 
 import fsspec
 
-from curate.blocks.base import GlobalJob
+from curate.blocks.base import GlobalJob, GlobalStep
 from curate.config.pipeline_config import PipelineConfig
 from curate.config.pipeline_record import pipeline_yaml
 from curate.config.yaml_source import PipelineConfigError
 from curate.io.input_files import READERS, Shard, SkippedInput, expand_paths, skipped_summary
+from curate.io.partition_dir import partition_dir
 from curate.langid.language_scores import language_overrides
 from curate.pipeline.error_budget import check_error_budget
 from curate.pipeline.executor import Executor
@@ -118,11 +119,13 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards:
     ran = skipped = 0
     global_stats: dict[str, Any] = {}
     stage_results: list[list[dict[str, Any]]] = []
+    stage_inputs: dict[int, dict[str, str | None]] = {}  # what each stage read, for the global steps' finish
     try:
         next_inputs: dict[str, str | None] = {s.shard_id: None for s in shards}
         # a finished final stage needs nothing of the stages before it but their markers' counts
         finished = markers.complete(len(stages) - 1)
         for stage in stages:
+            stage_inputs[stage.index] = next_inputs
             final = stage.index == len(stages) - 1
             # completion markers, read once: they decide both the barrier skip and the tasks to run
             results = markers.done(stage.index, check_next_input=not (final or finished))
@@ -134,7 +137,8 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards:
                     previous["shard_rows"] = [int(r["next_rows"]) for r in stage_results[-1]]
                 global_stats.update(_prepare_barrier(stage, shards, next_inputs, out_dir, executor,
                                                      markers.barrier_dir, overrides,
-                                                     skip=len(results) == len(shards), previous=previous))
+                                                     skip=len(results) == len(shards), previous=previous,
+                                                     earlier=dict(global_stats)))
             tasks = [
                 ShardTask(
                     shard=shard, stage=stage.index, blocks=stage.blocks, step_names=names,
@@ -151,12 +155,17 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards:
             check_error_budget(ordered, names, config.max_error_rate, config.min_errors)
             stage_results.append(ordered)
             next_inputs = {r["shard"]: r.get("next_input", "") for r in ordered}
+        _finish_global_steps(stages, shards, stage_inputs, stage_results, out_dir, executor, overrides, global_stats)
     except BaseException as exc:
         executor.close()
         # a killed run never leaves half-written files behind; on a store that is gone the next run removes them
         if not (isinstance(exc, Exception) and is_unavailable(storage_failure(exc, out_dir))):
             remove_partial_files(out_dir)
         raise
+    finally:
+        for stage in stages:
+            if stage.barrier is not None:
+                stage.barrier[1].close()
     global_stats, global_timing = split_timing(global_stats, "global")
     stats = merge_run_stats(config, digest, shards, stages, names, stage_results, global_stats)
     if not_read:
@@ -175,23 +184,51 @@ def _run_locked(config: PipelineConfig, out_dir: str, blocks: list[Any], shards:
     return RunResult(out_dir, digest, stats, skipped, ran, time.time() - started, changes)
 
 
+def _job(step: GlobalStep, step_index: int, shards: list[Shard], inputs: dict[str, str | None], out_dir: str,
+         executor: Executor, overrides: dict[str, Any], **fields: Any) -> GlobalJob:
+    job = GlobalJob(
+        shards=[(s.shard_id, inputs[s.shard_id] or "") for s in shards],
+        workdir=f"{out_dir}/_work/{step.name}-{step_index}",
+        # one name per phase (task names and progress lines): "minhash:shard_keys_task"
+        map=lambda fn, items: executor.map(fn, items, desc=f"{step.name}:{getattr(fn, '__name__', 'task')}"),
+        out_dir=out_dir, **fields,
+    )
+    job.languages = languages_for(overrides)
+    return job
+
+
+def _finish_global_steps(stages: list[Stage], shards: list[Shard], stage_inputs: dict[int, dict[str, str | None]],
+                         stage_results: list[list[dict[str, Any]]], out_dir: str, executor: Executor,
+                         overrides: dict[str, Any], global_stats: dict[str, Any]) -> None:
+    """Every stage done: each global step that has a ``finish`` gets the files of the rows its stage kept."""
+    final = len(stages) - 1
+    for stage in stages:
+        if stage.barrier is None or type(stage.barrier[1]).finish is GlobalStep.finish:
+            continue
+        step_index, step = stage.barrier
+        outputs = []
+        for shard, result in zip(shards, stage_results[stage.index], strict=True):
+            if stage.index == final:
+                files = [f"{out_dir}/{partition_dir(lang)}/part-{shard.name}.parquet"
+                         for lang in sorted(result.get("output", {}))]
+            else:
+                files = [result["next_input"]] if result.get("next_input") else []
+            outputs.append((shard.shard_id, files))
+        step.finish(_job(step, step_index, shards, stage_inputs[stage.index], out_dir, executor, overrides,
+                         earlier=dict(global_stats), outputs=outputs))
+
+
 def _prepare_barrier(stage: Stage, shards: list[Shard], inputs: dict[str, str | None], out_dir: str,
                      executor: Executor, marker_dir: str, overrides: dict[str, Any], skip: bool,
-                     previous: dict[str, Any]) -> dict[str, Any]:
+                     previous: dict[str, Any], earlier: dict[str, Any]) -> dict[str, Any]:
     """Run a global step's ``prepare``; when the stage after it is complete, only reload its stats."""
     assert stage.barrier is not None
     step_index, step = stage.barrier
     marker = f"{marker_dir}/global-{step_index}.json"
     if skip:
         return {f"{step_index}:{step.name}": read_marker(marker) or {}}
-    job = GlobalJob(
-        shards=[(s.shard_id, inputs[s.shard_id] or "") for s in shards],
-        workdir=f"{out_dir}/_work/{step.name}-{step_index}",
-        # one name per phase (task names and progress lines): "minhash:shard_keys_task"
-        map=lambda fn, items: executor.map(fn, items, desc=f"{step.name}:{getattr(fn, '__name__', 'task')}"),
-        previous_stage=previous,
-    )
-    job.languages = languages_for(overrides)
+    job = _job(step, step_index, shards, inputs, out_dir, executor, overrides, previous_stage=previous,
+               earlier=earlier)
     step.prepare(job)  # resumable by itself: it skips the phases its workdir marks as done
     previous = read_marker(marker)
     stats = write_marker(marker, job.stats or (previous or {}))  # as a rerun reads it back: same stats.json

@@ -208,6 +208,12 @@ class Rehydrate(GlobalStep):
     def prepare(self, job: GlobalJob) -> None:
         started = time.time()
         counts = job.previous_stage.get("cluster_sizes") or {}
+        corpus = corpus_counts(job.earlier)
+        if corpus is not None:  # a dedup index: the earlier dumps' clusters count too (the whole corpus)
+            if self._budget is not None:
+                raise ValueError("rehydrate: a budget is planned over one run's rows; with a dedup index the corpus "
+                                 "spans several runs: drop `budget` (weights are still the whole corpus')")
+            counts = _add_counts(corpus, counts)
         if not counts and self.method == "rates":
             log.warning("rehydrate: no minhash_cluster_size counts from the stage before; every weight is 1 "
                         "(put `minhash` and the filters before `rehydrate`)")
@@ -226,6 +232,10 @@ class Rehydrate(GlobalStep):
             "default_table": {str(k): v for k, v in self._default.items()},
             "languages": langs,
             **({"budget": budget_stats} if budget_stats is not None else {}),
+            # with a dedup index: what the tables were computed from, so that an index operation (a dump dropped)
+            # can compute them again for the corpus it leaves
+            **({"corpus": {"source": "dedup index", "settings": _jsonable(self.describe())}}
+               if corpus is not None else {}),
             "seconds": round(time.time() - started, 3),
         })
 
@@ -324,6 +334,35 @@ class Rehydrate(GlobalStep):
         out = _set_column(out, COPY_INDEX, index)
         out_reasons = None if reasons is None else [reasons[i] for i in origin.tolist()]
         return BlockOutput(table=out, keep=keep[origin], reasons=out_reasons, origin=origin)  # type: ignore[call-arg]
+
+
+def corpus_counts(earlier: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Per language, kept/removed counts per cluster size of the clusters of a dedup index whose kept document
+    is in an earlier dump (``minhash_index.rehydrate_base`` of the run's ``minhash`` step), or None."""
+    for key in sorted(earlier):
+        stats = earlier[key]
+        if key.endswith(":minhash") and isinstance(stats, Mapping) and "minhash_index" in stats:
+            return dict(stats["minhash_index"]["rehydrate_base"])
+    return None
+
+
+def _add_counts(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for source in (a, b):
+        for lang, entry in source.items():
+            into = out.setdefault(lang, {"kept": {}, "removed": {}})
+            for what in ("kept", "removed"):
+                for size, n in entry.get(what, {}).items():
+                    into[what][str(size)] = into[what].get(str(size), 0) + int(n)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value if value is None or isinstance(value, (bool, int, float, str)) else repr(value)
 
 
 def _set_column(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:
