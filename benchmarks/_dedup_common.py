@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import re
 import sys
+import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from _results import REPO, SHARED, WORK, write_section
 
-sys.path.insert(0, str(REPO / "tests"))  # the runner stand-in shared with the tests (dedup_harness)
+sys.path.insert(0, str(REPO / "tests"))
+from curate.storage.request_counter import difference, snapshot  # noqa: E402
+
+  # the runner stand-in shared with the tests (dedup_harness)
 __all__ = ["SHARED", "WORK", "write_section"]
 
 
@@ -76,3 +83,27 @@ def short_docs_shard(n_docs: int, shard: int, seed: int) -> pa.Table:
             words[int(k * 1000) % len(words)] = "zq" + "".join(_LETTERS[np.random.default_rng(g).integers(0, 26, 6)])
         texts.append(" ".join(words))
     return pa.table({"id": [f"doc-{g:010d}" for g in gid.tolist()], "text": texts, "lang": ["en"] * n})
+
+
+def status_mib(key: str) -> float:
+    """``VmRSS``, ``VmHWM``, ... of this process in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_task(fn: Any, item: Any) -> tuple[Any, dict[str, Any]]:
+    """In a worker: ``fn(item)`` and what it cost: peak RSS (VmHWM reset before it), *growth* (that peak minus the
+    RSS at the start: the task's own working set), CPU seconds and the requests it made (``counting::`` URLs)."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    rest = status_mib("VmRSS")
+    before = snapshot()
+    cpu = time.process_time()
+    result = fn(item)
+    cpu = time.process_time() - cpu
+    peak = status_mib("VmHWM")
+    return result, {"peak": peak, "cpu": cpu, "growth": peak - rest, "requests": difference(snapshot(), before)}

@@ -40,7 +40,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from _dedup_common import SHARD_DOCS, short_docs_shard
+from _dedup_common import SHARD_DOCS, measure_task, short_docs_shard
 from _results import REPO, WORK, md_table, write_section
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -50,30 +50,8 @@ ROOT = WORK / "dedup_index_growth"
 SEED = 28
 
 
-def _status_mib(key: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _measured(call: tuple[Any, Any]) -> tuple[Any, float, float, dict[str, Any]]:
-    """In a worker: (result, CPU s, growth MiB, requests) of one task."""
-    import gc
-
-    from curate.storage.request_counter import difference, snapshot
-
-    fn, item = call
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    rest = _status_mib("VmRSS")
-    before = snapshot()
-    cpu = time.process_time()
-    result = fn(item)
-    cpu = time.process_time() - cpu
-    return result, cpu, _status_mib("VmHWM") - rest, difference(snapshot(), before)
+def _measured(call: tuple[Any, Any]) -> tuple[Any, dict[str, Any]]:
+    return measure_task(*call)
 
 
 class Measured:
@@ -85,8 +63,9 @@ class Measured:
 
     def __call__(self, fn: Any, items: list[Any]) -> list[Any]:
         out = list(self.pool.map(_measured, [(fn, item) for item in items]))
-        for item, (_, cpu, growth, req) in zip(items, out, strict=True):
-            self.tasks.append({"phase": task_phase(fn, item), "cpu": cpu, "growth": growth,
+        for item, (_, cost) in zip(items, out, strict=True):
+            req = cost["requests"]
+            self.tasks.append({"phase": task_phase(fn, item), "cpu": cost["cpu"], "growth": cost["growth"],
                                "bytes": int(req.get("get_bytes", 0)), "gets": int(req.get("get", 0))})
         return [r[0] for r in out]
 

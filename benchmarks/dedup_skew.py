@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from _dedup_common import SHARD_DOCS, short_docs_shard
+from _dedup_common import SHARD_DOCS, measure_task, short_docs_shard
 from _results import WORK, md_table, write_section
 
 ROOT = WORK / "dedup_skew"
@@ -42,27 +42,8 @@ BOILERPLATE = ("accept all cookies to continue browsing this site we use cookies
                "to provide social media features and to analyse our traffic")
 
 
-def _status_mib(key: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _measured(call: tuple[Any, Any]) -> tuple[Any, float, float, float]:
-    """In a worker: (result, peak RSS MiB, CPU s, growth MiB) of one task."""
-    import gc
-
-    fn, item = call
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    rest = _status_mib("VmRSS")
-    cpu = time.process_time()
-    result = fn(item)
-    peak = _status_mib("VmHWM")
-    return result, peak, time.process_time() - cpu, peak - rest
+def _measured(call: tuple[Any, Any]) -> tuple[Any, dict[str, Any]]:
+    return measure_task(*call)
 
 
 class Measured:
@@ -72,10 +53,11 @@ class Measured:
 
     def __call__(self, fn: Any, items: list[Any]) -> list[Any]:
         out = list(self.pool.map(_measured, [(fn, item) for item in items]))
-        for item, (res, peak, cpu, growth) in zip(items, out, strict=True):
+        for item, (res, cost) in zip(items, out, strict=True):
             phase = getattr(item, "phase", None) or getattr(fn, "__name__", "task").replace("_task", "").strip("_")
             rows = int(res.get("rows_read", 0)) if isinstance(res, dict) else 0
-            self.tasks.append({"phase": phase, "peak": peak, "cpu": cpu, "growth": growth, "rows": rows})
+            self.tasks.append({"phase": phase, "peak": cost["peak"], "cpu": cost["cpu"], "growth": cost["growth"],
+                               "rows": rows})
         return [r[0] for r in out]
 
 

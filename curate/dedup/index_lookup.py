@@ -141,13 +141,20 @@ def _cluster_rows(ix: Workdir, segments: tuple[ShuffleRef, ...], q: int, want: n
     return table.take(pa.array(order)), rows_read
 
 
-def resolve(task: LookupTask) -> dict[str, Any]:
-    """Clusters merged since a hit's label was written: one hop further per round."""
-    wd, ix, q = Workdir(task.workdir), Workdir(task.index_url), task.partition
-    t = shuffle.read(wd, task.source, q, HIT_SCHEMA)
+def _hit_clusters(task: LookupTask) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Table, int]:
+    """The partition's hits (new document, cluster) and the index's row of each cluster they name (sorted by
+    cluster); rows read counts the hits too."""
+    t = shuffle.read(Workdir(task.workdir), task.source, task.partition, HIT_SCHEMA)
     new, cid = t.column("new").to_numpy(), t.column("old").to_numpy()
     want = np.unique(cid)
-    rows, rows_read = _cluster_rows(ix, task.segments, q, want)
+    rows, rows_read = _cluster_rows(Workdir(task.index_url), task.segments, task.partition, want)
+    return new, cid, want, rows, rows_read + t.num_rows
+
+
+def resolve(task: LookupTask) -> dict[str, Any]:
+    """Clusters merged since a hit's label was written: one hop further per round."""
+    wd, q = Workdir(task.workdir), task.partition
+    new, cid, want, rows, rows_read = _hit_clusters(task)
     forward = rows.column("forward").to_numpy()[np.searchsorted(want, cid)] if len(cid) else np.empty(0, np.int64)
     live = forward < 0
     done = pa.table([pa.array(new[live]), pa.array(cid[live])], schema=HIT_SCHEMA)
@@ -156,17 +163,14 @@ def resolve(task: LookupTask) -> dict[str, Any]:
     on = pa.table([pa.array(new[~live]), pa.array(forward[~live])], schema=HIT_SCHEMA)
     more = shuffle.write(wd, task.forwards, q, on, node_partition(forward[~live], task.node_partitions),
                          task.node_partitions)
-    return {"rows_read": rows_read + t.num_rows, "run_bytes": size, "forward_bytes": more,
+    return {"rows_read": rows_read, "run_bytes": size, "forward_bytes": more,
             "forwarded": int((~live).sum())}
 
 
 def fetch(task: LookupTask) -> dict[str, Any]:
     """Each live cluster hit: an edge per (new document, cluster) and the cluster as one node."""
     wd, ix, q = Workdir(task.workdir), Workdir(task.index_url), task.partition
-    t = shuffle.read(wd, task.source, q, HIT_SCHEMA)
-    new, cid = t.column("new").to_numpy(), t.column("old").to_numpy()
-    want = np.unique(cid)
-    rows, rows_read = _cluster_rows(ix, task.segments, q, want)
+    new, cid, want, rows, rows_read = _hit_clusters(task)
     if len(want) and (rows.column("forward").to_numpy() >= 0).any():
         raise IndexDamagedError(f"dedup index {ix.url}: a forwarded cluster reached the fetch phase; rerun")
     edge_bytes = write_edges(wd, task.writer, new, super_node(cid), task.node_partitions)
@@ -174,8 +178,8 @@ def fetch(task: LookupTask) -> dict[str, Any]:
     supers = pa.table([pa.array(node), rows.column("kept_id"), rows.column("lang"), pa.nulls(len(want), pa.string()),
                        rows.column("size"), rows.column("filtered"), rows.column("known")], schema=SUPER_SCHEMA)
     size = shuffle.write(wd, task.out, q, supers, node_partition(node, task.node_partitions), task.node_partitions)
-    return {"rows_read": rows_read + t.num_rows, "run_bytes": size, "edge_bytes": edge_bytes,
-            "clusters": int(len(want)), "hits": int(t.num_rows)}
+    return {"rows_read": rows_read, "run_bytes": size, "edge_bytes": edge_bytes,
+            "clusters": int(len(want)), "hits": int(len(new))}
 
 
 PHASES = {"probe": probe, "labels": labels, "resolve": resolve, "fetch": fetch}
