@@ -16,6 +16,8 @@ import pyarrow as pa
 from _results import REPO, SHARED, WORK, write_section
 
 sys.path.insert(0, str(REPO / "tests"))
+from dedup_harness import task_phase  # noqa: E402
+
 from curate.storage.request_counter import difference, snapshot  # noqa: E402
 
   # the runner stand-in shared with the tests (dedup_harness)
@@ -107,3 +109,26 @@ def measure_task(fn: Any, item: Any) -> tuple[Any, dict[str, Any]]:
     cpu = time.process_time() - cpu
     peak = status_mib("VmHWM")
     return result, {"peak": peak, "cpu": cpu, "growth": peak - rest, "requests": difference(snapshot(), before)}
+
+
+def _measured(call: tuple[Any, Any]) -> tuple[Any, dict[str, Any]]:
+    return measure_task(*call)
+
+
+class MeasuredMap:
+    """``job.map`` over a process pool that keeps each task's phase, peak and growth of memory, CPU, rows read
+    (what the task reports) and bytes and GETs of its ``counting::`` URLs."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.tasks: list[dict[str, Any]] = []
+
+    def __call__(self, fn: Any, items: list[Any]) -> list[Any]:
+        out = list(self.pool.map(_measured, [(fn, item) for item in items]))
+        for item, (res, cost) in zip(items, out, strict=True):
+            req = cost["requests"]
+            self.tasks.append({"phase": task_phase(fn, item), "peak": cost["peak"], "cpu": cost["cpu"],
+                               "growth": cost["growth"], "bytes": int(req.get("get_bytes", 0)),
+                               "gets": int(req.get("get", 0)),
+                               "rows": int(res.get("rows_read", 0)) if isinstance(res, dict) else 0})
+        return [r[0] for r in out]

@@ -40,34 +40,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from _dedup_common import SHARD_DOCS, measure_task, short_docs_shard
-from _results import REPO, WORK, md_table, write_section
-
-sys.path.insert(0, str(REPO / "tests"))
-from dedup_harness import task_phase  # noqa: E402
+from _dedup_common import SHARD_DOCS, MeasuredMap, short_docs_shard
+from _results import WORK, md_table, write_section
 
 ROOT = WORK / "dedup_index_growth"
 SEED = 28
-
-
-def _measured(call: tuple[Any, Any]) -> tuple[Any, dict[str, Any]]:
-    return measure_task(*call)
-
-
-class Measured:
-    """``job.map`` over a process pool that keeps each task's phase, CPU, memory growth and index requests."""
-
-    def __init__(self, pool: ProcessPoolExecutor) -> None:
-        self.pool = pool
-        self.tasks: list[dict[str, Any]] = []
-
-    def __call__(self, fn: Any, items: list[Any]) -> list[Any]:
-        out = list(self.pool.map(_measured, [(fn, item) for item in items]))
-        for item, (_, cost) in zip(items, out, strict=True):
-            req = cost["requests"]
-            self.tasks.append({"phase": task_phase(fn, item), "cpu": cost["cpu"], "growth": cost["growth"],
-                               "bytes": int(req.get("get_bytes", 0)), "gets": int(req.get("get", 0))})
-        return [r[0] for r in out]
 
 
 def corpus_rows(lo: int, hi: int, total: int) -> pa.Table:
@@ -119,7 +96,7 @@ def run_dump(shards: list[tuple[str, str]], work: Path, index: str | None, dump:
     out.mkdir(parents=True)
     setting = {"index": {"url": index, "dump": dump}} if index else {}
     step = MinHashDedup(partitions=partitions, **setting)
-    measured = Measured(pool)
+    measured = MeasuredMap(pool)
     job = GlobalJob(shards=shards, workdir=str(work / f"scratch-{dump}"), map=measured, out_dir=str(out))
     t0 = time.perf_counter()
     step.prepare(job)

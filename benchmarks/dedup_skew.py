@@ -34,31 +34,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from _dedup_common import SHARD_DOCS, measure_task, short_docs_shard
+from _dedup_common import SHARD_DOCS, MeasuredMap, short_docs_shard
 from _results import WORK, md_table, write_section
 
 ROOT = WORK / "dedup_skew"
 BOILERPLATE = ("accept all cookies to continue browsing this site we use cookies to personalise content and ads "
                "to provide social media features and to analyse our traffic")
-
-
-def _measured(call: tuple[Any, Any]) -> tuple[Any, dict[str, Any]]:
-    return measure_task(*call)
-
-
-class Measured:
-    def __init__(self, pool: ProcessPoolExecutor) -> None:
-        self.pool = pool
-        self.tasks: list[dict[str, Any]] = []
-
-    def __call__(self, fn: Any, items: list[Any]) -> list[Any]:
-        out = list(self.pool.map(_measured, [(fn, item) for item in items]))
-        for item, (res, cost) in zip(items, out, strict=True):
-            phase = getattr(item, "phase", None) or getattr(fn, "__name__", "task").replace("_task", "").strip("_")
-            rows = int(res.get("rows_read", 0)) if isinstance(res, dict) else 0
-            self.tasks.append({"phase": phase, "peak": cost["peak"], "cpu": cost["cpu"], "growth": cost["growth"],
-                               "rows": rows})
-        return [r[0] for r in out]
 
 
 def make_corpus(n_docs: int, skewed: bool) -> list[tuple[str, str]]:
@@ -108,7 +89,7 @@ def run(kind: str, n_docs: int, partitions: int, skewed: bool) -> dict[str, Any]
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
-        measured = Measured(pool)
+        measured = MeasuredMap(pool)
         job = GlobalJob(shards=shards, workdir=str(work), map=measured)
         step.prepare(job)
         prepare_s = time.perf_counter() - t0
