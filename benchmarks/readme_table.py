@@ -157,6 +157,45 @@ def tokenize_rows(body: str | None) -> list[Row]:
              "vs datatrove DocumentTokenizer, same documents, tokenizer and .ds output", "tokenize_throughput"]]
 
 
+def dedup_requests_rows(body: str | None) -> list[Row]:
+    cells = table_rows(body, "| shards x partitions | requests before").get("256 x 64")
+    if not cells:
+        return [_missing("dedup object-store requests", "dedup_requests")]
+    return [["MinHash dedup, object-store requests of every phase (256 shards x 64 partitions)",
+             f"{cells[1]} (was {cells[0]})", "the same corpus with every reader opening every writer's file",
+             "dedup_requests"]]
+
+
+def dedup_index_rows(body: str | None) -> list[Row]:
+    f = figures(body)
+    if f is None:
+        return [_missing("adding a dump to a dedup index", "dedup_index_growth")]
+    return [[f"Adding a dump to a dedup index {f['ratio']}x its size, task CPU",
+             f"{f['rebuild_over_add_cpu']}x less; {f['index_bytes_read_per_index_doc']} bytes of index read per "
+             "earlier document", "one run over the new and every earlier dump", "dedup_index_growth"]]
+
+
+def decont_rows(body: str | None) -> list[Row]:
+    short = _search(body, r"\*\*([\d.]+) µs per document\*\*")
+    chars = _search(body, r"mean ([\d,]+) characters\), XQuAD")
+    page_chars = _search(body, r"mean \*\*([\d,]+) characters\*\*")
+    pages = table_rows(body).get("XQuAD, 12 languages")
+    cells = table_rows(body, "| tool | CPU µs / document").get("curate decontaminate (English index)")
+    if short is None or chars is None or page_chars is None or not pages or not cells:
+        return [_missing("decontamination CPU per document", "decont_speed")]
+    return [["Decontamination, 13-gram exact match, CPU per document (XQuAD, 12 languages)",
+             f"{short} µs at {chars} characters, {pages[4]} µs at {page_chars}; {cells[1]} faster",
+             "datatrove NGramsDecontFilter (English)", "decont_speed"]]
+
+
+def optout_rows(body: str | None) -> list[Row]:
+    f = figures(body)
+    if f is None:
+        return [_missing("optout + domain_cap CPU", "optout_cost")]
+    return [["`optout` + `domain_cap` inside the FineWeb2 recipe, CPU", f"{f['optout_domain_cap_pct']}% "
+             f"({f['at_scale_pct']}% at scale)", "the recipe's CPU outside extraction", "optout_cost"]]
+
+
 def _missing(what: str, script: str) -> Row:
     return [what, "not measured", f"run `benchmarks/{script}.py`", script]
 
@@ -167,6 +206,8 @@ BUILDERS: list[tuple[str, Callable[[str | None], list[Row]]]] = [
     ("minhash_signature", signature_rows), ("filters_parity", filters_rows),
     ("dedup_quality", dedup_quality_rows), ("rehydration_parity", rehydration_rows),
     ("langid_second_opinion", langid_rows), ("tokenize_throughput", tokenize_rows),
+    ("dedup_requests", dedup_requests_rows), ("dedup_index_growth", dedup_index_rows),
+    ("decont_speed", decont_rows), ("optout_cost", optout_rows),
 ]
 
 
@@ -237,6 +278,14 @@ def _serbian(row: str) -> Callable[[str | None], str | None]:
     return read
 
 
+def _json(key: str) -> Callable[[str | None], str | None]:
+    """A figure of the section's ``<!-- figures {...} -->`` line, as written there."""
+    def read(body: str | None) -> str | None:
+        f = figures(body)
+        return None if f is None or key not in f else f"{f[key]:,}"
+    return read
+
+
 _SETS = {"sentences": "### lingua sentences", "documents": "### documents (10 sentences)"}
 _CONFIGS = {"nogroups": "+ CLD2, no groups", "default": "+ CLD2 with groups (default)"}
 
@@ -249,6 +298,8 @@ FIGURES: dict[str, tuple[str, Callable[[str | None], str | None]]] = {
     "extraction_limits.pages": ("extraction_limits", lambda b: _cell(b, "", "resiliparse", 1)),
     "extraction_limits.resiliparse_overhead_ms": ("extraction_limits", _resiliparse_overhead),
     "extraction_limits.depth_scan_ms": ("extraction_limits", lambda b: _search(b, r"depth scan alone .*? takes ([\d.]+) ms")),
+    **{f"index.{key}": ("dedup_index_growth", _json(key))
+       for key in ("ratio", "rebuild_over_add_cpu", "index_bytes_read_per_index_doc", "largest_task_growth_mib")},
     "relatives.serbian_latin_alone": ("langid_relatives", _serbian("lid.176 alone")),
     "relatives.serbian_latin_default": ("langid_relatives", _serbian("+ CLD2 with groups (default)")),
     **{f"relatives.{what}_{s}_{c}": ("langid_relatives", (lambda h, r, i: lambda b: _cell(b, h, r, i))(heading, row, col))
