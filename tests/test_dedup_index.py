@@ -277,6 +277,7 @@ def test_a_run_killed_while_it_writes_the_index(in_order, executor, root, dumps,
     message = errors[0]
     assert "being written by another add of dump 'k1'" in message
     assert f"curate index unlock {killed}" in message
+    assert not list((root / "k2").rglob("stage0-*.json"))  # refused in preflight, before any shard was read
 
     # given up for good: unlocked by hand, and a further run deduplicates against version 1
     given_up = root / "index-given-up"
@@ -307,6 +308,7 @@ def test_other_settings_and_a_dump_already_in_the_index_are_refused(in_order, ex
     with pytest.raises(DedupIndexError, match=rf"dump 'a0' is already in dedup index .*`curate index drop "
                                               rf"{re.escape(str(in_order.index))} a0`"):
         go(executor, root, "r-dump", dumps[0][:1], steps("first_index", again))
+    assert not (root / "r-dump").exists()  # refused before any work too
     assert not (in_order.index / "_lock.json").exists()  # a refused run leaves no lock behind
 
 

@@ -79,6 +79,10 @@ class Block:
         data files, optional packages). Runs before any work, on the driver and on every node of a
         cluster; raise a :class:`curate.errors.CurateError` whose message says how to get what is missing."""
 
+    def preflight_output(self, out_dir: str) -> None:
+        """Checks that need the run's output folder (the run's identity), on the driver, before any work: e.g.
+        a dedup index held by another run. Raise a :class:`curate.errors.CurateError` saying what to do."""
+
     def model_refs(self) -> list[ModelRef]:
         """The model files this block's settings name (paths or URLs, with their sha256 pins); ``curate models
         fetch --pipeline`` fetches the URLs among them into the model cache."""

@@ -72,10 +72,19 @@ class IndexLock:
                 write_bytes_atomic(self.wd.path(LOCK), payload, fs=self.wd.fs)
                 self.held = True
                 return self
-            raise IndexLockedError(
-                f"dedup index {self.wd.url} is being written by another {describe(other)}; wait for it to end "
-                f"(or rerun that run to finish it); if it is gone for good, `curate index unlock {self.wd.url}`")
+            raise self._locked(other)
         raise IndexLockedError(f"dedup index {self.wd.url}: its lock keeps changing hands; try again")
+
+    def refuse_if_held_by_another(self) -> None:
+        """Raise now what :meth:`acquire` would (a check before any work; the lock is taken later)."""
+        other = self.read()
+        if other is not None and other.get("run") != self.run:
+            raise self._locked(other)
+
+    def _locked(self, other: dict[str, Any]) -> IndexLockedError:
+        return IndexLockedError(
+            f"dedup index {self.wd.url} is being written by another {describe(other)}; wait for it to end "
+            f"(or rerun that run to finish it); if it is gone for good, `curate index unlock {self.wd.url}`")
 
     def release(self) -> None:
         if not self.held:

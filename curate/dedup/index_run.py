@@ -86,28 +86,53 @@ def open_run(setting: dict[str, str], block: str, settings: dict[str, Any], out_
              partitions: tuple[int, int]) -> IndexRun:
     """The run's view of the index (see the module doc); takes the index lock for the run."""
     index = DedupIndex(setting["url"])
-    dump = setting["dump"] or os.path.basename(out_dir.rstrip("/")) or "dump"
+    dump = dump_name(setting, out_dir)
     run = run_id(index.url, dump, out_dir)
     latest = index.manifest()
     base = latest
     if latest is not None:
         check_settings(latest, block, settings, index.url)
-        names = [d["name"] for d in latest["dumps"]]
-        if dump in names:
-            op = latest.get("operation", {})
-            if op.get("kind") == "add" and op.get("dump") == dump and op.get("run") == run:
-                base = index.manifest(latest["parent"]) if latest["parent"] else None  # replace its own version
-            else:
-                raise DedupIndexError(
-                    f"dump {dump!r} is already in dedup index {index.url} (added by {latest_op(latest, dump)}); "
-                    f"name this run's dump otherwise (index: {{url: ..., dump: NAME}}), or drop it first: "
-                    f"`curate index drop {index.url} {dump}`")
+        if replaces_own_version(latest, dump, run, index.url):
+            base = index.manifest(latest["parent"]) if latest["parent"] else None
     index.lock(run, "add", dump, out_dir).acquire()
     parts, nodes = (int(base["partitions"]), int(base["node_partitions"])) if base else partitions
     return IndexRun(url=index.url, dump=dump, run=run, out_dir=out_dir,
                     base_version=int(base["version"]) if base else 0,
                     version=(int(latest["version"]) if latest else 0) + 1, partitions=parts, node_partitions=nodes,
                     first_node=int(latest["next_node"]) if latest else 0, shard_rows=[int(r) for r in shard_rows])
+
+
+def dump_name(setting: dict[str, str], out_dir: str) -> str:
+    """The dump a run adds: its ``dump`` setting, else its output folder's name."""
+    return setting["dump"] or os.path.basename(out_dir.rstrip("/")) or "dump"
+
+
+def replaces_own_version(latest: dict[str, Any], dump: str, run: str, url: str) -> bool:
+    """True when ``run`` is the latest version's own run, rerun (changed inputs): it replaces that version.
+    A dump already in the index otherwise is refused."""
+    if dump not in [d["name"] for d in latest["dumps"]]:
+        return False
+    op = latest.get("operation", {})
+    if op.get("kind") == "add" and op.get("dump") == dump and op.get("run") == run:
+        return True
+    raise DedupIndexError(
+        f"dump {dump!r} is already in dedup index {url} (added by {latest_op(latest, dump)}); name this run's "
+        f"dump otherwise (index: {{url: ..., dump: NAME}}), or drop it first: `curate index drop {url} {dump}`")
+
+
+def check_run(setting: dict[str, str], block: str, settings: dict[str, Any], out_dir: str) -> None:
+    """What :func:`open_run` would refuse, checked before any work (the runner's preflight): other settings,
+    a dump already in the index, the lock held by another run."""
+    index = DedupIndex(setting["url"])
+    dump = dump_name(setting, out_dir)
+    run = run_id(index.url, dump, out_dir)
+    latest = index.manifest()
+    if latest is not None:
+        check_settings(latest, block, settings, index.url)
+        if any(d.get("run") == run for d in latest["dumps"]):
+            return  # this run committed already: rerun, it finds its work done (or, inputs changed, prepares)
+        replaces_own_version(latest, dump, run, index.url)
+    index.lock(run, "add", dump, out_dir).refuse_if_held_by_another()
 
 
 def latest_op(manifest: dict[str, Any], dump: str) -> str:

@@ -45,9 +45,10 @@ from curate.dedup.components import (
 )
 from curate.dedup.index_run import (
     IndexRun,
-    check_settings,
+    check_run,
     commit,
     corpus_counts,
+    dump_name,
     index_setting,
     index_summary,
     open_run,
@@ -168,16 +169,14 @@ class ClusterDedupStep(GlobalStep):
         return {k: _jsonable(v) for k, v in sorted(self.describe().items()) if k not in NOT_INDEX_SETTINGS}
 
     def preflight(self) -> None:
-        """Against an index: refuse other settings before any work (a mismatch found when the step prepares
-        would come after a whole extraction pass). The lock and the dump's name are checked when the step
-        prepares, where the run's output folder (its identity) is known."""
-        if self._index is None:
-            return
-        if self.verify_threshold():
+        if self._index is not None and self.verify_threshold():
             raise DedupIndexError(f"{self.name}: verify and index cannot be combined yet; drop one of them")
-        latest = DedupIndex(self._index["url"]).manifest()
-        if latest is not None:
-            check_settings(latest, self.name, self.index_settings(), self._index["url"])
+
+    def preflight_output(self, out_dir: str) -> None:
+        """Against an index, before any work (found when the step prepares, they would come after a whole
+        extraction pass): other settings, a dump already in the index, its lock held by another run."""
+        if self._index is not None:
+            check_run(self._index, self.name, self.index_settings(), out_dir)
 
     def _open_index(self, job: GlobalJob, shards: list[tuple[str, str]]) -> IndexRun | None:
         if self._index is None:
@@ -338,8 +337,8 @@ class ClusterDedupStep(GlobalStep):
         if not wd.exists("clusters.done"):
             index = DedupIndex(self._index["url"])
             latest = index.manifest()
-            dump = self._index["dump"] or job.out_dir.rstrip("/").rsplit("/", 1)[-1]
-            run = run_id(index.url, dump, job.out_dir or job.workdir)
+            out_dir = job.out_dir or job.workdir
+            run = run_id(index.url, dump_name(self._index, out_dir), out_dir)
             if latest is not None and any(d.get("run") == run for d in latest["dumps"]):
                 return  # committed by the run that finished these stages
             raise DedupIndexError(f"{self.name}: {job.workdir} holds no finished dedup step to commit to "

@@ -2,7 +2,8 @@
 
 1. the output location suits the executor (:func:`curate.storage.probe.check_output_location`:
    no ``memory://`` outside one process, no node-local path on a multi-node cluster);
-2. every block's :meth:`~curate.blocks.base.Block.preflight` on the driver (models, packages, files);
+2. every block's :meth:`~curate.blocks.base.Block.preflight` on the driver (models, packages, files) and its
+   :meth:`~curate.blocks.base.Block.preflight_output` (what needs the output folder, e.g. a dedup index's lock);
 3. the driver writes a probe object under OUT; one task on *every* node reads it back and runs every
    block's preflight there too, so a node without the storage, a model or a package fails the run now,
    naming the node, rather than as errored shards hours later.
@@ -42,6 +43,7 @@ def preflight(out_dir: str, executor: Executor, blocks: list[Block], shared_file
     check_output_location(out_dir, nodes, shared_filesystem, in_process)
     for block in blocks:
         block.preflight()
+        block.preflight_output(out_dir)
     probe = write_probe(out_dir)
     try:
         checked = executor.on_every_node(node_preflight, NodeCheck(probe, blocks))
