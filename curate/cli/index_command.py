@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from curate.corpus import corpus_report, corpus_rows, drop_dump
+from curate.corpus import VIEW_SCHEMA, corpus_parts, corpus_report, drop_dump
 from curate.dedup.index_lock import IndexLock, describe, unlock
 from curate.dedup.index_store import DedupIndex
 from curate.executors.factory import build_executor
@@ -101,9 +101,12 @@ def _cmd_drop(args: argparse.Namespace) -> int:
 
 
 def _cmd_view(args: argparse.Namespace) -> int:
-    table = corpus_rows(args.url, args.version)
-    pq.write_table(table, args.dest, compression="zstd")
-    print(f"wrote {table.num_rows:,} rows (dump, id, lang, cluster_size, cluster_id, weight, in_output) to {args.dest}")
+    rows = 0
+    with pq.ParquetWriter(args.dest, VIEW_SCHEMA, compression="zstd") as writer:  # a file of the corpus at a time
+        for part in corpus_parts(args.url, args.version):
+            writer.write_table(part)
+            rows += part.num_rows
+    print(f"wrote {rows:,} rows (dump, id, lang, cluster_size, cluster_id, weight, in_output) to {args.dest}")
     return 0
 
 

@@ -7,12 +7,14 @@ A drop writes updates too (:mod:`curate.dedup.index_rebuild`): new sizes, and do
 rehydration weights of every document are those of the latest version's tables (FineWeb2's tables depend on
 the whole corpus' removal rates per cluster size, which every run changes), read off its cluster size.
 
-:func:`corpus_rows` applies them: per document of the corpus, its dump, id, language, cluster size, cluster
-id and weight, equal to what one run over every dump of the index would have written.
+:func:`corpus_parts` applies them, an output file at a time: per document of the corpus, its dump, id,
+language, cluster size, cluster id and weight, equal to what one run over every dump of the index would have
+written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import fsspec
@@ -36,48 +38,68 @@ def _columns(block: str) -> tuple[str, str | None]:
     return (CLUSTER_SIZE, CLUSTER_ID) if block == "minhash" else (EXACT_CLUSTER_SIZE, None)
 
 
-def output_rows(out_dir: str, block: str) -> pa.Table:
-    """The kept rows of one run's output (``OUT/<lang>/*.parquet``): id, lang, cluster size and id."""
-    size_col, id_col = _columns(block)
+def output_files(out_dir: str) -> list[str]:
+    """The Parquet files of one run's kept rows (``OUT/<lang>/*.parquet``), as URLs in a fixed order."""
     fs, root = fsspec.core.url_to_fs(out_dir)
-    files = sorted(p for p in fs.glob(f"{root.rstrip('/')}/*/*.parquet")
-                   if not p.rstrip("/").split("/")[-2].startswith(("_", ".")))
-    parts = []
-    for path in files:
-        with fs.open(path, "rb") as f:
-            names = pq.read_schema(f).names
-            f.seek(0)
-            t = pq.read_table(f, columns=[c for c in (ID, LANG, size_col, id_col) if c and c in names])
-        n = t.num_rows
-        parts.append(pa.table({
-            ID: t.column(ID).cast(pa.string()),
-            LANG: t.column(LANG).cast(pa.string()) if LANG in t.column_names else pa.nulls(n, pa.string()),
-            "cluster_size": pc.fill_null(t.column(size_col).cast(pa.int64()), 1) if size_col in t.column_names
-            else pa.array(np.ones(n, np.int64)),
-            "cluster_id": t.column(id_col).cast(pa.string()) if id_col and id_col in t.column_names
-            else t.column(ID).cast(pa.string()),
-        }))
-    if not parts:
-        return pa.table({ID: pa.array([], pa.string()), LANG: pa.array([], pa.string()),
-                         "cluster_size": pa.array([], pa.int64()), "cluster_id": pa.array([], pa.string())})
-    return pa.concat_tables(parts)
+    protocol = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
+    prefix = "" if protocol in ("file", "local") else f"{protocol}://"
+    return [prefix + p for p in sorted(fs.glob(f"{root.rstrip('/')}/*/*.parquet"))
+            if not p.rstrip("/").split("/")[-2].startswith(("_", "."))]
+
+
+def file_rows(path: str, block: str) -> pa.Table:
+    """One output file's kept rows: id, lang, cluster size and id."""
+    size_col, id_col = _columns(block)
+    with fsspec.open(path, "rb") as f:
+        names = pq.read_schema(f).names
+        f.seek(0)
+        t = pq.read_table(f, columns=[c for c in (ID, LANG, size_col, id_col) if c and c in names])
+    n = t.num_rows
+    ids = t.column(ID).cast(pa.string())
+    return pa.table({
+        ID: ids,
+        LANG: t.column(LANG).cast(pa.string()) if LANG in t.column_names else pa.nulls(n, pa.string()),
+        "cluster_size": pc.fill_null(t.column(size_col).cast(pa.int64()), 1) if size_col in t.column_names
+        else pa.array(np.ones(n, np.int64)),
+        "cluster_id": t.column(id_col).cast(pa.string()) if id_col and id_col in t.column_names else ids,
+    })
 
 
 def latest_updates(index: DedupIndex, manifest: dict[str, Any], dump: str) -> pa.Table:
-    """The newest update of each document of ``dump`` (by version)."""
+    """The newest update of each document of ``dump`` (by version), in the order of its newest row."""
     entries = sorted((u for u in manifest["updates"] if u["dump"] == dump), key=lambda u: u["version"])
     if not entries:
         return UPDATE_SCHEMA.empty_table()
     t = pa.concat_tables([index.wd.read_parquet(*u["path"].split("/")).cast(UPDATE_SCHEMA) for u in entries])
-    ids = t.column(ID).to_pylist()
-    last: dict[str, int] = {}
-    for i, doc in enumerate(ids):  # later files (versions) come later: the last row of an id wins
-        last[doc] = i
-    return t.take(pa.array(sorted(last.values()), pa.int64()))
+    # later files (versions) come later: the last row of an id wins
+    last = t.append_column("_row", pa.array(np.arange(t.num_rows))).group_by(ID).aggregate([("_row", "max")])
+    return t.take(pa.array(np.sort(last.column("_row_max").to_numpy())))
 
 
-def corpus_rows(index_url: str, version: int | None = None, include_unfiltered: bool = True) -> pa.Table:
-    """Per document of the corpus in the index (``version``: default the latest), :data:`VIEW_SCHEMA`.
+def _weigher(manifest: dict[str, Any]) -> Callable[[pa.Table], np.ndarray]:
+    """Rows -> their rehydration weights from the version's tables (1 without tables), read off cluster sizes."""
+    rehydrate = manifest.get("rehydrate")
+    if not rehydrate:
+        return lambda rows: np.ones(rows.num_rows, np.int64)
+    tables = {lang: normalize_table(t) for lang, t in rehydrate["tables"].items() if t}
+    default = normalize_table(rehydrate.get("default_table") or {1: 1})
+    return lambda rows: row_weights(rows.rename_columns([c if c != "cluster_size" else CLUSTER_SIZE
+                                                         for c in rows.column_names]), tables, default)
+
+
+def _view_part(dump: str, rows: pa.Table, in_output: bool, weigh: Callable[[pa.Table], np.ndarray]) -> pa.Table:
+    n = rows.num_rows
+    part = pa.table({"dump": pa.array([dump] * n, pa.string()), ID: rows.column(ID), LANG: rows.column(LANG),
+                     "cluster_size": rows.column("cluster_size"), "cluster_id": rows.column("cluster_id"),
+                     WEIGHT: pa.array(np.zeros(n, np.int64)), "in_output": pa.array(np.full(n, in_output))})
+    return part.set_column(part.schema.get_field_index(WEIGHT), WEIGHT, pa.array(weigh(part), pa.int64())) \
+        .cast(VIEW_SCHEMA)
+
+
+def corpus_parts(index_url: str, version: int | None = None, include_unfiltered: bool = True) -> Iterator[pa.Table]:
+    """The corpus in the index (``version``: default the latest) as :data:`VIEW_SCHEMA` tables, one per output
+    file of each dump (then the dump's documents kept again by a drop): a process holds one output file and its
+    dump's updates, never the corpus.
 
     ``in_output`` is false for a document a drop made kept again that its run had removed as a duplicate (so
     the filters never saw it: its row is in its dump's ``_removed/``); ``include_unfiltered=False`` leaves them
@@ -85,45 +107,32 @@ def corpus_rows(index_url: str, version: int | None = None, include_unfiltered: 
     index = DedupIndex(index_url)
     manifest = index.manifest(version)
     if manifest is None:
-        return VIEW_SCHEMA.empty_table()
-    parts = []
+        return
+    weigh = _weigher(manifest)
     for dump in manifest["dumps"]:
-        rows = output_rows(dump["out_dir"], manifest["block"])
         upd = latest_updates(index, manifest, dump["name"])
-        ids = rows.column(ID)
-        keep = np.ones(rows.num_rows, bool)
-        size = rows.column("cluster_size").to_numpy().copy()
-        cluster = rows.column("cluster_id").to_pylist()
-        if upd.num_rows:
-            where = pc.index_in(ids, value_set=upd.column(ID)).to_numpy(zero_copy_only=False)
-            at = np.flatnonzero(~np.isnan(where.astype(float)))
-            j = where[at].astype(np.int64)
-            keep[at] = upd.column("keep").to_numpy(zero_copy_only=False)[j]
-            size[at] = upd.column("cluster_size").to_numpy()[j]
-            new_ids = upd.column("cluster_id").to_pylist()
-            for a, b in zip(at.tolist(), j.tolist(), strict=True):
-                cluster[a] = new_ids[b]
-        table = pa.table({"dump": pa.array([dump["name"]] * rows.num_rows, pa.string()), ID: ids,
-                          LANG: rows.column(LANG), "cluster_size": pa.array(size), "cluster_id": pa.array(cluster, pa.string()),
-                          "in_output": pa.array(np.ones(rows.num_rows, bool))}).filter(pa.array(keep))
-        parts.append(table)
+        matched = np.zeros(upd.num_rows, bool)
+        for path in output_files(dump["out_dir"]):
+            rows = file_rows(path, manifest["block"])
+            if upd.num_rows:
+                where = pc.index_in(rows.column(ID), value_set=upd.column(ID))
+                found = pc.is_valid(where)
+                j = pc.fill_null(where, 0)
+                matched[pc.filter(where, found).to_numpy()] = True
+                rows = pa.table({
+                    ID: rows.column(ID), LANG: rows.column(LANG),
+                    "cluster_size": pc.if_else(found, upd.column("cluster_size").take(j), rows.column("cluster_size")),
+                    "cluster_id": pc.if_else(found, upd.column("cluster_id").take(j), rows.column("cluster_id")),
+                }).filter(pc.or_(pc.invert(found), upd.column("keep").take(j)))
+            yield _view_part(dump["name"], rows, True, weigh)
         if include_unfiltered and upd.num_rows:  # kept again by a drop, never filtered: not in the output
             extra = upd.filter(pc.and_(pc.and_(upd.column("keep"), pc.is_null(upd.column("filtered"))),
-                                       pc.invert(pc.is_in(upd.column(ID), value_set=ids))))
+                                       pa.array(~matched)))
             if extra.num_rows:
-                parts.append(pa.table({"dump": pa.array([dump["name"]] * extra.num_rows, pa.string()),
-                                       ID: extra.column(ID), LANG: extra.column(LANG),
-                                       "cluster_size": extra.column("cluster_size"),
-                                       "cluster_id": extra.column("cluster_id"),
-                                       "in_output": pa.array(np.zeros(extra.num_rows, bool))}))
-    view = pa.concat_tables(parts) if parts else VIEW_SCHEMA.remove(VIEW_SCHEMA.get_field_index(WEIGHT)).empty_table()
-    rehydrate = manifest.get("rehydrate")
-    if rehydrate:
-        tables = {lang: normalize_table(t) for lang, t in rehydrate["tables"].items() if t}
-        default = normalize_table(rehydrate.get("default_table") or {1: 1})
-        weights = row_weights(view.rename_columns([c if c != "cluster_size" else CLUSTER_SIZE
-                                                   for c in view.column_names]), tables, default)
-    else:
-        weights = np.ones(view.num_rows, np.int64)
-    view = view.append_column(WEIGHT, pa.array(weights, pa.int64()))
-    return view.select(VIEW_SCHEMA.names).cast(VIEW_SCHEMA)
+                yield _view_part(dump["name"], extra.select([ID, LANG, "cluster_size", "cluster_id"]), False, weigh)
+
+
+def corpus_rows(index_url: str, version: int | None = None, include_unfiltered: bool = True) -> pa.Table:
+    """All of :func:`corpus_parts` as one table (small corpora and tests; ``curate index view`` streams)."""
+    parts = list(corpus_parts(index_url, version, include_unfiltered))
+    return pa.concat_tables(parts) if parts else VIEW_SCHEMA.empty_table()
