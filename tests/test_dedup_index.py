@@ -391,3 +391,13 @@ def test_report_index_shows_the_whole_corpus(reordered, joint, root):
     # a run's own report is its dump's, and says where the corpus' is
     own = run_cli("report", str(root / "b1"))
     assert f"`curate report --index {reordered.index}` reports the whole corpus" in own.stdout
+
+
+def test_a_dump_name_that_is_a_path_is_refused_before_it_names_a_file(tmp_path, shared_data):
+    """A dump's name names its updates file in the index: ``../x`` would write outside it."""
+    for bad in ("../escape", "a/b", ".hidden"):
+        cfg = write_pipeline(tmp_path / "p.yaml", [str(shared_data / "warc" / "pywb-iana.warc.gz")], tmp_path / "out",
+                             [{"minhash": {"index": {"url": str(tmp_path / "index"), "dump": bad}}}])
+        with pytest.raises(Exception, match=re.escape(repr(bad)) + r" is no plain name"):
+            load_pipeline(str(cfg))
+    assert not (tmp_path / "index").exists() and not (tmp_path.parent / "escape").exists()

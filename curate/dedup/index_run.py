@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -66,6 +67,10 @@ class IndexRun:
         return asdict(self)
 
 
+# a dump's name becomes a file name in the index (its updates): a plain name, never a path
+SAFE_DUMP = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+
+
 def index_setting(value: str | dict[str, Any] | None) -> dict[str, str] | None:
     """``index: URL`` or ``index: {url: URL, dump: NAME}`` -> {"url", "dump"} (dump "" = the output folder's name)."""
     if value is None:
@@ -75,7 +80,11 @@ def index_setting(value: str | dict[str, Any] | None) -> dict[str, str] | None:
     unknown = sorted(set(value) - {"url", "dump"})
     if unknown or not value.get("url"):
         raise ValueError(f"index: expected a URL or {{url: URL, dump: NAME}}, got {value!r}")
-    return {"url": str(value["url"]).rstrip("/"), "dump": str(value.get("dump") or "")}
+    dump = str(value.get("dump") or "")
+    if dump and not SAFE_DUMP.fullmatch(dump):
+        raise ValueError(f"index: dump {dump!r} is no plain name (letters, digits, '.', '_', '-'; not starting "
+                         "with '.'): it names files in the index")
+    return {"url": str(value["url"]).rstrip("/"), "dump": dump}
 
 
 def run_id(url: str, dump: str, out_dir: str) -> str:
@@ -104,7 +113,11 @@ def open_run(setting: dict[str, str], block: str, settings: dict[str, Any], out_
 
 def dump_name(setting: dict[str, str], out_dir: str) -> str:
     """The dump a run adds: its ``dump`` setting, else its output folder's name."""
-    return setting["dump"] or os.path.basename(out_dir.rstrip("/")) or "dump"
+    name = setting["dump"] or os.path.basename(out_dir.rstrip("/")) or "dump"
+    if not SAFE_DUMP.fullmatch(name):
+        raise DedupIndexError(f"the output folder's name {name!r} cannot name a dump of a dedup index (it names "
+                              "files in the index); name the dump: index: {url: ..., dump: NAME}")
+    return name
 
 
 def replaces_own_version(latest: dict[str, Any], dump: str, run: str, url: str) -> bool:
