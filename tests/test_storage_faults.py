@@ -2,8 +2,8 @@
 (issue 23): a SeaweedFS store killed (SIGKILL) and frozen (SIGSTOP) while ``curate run`` writes to it, and a
 small tmpfs that fills up under a local output.
 
-Each fault hits once the first shard's completion marker exists, so the run is mid-way; the run is the CLI, as a
-user meets it. The pipeline's ``storage:`` block shortens the waits (the defaults allow about 5 minutes per
+Each fault hits once the first shard's completion marker exists, so the run is mid-way (the run is held with
+SIGSTOP while the fault is set up, so it cannot finish in between); the run is the CLI, as a user meets it. The pipeline's ``storage:`` block shortens the waits (the defaults allow about 5 minutes per
 request to a store that does not answer); a run that hangs fails the test through the subprocess timeout.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,7 @@ HANG = 300  # seconds after which a run counts as hung (the waits above end it w
 
 def _start(cfg: Path, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "curate.cli", "run", str(cfg)], cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             env={**os.environ, **env, "PYTHONPATH": str(REPO / "tests")})
 
 
@@ -109,10 +110,15 @@ def test_store_fault_mid_run_ends_in_one_line_and_the_rerun_is_identical(
     cfg = _s3_pipeline(tmp_path, shared_data, store, fault)
     proc = _start(cfg, store.env())
     _wait_for(lambda: _markers(store, fault) >= 1, proc, "the first shard's marker")
+    # hold the run while the fault is set up: the shards after the first take about a second, and a busy machine
+    # can take as long to see the marker (the run once finished before the store was killed)
+    os.killpg(proc.pid, signal.SIGSTOP)
+    assert _markers(store, fault) < len(WARCS), "the run finished before the fault: nothing left to hit"
     if fault == "killed":
         store.kill()
     else:
         store.freeze()
+    os.killpg(proc.pid, signal.SIGCONT)
     try:
         code, lines = _finish(proc, f"the store was {fault}")
     finally:
