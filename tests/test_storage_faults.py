@@ -27,8 +27,9 @@ from pipeline_helpers import REPO, parquet_digests, write_pipeline
 WARCS = ["cc-main-2020-34-multilingual.warc.gz", "wget-crawl-sample-0000.warc.gz", "wget-crawl-sample-0001.warc.gz",
          "pywb-iana.warc.gz", "wayback-snapshot-topic-02.warc.gz"]
 STEPS = [{"extract": {"engine": "resiliparse"}}, {"langid": {}}, {"gopher_quality": {}}]
-# short waits for the test: a request to a frozen store fails after s3fs's 5 tries x 2 s, plus backoff
-WAITS = {"connect_timeout": 2, "read_timeout": 2, "retries": {"total_max_attempts": 1}}
+# short waits for the test: a request to a frozen store fails after s3fs's 5 tries x 1 s, plus backoff (a slow
+# answer is retried by those tries, it does not fail the run)
+WAITS = {"connect_timeout": 1, "read_timeout": 1, "retries": {"total_max_attempts": 1}}
 HANG = 300  # seconds after which a run counts as hung (the waits above end it within a minute)
 
 
