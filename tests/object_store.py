@@ -11,6 +11,7 @@ still accepted by the kernel, nothing answers) and :meth:`ObjectStore.thaw`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -56,6 +57,13 @@ class ObjectStore:
 
         return s3fs.S3FileSystem(endpoint_url=self.endpoint, key="curate-test", secret="curate-test",
                                  skip_instance_cache=True)
+
+    def parquet_digests(self, prefix: str) -> dict[str, str]:
+        """sha256 of every Parquet object under ``prefix`` (``bucket/folder``), keyed by the path below it, markers
+        excluded: :func:`pipeline_helpers.parquet_digests` of an output on this store."""
+        fs = self.filesystem()
+        return {path[len(prefix) + 1:]: hashlib.sha256(fs.cat_file(path)).hexdigest()
+                for path in sorted(fs.find(prefix)) if path.endswith(".parquet") and "/_markers/" not in path}
 
     def kill(self) -> None:
         """A crash: SIGKILL to the store's session; its data folder stays for :meth:`restart`."""

@@ -8,7 +8,6 @@ language score, MinHash, Gopher repetition and quality) runs with ``curate run``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -66,15 +65,6 @@ def _driver_env(head, store=None, **extra: str) -> dict[str, str]:
     return env
 
 
-def _s3_digests(store, prefix: str) -> dict[str, str]:
-    fs = store.filesystem()
-    out = {}
-    for path in sorted(fs.find(f"{BUCKET}/{prefix}")):
-        if path.endswith(".parquet") and "/_markers/" not in path:
-            out[path.split(f"{BUCKET}/{prefix}/", 1)[1]] = hashlib.sha256(fs.cat_file(path)).hexdigest()
-    return out
-
-
 def _local_run(cfg: Path, out: Path) -> dict[str, str]:
     from curate import run
     from curate.config.pipeline_config import load_pipeline
@@ -120,7 +110,7 @@ def test_two_node_run_on_s3_equals_local_run_byte_for_byte(cluster, store, local
     env.pop("AWS_ENDPOINT_URL")
     proc = _curate(env, "run", str(cfg), "--output", f"s3://{BUCKET}/run1")
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert _s3_digests(store, "run1") == local
+    assert store.parquet_digests(f"{BUCKET}/run1") == local
     stats = json.loads(store.filesystem().cat_file(f"{BUCKET}/run1/_stats/stats.json"))
     assert stats["steps"][3]["name"] == "minhash"
     # tasks of every phase ran, and the cluster's two nodes both did work
@@ -164,7 +154,7 @@ def test_worker_node_killed_mid_run_still_gives_identical_output(cluster, store,
             proc.wait()
     assert proc.returncode == 0, err[-4000:]
     assert "left the cluster" in err  # the lost node is reported on the console
-    assert _s3_digests(store, "run2") == local
+    assert store.parquet_digests(f"{BUCKET}/run2") == local
     nodes.remove(extra)
     wait_for_nodes(head, 2)
 

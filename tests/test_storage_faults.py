@@ -9,7 +9,6 @@ request to a store that does not answer); a run that hangs fails the test throug
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -83,18 +82,12 @@ def _s3_pipeline(tmp_path: Path, shared_data: Path, store: ObjectStore, name: st
                           f"s3://faults/{name}", STEPS, executor={"type": "local", "workers": 1}, storage=storage)
 
 
-def _s3_digests(store: ObjectStore, prefix: str) -> dict[str, str]:
-    fs = store.filesystem()
-    return {p[len(prefix) + 1:]: hashlib.sha256(fs.cat(p)).hexdigest() for p in sorted(fs.find(prefix))
-            if p.endswith(".parquet") and "/_markers/" not in p}
-
-
 @pytest.fixture(scope="module")
 def reference(store: ObjectStore, shared_data: Path, tmp_path_factory) -> dict[str, str]:
     cfg = _s3_pipeline(tmp_path_factory.mktemp("ref"), shared_data, store, "reference")
     code, lines = _finish(_start(cfg, store.env()), "the reference run")
     assert code == 0, lines
-    digests = _s3_digests(store, "faults/reference")
+    digests = store.parquet_digests("faults/reference")
     assert any(k.startswith("eng_Latn/") for k in digests) and any(k.startswith("_removed/") for k in digests)
     return digests
 
@@ -134,7 +127,7 @@ def test_store_fault_mid_run_ends_in_one_line_and_the_rerun_is_identical(
     assert _markers(store, fault) < len(WARCS)  # it did stop mid-run
     code, lines = _finish(_start(cfg, store.env()), "the store came back")
     assert code == 0, lines
-    assert _s3_digests(store, f"faults/{fault}") == reference
+    assert store.parquet_digests(f"faults/{fault}") == reference
 
 
 # --- a full disk -------------------------------------------------------------------------------------------
