@@ -53,10 +53,11 @@ class LogisticStage:
 
 
 class BlockClassifier:
-    """``keep(features)``: a boolean mask of the blocks that are main text."""
+    """``keep(features)``: a boolean mask of the blocks that are main text. ``names``: the feature columns the
+    model must have been trained on (:data:`block_features.NAMES`; an experiment with more columns names them)."""
 
-    def __init__(self, model: dict[str, Any]) -> None:
-        if tuple(model.get("features", ())) != NAMES or tuple(model.get("context", ())) != CONTEXT_NAMES:
+    def __init__(self, model: dict[str, Any], names: tuple[str, ...] = NAMES) -> None:
+        if tuple(model.get("features", ())) != names or tuple(model.get("context", ())) != CONTEXT_NAMES:
             raise BlockModelError(
                 "the block model was trained on other features than curate.extract.block_features computes; "
                 "retrain it with scripts/train_extraction_model.py")

@@ -97,9 +97,10 @@ def _stack(pages: Sequence[PageData], extra: Sequence[np.ndarray] | None = None)
     return (np.vstack(xs), np.concatenate([p.y for p in pages]), np.concatenate([p.w for p in pages]))
 
 
-def train_block_model(pages: Sequence[PageData], trained_on: str, c: float = 1.0,
-                      folds: int = FOLDS) -> dict[str, Any]:
-    """A block model (the JSON structure :class:`BlockClassifier` reads) trained on ``pages``."""
+def train_block_model(pages: Sequence[PageData], trained_on: str, c: float = 1.0, folds: int = FOLDS,
+                      names: tuple[str, ...] = NAMES) -> dict[str, Any]:
+    """A block model (the JSON structure :class:`BlockClassifier` reads) trained on ``pages``, whose ``x`` columns
+    are ``names``."""
     pages = [p for p in pages if len(p.y)]
     split = _folds(len(pages), folds)
     oof1: list[np.ndarray] = [np.zeros(0)] * len(pages)
@@ -112,8 +113,8 @@ def train_block_model(pages: Sequence[PageData], trained_on: str, c: float = 1.0
     stage1 = fit_logistic(*_stack(pages), c=c)
     ctx = [context(p) for p in oof1]
     stage2 = fit_logistic(*_stack(pages, ctx), c=c)
-    model = {"features": list(NAMES), "context": list(CONTEXT_NAMES), "stage1": stage1, "stage2": stage2,
+    model = {"features": list(names), "context": list(CONTEXT_NAMES), "stage1": stage1, "stage2": stage2,
              "threshold": THRESHOLD, "c": c, "folds": folds, "trained_on": trained_on,
              "training_pages": len(pages), "training_blocks": int(sum(len(p.y) for p in pages))}
-    BlockClassifier(model)  # fails here, not at run time, if the structure does not fit
+    BlockClassifier(model, names)  # fails here, not at run time, if the structure does not fit
     return model
