@@ -28,16 +28,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from _results import REPO, RunInfo, figures_comment, md_table, require_shared, write_section
-from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 from trafilatura.meta import reset_caches
 
-from curate.extract.balanced_engine import BULLET, main_content_blocks
+from curate.extract.balanced_engine import kept_text, main_content_blocks, tree_blocks
 from curate.extract.block_classifier import BlockClassifier
 from curate.extract.block_features import NAMES, BlockFeatures
 from curate.extract.block_training import PageData, label_blocks, train_block_model
 from curate.extract.engines import trafilatura_text
-from curate.extract.minimal_html_blocks import Blocks, MinimalHtmlBlocks
+from curate.extract.minimal_html_blocks import Blocks
 
 sys.path.insert(0, str(REPO / "tests"))  # the gold sets and their measures: one definition everywhere
 from extraction_gold import GoldPage, gold_sets, score  # noqa: E402
@@ -61,7 +60,6 @@ START = ["\u27e6" + chr(65 + g) for g in range(len(GROUPS))]
 END = [chr(97 + g) + "\u27e7" for g in range(len(GROUPS))]
 MARK = re.compile("\u27e6[A-Z]|[a-z]\u27e7")
 THRESHOLDS = (0.4, 0.5, 0.6)
-_SPLIT = MinimalHtmlBlocks()
 _FEATURES = BlockFeatures()
 
 
@@ -73,9 +71,7 @@ def marked_blocks(html: bytes) -> tuple[Blocks, np.ndarray]:
             for element in tree.body.query_selector_all(selector):
                 element.prepend(tree.create_text_node(START[g]))
                 element.append(tree.create_text_node(END[g]))
-    blocks = _SPLIT(extract_plain_text(tree, preserve_formatting="minimal_html", main_content=True,
-                                       list_bullets=False, alt_texts=False, links=True, form_fields=False,
-                                       noscript=False, comments=False))
+    blocks = tree_blocks(tree)
     depth = [0] * len(GROUPS)
     kept, flags = [], []
     for i, text in enumerate(blocks.texts):
@@ -117,11 +113,6 @@ def probabilities(data: dict[str, list[PageData]], names: tuple[str, ...]) -> di
     return out
 
 
-def text(blocks: Blocks, keep: np.ndarray) -> str:
-    return "\n".join(BULLET + t if in_list else t
-                     for t, in_list, k in zip(blocks.texts, blocks.in_list, keep, strict=True) if k)
-
-
 def variant(sets: dict[str, list[GoldPage]], make: Callable[[bytes], tuple[Blocks, np.ndarray | None]],
             names: tuple[str, ...]) -> tuple[dict[float, list[str]], float]:
     """Texts of all pages (sets in order) at each threshold, and the CPU ms per page of making the blocks."""
@@ -132,7 +123,7 @@ def variant(sets: dict[str, list[GoldPage]], make: Callable[[bytes], tuple[Block
     data = {name: [page(b, extra, p.gold) for (b, extra), p in zip(made[name], sets[name], strict=True)]
             for name in sets}
     probs = probabilities(data, names)
-    texts = {th: [text(d.blocks, p >= th) for name in sets for d, p in zip(data[name], probs[name], strict=True)]
+    texts = {th: [kept_text(d.blocks, p >= th) for name in sets for d, p in zip(data[name], probs[name], strict=True)]
              for th in THRESHOLDS}
     return texts, ms
 

@@ -10,6 +10,9 @@ are in benchmarks/RESULTS.md ("extraction_quality").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from curate.extract.block_classifier import BlockClassifier, shipped_classifier
 from curate.extract.block_features import BlockFeatures
 from curate.extract.minimal_html_blocks import Blocks, MinimalHtmlBlocks
@@ -20,10 +23,15 @@ BULLET = "\u2022 "  # list items keep a bullet, as in the resiliparse engine
 def main_content_blocks(html: str | bytes) -> Blocks:
     """Resiliparse's main content, rendered as minimal HTML, split into blocks."""
     # optional fast extractor: imported only when selected
-    from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.html import HTMLTree
 
-    tree = HTMLTree.parse_from_bytes(html, "utf-8") if isinstance(html, bytes) else HTMLTree.parse(html)
+    return tree_blocks(HTMLTree.parse_from_bytes(html, "utf-8") if isinstance(html, bytes) else HTMLTree.parse(html))
+
+
+def tree_blocks(tree: Any) -> Blocks:
+    """The blocks of a parsed page (a resiliparse ``HTMLTree``, which an experiment may have changed)."""
+    from resiliparse.extract.html2text import extract_plain_text
+
     markup = extract_plain_text(
         tree, preserve_formatting="minimal_html", main_content=True, list_bullets=False, alt_texts=False,
         links=True, form_fields=False, noscript=False, comments=False,
@@ -32,6 +40,12 @@ def main_content_blocks(html: str | bytes) -> Blocks:
 
 
 _BLOCKS = MinimalHtmlBlocks()
+
+
+def kept_text(blocks: Blocks, keep: Sequence[bool]) -> str:
+    """The kept blocks' text, one block per line, list items with a bullet."""
+    return "\n".join(BULLET + text if in_list else text
+                     for text, in_list, kept in zip(blocks.texts, blocks.in_list, keep, strict=True) if kept)
 
 
 class BalancedEngine:
@@ -46,6 +60,4 @@ class BalancedEngine:
         if not len(blocks):
             return ""
         classifier = self._classifier or shipped_classifier()
-        keep = classifier.keep(self._features(blocks))
-        return "\n".join(BULLET + text if in_list else text
-                         for text, in_list, kept in zip(blocks.texts, blocks.in_list, keep, strict=True) if kept)
+        return kept_text(blocks, classifier.keep(self._features(blocks)))
