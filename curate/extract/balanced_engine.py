@@ -30,6 +30,7 @@ def main_content_blocks(html: str | bytes) -> Blocks:
 
 def tree_blocks(tree: Any) -> Blocks:
     """The blocks of a parsed page (a resiliparse ``HTMLTree``, which an experiment may have changed)."""
+    # optional fast extractor: imported only when selected
     from resiliparse.extract.html2text import extract_plain_text
 
     markup = extract_plain_text(
