@@ -33,8 +33,8 @@ from trafilatura.meta import reset_caches
 
 from curate.extract.balanced_engine import kept_text, main_content_blocks, tree_blocks
 from curate.extract.block_classifier import BlockClassifier
-from curate.extract.block_features import NAMES, BlockFeatures
-from curate.extract.block_training import PageData, label_blocks, train_block_model
+from curate.extract.block_features import NAMES
+from curate.extract.block_training import PageData, page_data, train_block_model
 from curate.extract.engines import trafilatura_text
 from curate.extract.minimal_html_blocks import Blocks
 
@@ -60,7 +60,6 @@ START = ["\u27e6" + chr(65 + g) for g in range(len(GROUPS))]
 END = [chr(97 + g) + "\u27e7" for g in range(len(GROUPS))]
 MARK = re.compile("\u27e6[A-Z]|[a-z]\u27e7")
 THRESHOLDS = (0.4, 0.5, 0.6)
-_FEATURES = BlockFeatures()
 
 
 def marked_blocks(html: bytes) -> tuple[Blocks, np.ndarray]:
@@ -94,10 +93,10 @@ def marked_blocks(html: bytes) -> tuple[Blocks, np.ndarray]:
 
 
 def page(blocks: Blocks, extra: np.ndarray | None, gold: str) -> PageData:
-    x = _FEATURES(blocks)
+    data = page_data(blocks, gold)  # the shipped features, labels and weights; the flags as further columns
     if extra is not None:
-        x = np.hstack([x, extra])
-    return PageData(blocks, x, label_blocks(blocks.texts, gold), x[:, NAMES.index("log_length")].copy())
+        data.x = np.hstack([data.x, extra])
+    return data
 
 
 def probabilities(data: dict[str, list[PageData]], names: tuple[str, ...]) -> dict[str, list[np.ndarray]]:
