@@ -2,8 +2,9 @@
 (issue 23): a SeaweedFS store killed (SIGKILL) and frozen (SIGSTOP) while ``curate run`` writes to it, and a
 small tmpfs that fills up under a local output.
 
-Each fault hits once the first shard's completion marker exists, so the run is mid-way (the run is held with
-SIGSTOP while the fault is set up, so it cannot finish in between); the run is the CLI, as a user meets it. The pipeline's ``storage:`` block shortens the waits (the defaults allow about 5 minutes per
+Each fault hits once the first shard's completion marker exists, so the run is mid-way (the markers are counted
+while the run is held with SIGSTOP, and it stays held while the fault is set up, so it cannot finish in between);
+the run is the CLI, as a user meets it. The pipeline's ``storage:`` block shortens the waits (the defaults allow about 5 minutes per
 request to a store that does not answer); a run that hangs fails the test through the subprocess timeout.
 """
 
@@ -29,6 +30,7 @@ STEPS = [{"extract": {"engine": "resiliparse"}}, {"langid": {}}, {"gopher_qualit
 # short waits for the test: a request to a frozen store fails after s3fs's 5 tries x 1 s, plus backoff (a slow
 # answer is retried by those tries, it does not fail the run)
 WAITS = {"connect_timeout": 1, "read_timeout": 1, "retries": {"total_max_attempts": 1}}
+RUN_BETWEEN_COUNTS = 0.25  # the four shards after the first take about a second together
 HANG = 300  # seconds after which a run counts as hung (the waits above end it within a minute)
 
 
@@ -51,15 +53,23 @@ def _finish(proc: subprocess.Popen, what: str) -> tuple[int, list[str]]:
     return proc.returncode, lines
 
 
-def _wait_for(found, proc: subprocess.Popen, what: str) -> None:
+def _stop_after_first_marker(proc: subprocess.Popen, markers) -> None:
+    """Leave the run stopped (SIGSTOP, its whole process group) once a shard's marker exists. The markers are
+    counted only while the run is stopped, and it runs RUN_BETWEEN_COUNTS seconds between counts, less than the
+    remaining shards take: it cannot finish them between the count and the fault. (When the run went on during
+    the count, a busy machine once let it finish before the store was killed.)"""
     deadline = time.monotonic() + HANG
-    while not found():
+    while True:
+        time.sleep(RUN_BETWEEN_COUNTS)
         if proc.poll() is not None:
-            pytest.fail(f"the run ended ({proc.returncode}) before {what}: {proc.stderr.read() if proc.stderr else ''}")
+            pytest.fail(f"the run ended ({proc.returncode}) before its first shard's marker was seen")
+        os.killpg(proc.pid, signal.SIGSTOP)
+        if markers() >= 1:
+            return
         if time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"no {what} within {HANG} s")
-        time.sleep(0.1)
+            pytest.fail(f"no shard marker within {HANG} s")
+        os.killpg(proc.pid, signal.SIGCONT)
 
 
 # --- object store -------------------------------------------------------------------------------------------
@@ -103,10 +113,7 @@ def test_store_fault_mid_run_ends_in_one_line_and_the_rerun_is_identical(
         store: ObjectStore, shared_data: Path, tmp_path: Path, reference: dict[str, str], fault: str) -> None:
     cfg = _s3_pipeline(tmp_path, shared_data, store, fault)
     proc = _start(cfg, store.env())
-    _wait_for(lambda: _markers(store, fault) >= 1, proc, "the first shard's marker")
-    # hold the run while the fault is set up: the shards after the first take about a second, and a busy machine
-    # can take as long to see the marker (the run once finished before the store was killed)
-    os.killpg(proc.pid, signal.SIGSTOP)
+    _stop_after_first_marker(proc, lambda: _markers(store, fault))
     assert _markers(store, fault) < len(WARCS), "the run finished before the fault: nothing left to hit"
     if fault == "killed":
         store.kill()
