@@ -35,18 +35,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from _results import REPO, RunInfo, figures_comment, md_table, require_shared, write_section
-from extraction_dom_flags import flag_gain
-from resiliparse.extract.html2text import extract_plain_text
+from extraction_dom_flags import flag_gain, trafilatura_reference
 from resiliparse.parse.html import HTMLTree
 from sklearn.ensemble import HistGradientBoostingClassifier
-from trafilatura.meta import reset_caches
 
-from curate.extract.balanced_engine import kept_text
+from curate.extract.balanced_engine import kept_text, tree_blocks
 from curate.extract.block_classifier import BlockClassifier, context
 from curate.extract.block_features import NAMES
 from curate.extract.block_training import PageData, page_data, train_block_model
-from curate.extract.engines import trafilatura_text
-from curate.extract.minimal_html_blocks import Blocks, MinimalHtmlBlocks
+from curate.extract.minimal_html_blocks import Blocks
 
 sys.path.insert(0, str(REPO / "tests"))  # the gold sets and their measures: one definition everywhere
 from extraction_gold import GoldPage, gold_sets, score  # noqa: E402
@@ -58,17 +55,12 @@ CUE_NAMES = ("cue_mean", "cue_max", "cue_share")
 CUE_MIN_PAGES = 5
 FOLDS = 5
 _WORD = re.compile(r"\w+")
-_SPLIT = MinimalHtmlBlocks()
 Probabilities = Callable[[np.ndarray], np.ndarray]
 
 
 def make_blocks(html: bytes, post_meta: bool) -> Blocks:
     """The shipped engine's blocks (``balanced_engine.tree_blocks``), with resiliparse's ``post_meta`` set."""
-    markup = extract_plain_text(
-        HTMLTree.parse_from_bytes(html, "utf-8"), preserve_formatting="minimal_html", main_content=True,
-        list_bullets=False, alt_texts=False, links=True, form_fields=False, noscript=False, comments=False,
-        post_meta=post_meta)
-    return _SPLIT(markup)
+    return tree_blocks(HTMLTree.parse_from_bytes(html, "utf-8"), post_meta)
 
 
 def _words(blocks: Blocks) -> list[set[str]]:
@@ -185,10 +177,7 @@ def main() -> None:
     sets = gold_sets(require_shared())
     pages: Sequence[GoldPage] = [p for name in sets for p in sets[name]]
     info.sample()
-    reset_caches()
-    start = time.process_time()
-    reference = score(pages, [trafilatura_text(p.html) for p in pages])
-    reference_ms = 1e3 * (time.process_time() - start) / len(pages)
+    reference, reference_ms = trafilatura_reference(pages)
     made: dict[bool, tuple[dict[str, list[Blocks]], float]] = {}
     for post_meta in (True, False):
         start = time.process_time()

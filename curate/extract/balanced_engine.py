@@ -28,14 +28,15 @@ def main_content_blocks(html: str | bytes) -> Blocks:
     return tree_blocks(HTMLTree.parse_from_bytes(html, "utf-8") if isinstance(html, bytes) else HTMLTree.parse(html))
 
 
-def tree_blocks(tree: Any) -> Blocks:
-    """The blocks of a parsed page (a resiliparse ``HTMLTree``, which an experiment may have changed)."""
+def tree_blocks(tree: Any, post_meta: bool = True) -> Blocks:
+    """The blocks of a parsed page (a resiliparse ``HTMLTree``, which an experiment may have changed);
+    ``post_meta``: resiliparse's option of that name (an experiment turns it off)."""
     # optional fast extractor: imported only when selected
     from resiliparse.extract.html2text import extract_plain_text
 
     markup = extract_plain_text(
         tree, preserve_formatting="minimal_html", main_content=True, list_bullets=False, alt_texts=False,
-        links=True, form_fields=False, noscript=False, comments=False,
+        links=True, form_fields=False, noscript=False, comments=False, post_meta=post_meta,
     )
     return _BLOCKS(markup)
 
