@@ -88,7 +88,9 @@ def wait_for_nodes(head: LocalHead, count: int, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while alive_nodes(head) != count:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the Ray cluster did not reach {count} alive nodes within {timeout:.0f} s")
+            # the head's own log says why (a head whose `ray start --block` exited lost one of its processes)
+            raise RuntimeError(f"the Ray cluster did not reach {count} alive nodes within {timeout:.0f} s "
+                               f"(head exit code: {head.process.poll()}); the head's log ends:\n{head.log_tail()}")
         time.sleep(1.0)
 
 
