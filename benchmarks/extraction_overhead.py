@@ -5,8 +5,12 @@
 Corpus: every HTML page of shared/data (the two extraction WARCs and the crawls of shared/data/warc, 618 distinct
 pages), in shards of distinct pages, repeated until ``--pages`` (each shard is one shard task: trafilatura's
 cross-page dedup cache is emptied between shards, in both modes), in Arrow batches of 256 rows as the WARC reader
-makes them. Each measurement is a fresh process; CPU time = user + system of the process and its children
-(``resource.getrusage``), so the machine's load stretches it far less than wall time.
+makes them. One process per engine and round runs the three modes below by turns, batch by batch, in a rotating
+order, each batch with the engine's cross-page state emptied (trafilatura's dedup cache) in every mode: a change of
+the machine's load hits the three alike (run as fresh processes one after another, the modes' CPU times moved by
+10% between rounds on this shared machine). CPU time = user + system (``time.process_time`` around each mode's
+turn; the extraction process's own CPU time from ``resource.getrusage`` once it has exited), so the load stretches
+it far less than wall time.
 
 - **bare engine**: the engine function on each page (str engines get a ``str`` decoded beforehand, outside
   the timing, one per distinct page): the floor;
@@ -36,12 +40,11 @@ from _results import REPO, RunInfo, md_table, require_shared, write_section
 CHILD = r"""
 import json, pickle, resource, sys, time
 import pyarrow as pa
-from trafilatura.meta import reset_caches
 from curate.blocks.base import BlockContext
 from curate.blocks.columns import READER_SCHEMA
 from curate.extract.engines import ENGINES, TAKES_BYTES
 from curate.extract.extract_block import Extract, html_views
-from curate.extract.extraction_process import _close_all, extraction_process
+from curate.extract.extraction_process import ENGINE_RESETS, _close_all, extraction_process
 from curate.extract.html_limits import limit_reason
 from curate.extract.page_buffer import PageBuffer, PageReader
 from curate.io.read_counts import ReadCounts
@@ -83,30 +86,36 @@ def tables(pages):
 fn = ENGINES[engine]
 takes_bytes = engine in TAKES_BYTES
 out = {"pages": sum(map(len, shards)), "distinct": len(distinct), "shards": len(shards)}
-if mode == "bare":
+if mode == "interleaved":
+    # the three modes take turns on every batch, in a rotating order: a change of the machine's load (this is a
+    # shared VM: CPU times of one mode moved by 10% between fresh processes) hits all three alike, and none is
+    # always the first to read a batch's pages into the cache
     decoded = {id(h): h if takes_bytes else h.decode("utf-8", errors="replace") for h in distinct}
-    inputs = [[decoded[id(h)] for h in s] for s in shards]  # one str per distinct page, as one bytes object
-    fn(inputs[0][0])  # imports
-    start = cpu()
-    for s in inputs:
-        reset_caches()
-        for h in s:
-            fn(h)
-    out["cpu"] = cpu() - start
-elif mode in ("process", "in-worker"):
-    block = Extract(engine=engine, timeout=5.0 if mode == "process" else 0)
-    if mode == "in-worker":
-        fn(b"<p>x</p>" if takes_bytes else "<p>x</p>")  # imports: the process mode pays them in its start-up
-    worker, kids = 0.0, children_cpu()
-    for k, shard in enumerate(shards):
-        batches = list(tables(shard))  # built outside the timing: a reader makes them in a run
-        ctx = BlockContext(shard=str(k))
-        start = self_cpu()
-        for t in batches:
-            block.process(t, ctx)
-        worker += self_cpu() - start
-    _close_all()  # joins the extraction process: its CPU time reaches RUSAGE_CHILDREN
-    out["cpu"] = worker + children_cpu() - kids
+    fn(decoded[id(distinct[0])])  # imports: the process mode pays them in its start-up
+    reset = ENGINE_RESETS.get(engine)
+    blocks = {"process": Extract(engine=engine, timeout=5.0), "in-worker": Extract(engine=engine, timeout=0)}
+    spent = {"bare": 0.0, "process": 0.0, "in-worker": 0.0}
+    kids = children_cpu()
+    turn = 0
+    for shard in shards:
+        for k, t in enumerate(tables(shard)):  # built outside the timing: a reader makes them in a run
+            inputs = [decoded[id(h)] for h in shard[256 * k:256 * (k + 1)]]
+            for mode_now in ("bare", "process", "in-worker")[turn % 3:] + ("bare", "process", "in-worker")[:turn % 3]:
+                # every mode starts each batch with the engine's cross-page state emptied (trafilatura's
+                # dedup cache): a fresh shard scope for the block, a reset for the bare engine
+                start = time.process_time()
+                if mode_now == "bare":
+                    if reset is not None:
+                        reset()
+                    for h in inputs:
+                        fn(h)
+                else:
+                    blocks[mode_now].process(t, BlockContext(shard=str(turn)))
+                spent[mode_now] += time.process_time() - start
+            turn += 1
+    _close_all()  # joins the extraction process: its CPU time (start-up included) reaches RUSAGE_CHILDREN
+    spent["process"] += children_cpu() - kids
+    out["cpu"] = spent
 elif mode == "parts":
     all_tables = list(tables(shards[0]))  # one shard timed, scaled to all pages below
     t0 = time.process_time()
@@ -173,12 +182,12 @@ def main() -> None:
         cpu: dict[str, list[float]] = {m: [] for m in MODES}
         meta = {}
         for _ in range(args.repeats):
-            for mode in MODES:  # interleaved: a change of load hits all three
-                r = measure(engine, mode, args.pages, paths)
-                cpu[mode].append(r["cpu"])
-                meta = r
-                info.sample()
-                print(engine, mode, r, flush=True)
+            r = measure(engine, "interleaved", args.pages, paths)
+            for mode in MODES:
+                cpu[mode].append(r["cpu"][mode])
+            meta = r
+            info.sample()
+            print(engine, r, flush=True)
         n = meta["pages"]
         bare = statistics.median(cpu["bare"])
         for mode, label in MODES.items():
@@ -201,8 +210,9 @@ def main() -> None:
         "",
         f"`.venv/bin/python benchmarks/extraction_overhead.py --pages {args.pages} --engines "
         f"{' '.join(args.engines)} --repeats {args.repeats}` — {meta['pages']} pages ({meta['distinct']} distinct "
-        f"HTML pages of shared/data in {meta['shards']} shards, Arrow batches of 256), each mode a fresh process; "
-        "CPU time of the process and its children. Goal: overhead under 5%.",
+        f"HTML pages of shared/data in {meta['shards']} shards, Arrow batches of 256), the three modes by turns on "
+        "every batch in one process per round (median of the rounds); CPU time of the process and its extraction "
+        "process. Goal: overhead under 5%.",
         info.line(),
         "",
         table,

@@ -21,7 +21,7 @@ from curate.blocks.columns import READER_SCHEMA
 from curate.config.pipeline_config import load_pipeline
 from curate.extract.extract_block import Extract
 from curate.extract.extraction_process import ExtractionProcess, extraction_process
-from curate.extract.html_limits import limit_reason, nesting_depth, opening_tags_bound
+from curate.extract.html_limits import limit_reason, nesting_depth, opening_tags_bound, running_bound
 from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
 
@@ -59,6 +59,22 @@ def test_the_cheap_bound_never_hides_a_deep_page(shared_data: Path) -> None:
         assert opening_tags_bound(html) >= nesting_depth(html) > 2000
         assert limit_reason(html, None, 2000) == f"html_too_deep:{nesting_depth(html)}_levels"
     assert opening_tags_bound(b"<p><li><img><br></p>" * 5000) == 0  # tags that never nest do not count
+
+
+def test_the_running_bound_clears_long_pages_and_never_hides_a_deep_one(shared_data: Path) -> None:
+    pages = _real_pages(shared_data, 181)
+    long_page = b"".join(pages[:40])  # real markup, too many opening tags for the first bound, not deep
+    assert opening_tags_bound(long_page) > 2000 >= running_bound(long_page) >= nesting_depth(long_page)
+    assert limit_reason(long_page, None, 2000) is None
+    assert all(running_bound(h) >= nesting_depth(h) for h in pages)
+    flat = b"<div><span>x</span><a href=y>z</a></div>" * 5000  # 15,000 opening tags, depth 2
+    assert opening_tags_bound(flat) > 2000 and running_bound(flat) == nesting_depth(flat) == 2
+    assert limit_reason(flat, None, 2000) is None
+    for html in (NESTED, NESTED.upper(), b"<DiV class=x>" * 3000, b"<div></dialog>" * 3000,  # not an end of a div
+                 b"<div>" * 3000 + b"</div >" * 3000,  # ends the bound does not know: it stays an upper bound
+                 b"<span>" * 2001 + b"</span"):  # an end tag cut off by the end of the page
+        assert running_bound(html) >= nesting_depth(html) > 2000
+        assert limit_reason(html, None, 2000) == f"html_too_deep:{nesting_depth(html)}_levels"
 
 
 def test_runaway_c_parser_is_stopped_by_its_cpu_budget_and_the_batch_goes_on(shared_data: Path) -> None:
