@@ -152,6 +152,6 @@ def test_a_parser_crash_costs_only_its_page(shared_data: Path) -> None:
     finally:
         watcher.join()
         process.close()
-    assert results[0][0] and results[2][0] and results[2][1]
-    assert results[1] == (False, "crash: the resiliparse extraction process died (signal SIGSEGV) on this page")
+    assert results[0][0] == results[2][0] == "text" and results[0][1] and results[2][1]
+    assert results[1] == ("error", "crash: the resiliparse extraction process died (signal SIGSEGV) on this page")
     assert process.restarts == 1

@@ -11,7 +11,14 @@ import pyarrow as pa
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import HTML, TEXT
 from curate.extract.engines import ENGINES, REMOVED
-from curate.extract.extraction_process import Outcome, ScopedEngine, cpu_limit_available, extraction_process
+from curate.extract.extraction_process import (
+    ERROR,
+    REMOVAL,
+    Outcome,
+    ScopedEngine,
+    cpu_limit_available,
+    extraction_process,
+)
 from curate.extract.html_limits import limit_reason
 
 _SCOPES = itertools.count(1)
@@ -43,8 +50,9 @@ class Extract(Block):
     Rows that already have text (WET, JSONL, Parquet inputs) pass through.
 
     Limits, all independent of the machine's load:
-    - ``max_html_bytes`` / ``max_depth`` are checked before parsing (one regex pass); a page over
-      either is a removal (``html_too_large`` / ``html_too_deep``). Real pages nest < 300 levels
+    - ``max_html_bytes`` / ``max_depth`` are checked before parsing (the depth by vectorised bounds, then one
+      regex pass if they allow it; in the process that parses); a page over either is a removal
+      (``html_too_large`` / ``html_too_deep``). Real pages nest < 300 levels
       (the 311 shared extraction-benchmark pages: at most 257); parsers are quadratic beyond.
     - ``timeout`` is CPU seconds per page, enforced in a persistent extraction process per
       worker (:mod:`curate.extract.extraction_process`); an overrun is a ``timeout`` error, a
@@ -72,16 +80,10 @@ class Extract(Block):
         # one scope per shard task (ctx.cache lives as long as the task): engine state is reset per shard
         scope = ctx.cache.setdefault("extract:scope", next(_SCOPES))
         if self.timeout and self.timeout > 0 and cpu_limit_available():
-            return extraction_process(self.engine, float(self.timeout)).run(items, scope)
+            return extraction_process(self.engine, float(self.timeout)).run(items, scope, self.max_depth)
         engine = _IN_PROCESS.setdefault(self.engine, ScopedEngine(self.engine))
         engine.enter(scope)
-        results: dict[int, Outcome] = {}
-        for i, html in items:
-            try:
-                results[i] = (True, engine.extract(bytes(html)))
-            except Exception as exc:  # any engine failure is one bad page, not a bad run
-                results[i] = (False, f"{type(exc).__name__}: {exc}"[:300])
-        return results
+        return {i: engine.outcome(bytes(html), self.max_depth) for i, html in items}
 
     def process(self, table: pa.Table, ctx: BlockContext) -> BlockOutput:
         raw = html_views(table.column(HTML))
@@ -94,14 +96,17 @@ class Extract(Block):
         for i, html in enumerate(raw):
             if html is None:
                 continue  # already text
-            reason = limit_reason(html, self.max_html_bytes, self.max_depth)
+            reason = limit_reason(html, self.max_html_bytes, None)  # the depth: where the page is parsed
             if reason is not None:
                 keep[i], reasons[i] = False, reason
                 continue
             items.append((i, html))  # decoded where it is extracted, for engines that take str
-        for i, (ok, text) in self._extract_all(items, ctx).items():
-            if not ok:
+        for i, (kind, text) in self._extract_all(items, ctx).items():
+            if kind == ERROR:
                 errors[i] = text
+                continue
+            if kind == REMOVAL:
+                keep[i], reasons[i] = False, text
                 continue
             text = (text or "").strip()
             texts[i] = text

@@ -1,13 +1,15 @@
 """A persistent extraction process per worker, held to a CPU-time budget per document.
 
 The worker puts a batch of pages in a memory-mapped file it shares with the child (:mod:`page_buffer`) and sends
-their offsets; the child extracts them one by one and answers page by page.
+their offsets; the child extracts them one by one, writes before each which one it is on (:mod:`progress_slot`)
+and answers the batch in one buffered stream.
 Before each page the child arms a CPU-time interval timer (``ITIMER_PROF``: user + system CPU
 of the process) with the budget, and leaves SIGPROF at its default action: the kernel ends the
 child when one page overruns, C code included. The timer counts CPU seconds, not wall-clock
-seconds, so a loaded machine times out the same pages as a quiet one. The worker then counts that page as a ``timeout`` error, starts a fresh
-child and goes on with the rest of the batch. A child that crashes (a segfault in a parser) costs
-only its page, the same way. There is no process round trip per page, only one per batch.
+seconds, so a loaded machine times out the same pages as a quiet one. The worker then counts the page the child
+was on as a ``timeout`` error, starts a fresh child and goes on with the rest of the batch (the pages whose
+answers died with the child are extracted again). A child that crashes (a segfault in a parser) costs only its
+page, the same way. There is no process round trip per page, only one per batch.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import Any
 
 from curate.errors import CurateError
 from curate.extract.engines import ENGINES, TAKES_BYTES
+from curate.extract.html_limits import limit_reason
 from curate.extract.page_buffer import PageBuffer, PageReader
+from curate.extract.progress_slot import NONE, ProgressSlot
 from curate.process_guard import die_with_parent
 
 try:
@@ -31,7 +35,8 @@ try:
 except ImportError:  # Windows: no CPU limit there either (cpu_limit_available), pages run in the worker
     fcntl = None  # type: ignore[assignment]
 
-Outcome = tuple[bool, str]  # (ok, text) or (False, error message)
+TEXT, ERROR, REMOVAL = "text", "error", "removal"
+Outcome = tuple[str, str]  # (TEXT, main text), (ERROR, message) or (REMOVAL, reason)
 
 
 def _reset_trafilatura() -> None:
@@ -70,6 +75,18 @@ class ScopedEngine:
                 reset()
             self.scope = scope
 
+    def outcome(self, html: bytes, max_depth: int | None) -> Outcome:
+        """The page's text, its engine's error, or its removal for nesting over ``max_depth``. The depth is
+        checked here, where the page has just been copied and is still in the CPU's cache: one pass over cold
+        memory costs as much as the check (about 0.05 ms for a page of 120 KB)."""
+        reason = limit_reason(html, None, max_depth)
+        if reason is not None:
+            return REMOVAL, reason
+        try:
+            return TEXT, self.extract(html)
+        except Exception as exc:  # any engine failure is this page's error
+            return ERROR, f"{type(exc).__name__}: {exc}"[:300]
+
 
 class ExtractionProcessError(CurateError, RuntimeError):
     """The extraction process could not be started (the message says why)."""
@@ -98,11 +115,18 @@ class _Channel:
     re-imports the parent's ``__main__`` as ``multiprocessing``'s spawn does)."""
 
     def __init__(self, read_fd: int, write_fd: int) -> None:
-        self._in = os.fdopen(read_fd, "rb")
-        self._out = os.fdopen(write_fd, "wb")
+        self._in = os.fdopen(read_fd, "rb", buffering=PIPE_BYTES)
+        self._out = os.fdopen(write_fd, "wb", buffering=PIPE_BYTES)
 
     def send(self, message: Any) -> None:
+        self.queue(message)
+        self.flush()
+
+    def queue(self, message: Any) -> None:
+        """Buffered: the other side sees it at the next :meth:`flush` (or when the buffer fills)."""
         pickle.dump(message, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def flush(self) -> None:
         self._out.flush()
 
     def recv(self) -> Any:
@@ -119,9 +143,11 @@ class _Channel:
                 pass
 
 
-def _serve(channel: _Channel, pages: PageReader, engine: str, budget: float, parent_pid: int) -> None:
-    """The child's loop: batches of (index, offset, length) into the shared pages in, one (index, ok, text)
-    answer per page."""
+def _serve(channel: _Channel, pages: PageReader, progress: ProgressSlot, engine: str, budget: float,
+           parent_pid: int) -> None:
+    """The child's loop: batches of (index, offset, length) into the shared pages in, one (index, kind, text)
+    answer per page, flushed once per batch; ``progress`` holds the position in the batch of the page being
+    extracted."""
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
     signal.signal(signal.SIGPROF, signal.SIG_DFL)  # overrun: the kernel ends this process
@@ -138,17 +164,16 @@ def _serve(channel: _Channel, pages: PageReader, engine: str, budget: float, par
             return
         if message is None:
             return
-        scope, size, batch = message
+        scope, size, max_depth, batch = message
         scoped.enter(scope)
-        for index, offset, length in batch:
+        for position, (index, offset, length) in enumerate(batch):
+            progress.value = position
             html = pages.page(offset, length, size)
             signal.setitimer(signal.ITIMER_PROF, budget)
-            try:
-                answer = (index, True, extract(html))
-            except Exception as exc:  # any engine failure is this page's error
-                answer = (index, False, f"{type(exc).__name__}: {exc}"[:300])
+            kind, text = scoped.outcome(html, max_depth)
             signal.setitimer(signal.ITIMER_PROF, 0)  # sending the answer is not the page's time
-            channel.send(answer)
+            channel.queue((index, kind, text))
+        channel.flush()
 
 
 class ExtractionProcess:
@@ -163,19 +188,24 @@ class ExtractionProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._channel: _Channel | None = None
         self._pages: PageBuffer | None = None
+        self._progress: ProgressSlot | None = None
 
     def _start(self) -> _Channel:
         if self._pages is None:
             self._pages = PageBuffer()
+        if self._progress is None:
+            self._progress = ProgressSlot()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         _widen(to_child_w)
+        _widen(from_child_w)
         # the child finds curate (and user engines' modules) where this process does
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         proc = subprocess.Popen(
             [sys.executable, "-m", __name__, self.engine, repr(self.budget), str(os.getpid()),
-             str(to_child_r), str(from_child_w), str(self._pages.fd)],
-            pass_fds=(to_child_r, from_child_w, self._pages.fd), stdin=subprocess.DEVNULL, env=env,
+             str(to_child_r), str(from_child_w), str(self._pages.fd), str(self._progress.fd)],
+            pass_fds=(to_child_r, from_child_w, self._pages.fd, self._progress.fd), stdin=subprocess.DEVNULL,
+            env=env,
         )
         os.close(to_child_r)
         os.close(from_child_w)
@@ -221,10 +251,14 @@ class ExtractionProcess:
         if self._pages is not None:
             self._pages.close()
             self._pages = None
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
 
-    def run(self, items: list[tuple[int, bytes | memoryview]], scope: object) -> dict[int, Outcome]:
-        """Extract every (index, UTF-8 html); returns index -> (ok, text or error message). ``scope``
-        names the shard task: the engine's state is reset when it changes."""
+    def run(self, items: list[tuple[int, bytes | memoryview]], scope: object,
+            max_depth: int | None = None) -> dict[int, Outcome]:
+        """Extract every (index, UTF-8 html); returns index -> :data:`Outcome`. ``scope`` names the shard task:
+        the engine's state is reset when it changes. Pages nested over ``max_depth`` are removed unparsed."""
         results: dict[int, Outcome] = {}
         if self._pages is None:
             self._pages = PageBuffer()
@@ -232,23 +266,34 @@ class ExtractionProcess:
         pending = [(index, offset, length) for (index, _), (offset, length) in zip(items, spans, strict=True)]
         while pending:
             channel = self._channel or self._start()
+            assert self._progress is not None
+            self._progress.value = NONE
             try:
-                channel.send((scope, self._pages.size, pending))
+                channel.send((scope, self._pages.size, max_depth, pending))
             except OSError:  # died between batches: start again
                 self._stop()
                 continue
-            for index, _offset, _length in pending:
+            for _ in pending:
                 try:
-                    got, ok, text = channel.recv()
-                except (EOFError, OSError):  # the child died on this page
-                    results[index] = (False, self._death_message())
+                    got, kind, text = channel.recv()
+                except (EOFError, OSError):  # the child died: on the page it last started
+                    results[self._died_on(pending, results)] = (ERROR, self._death_message())
                     self._stop()
                     self.restarts += 1
                     break
-                results[got] = (ok, text)
+                results[got] = (kind, text)
             pending = [p for p in pending if p[0] not in results]
         self._pages.release_if_large()
         return results
+
+    def _died_on(self, pending: list[tuple[int, int, int]], results: dict[int, Outcome]) -> int:
+        """The index of the page the child died on: the one it last started, or, when it died before starting
+        one or after answering it, the first page not answered."""
+        assert self._progress is not None
+        position = self._progress.value
+        if 0 <= position < len(pending) and pending[position][0] not in results:
+            return pending[position][0]
+        return next(index for index, _offset, _length in pending if index not in results)
 
     def _death_message(self) -> str:
         assert self._proc is not None
@@ -278,6 +323,8 @@ def _close_all() -> None:
     _PROCESSES.clear()
 
 
-if __name__ == "__main__":  # the child: python -m curate.extract.extraction_process ENGINE BUDGET PARENT IN OUT PAGES
-    _engine, _budget, _parent, _in, _out, _pages = sys.argv[1:7]
-    _serve(_Channel(int(_in), int(_out)), PageReader(int(_pages)), _engine, float(_budget), int(_parent))
+if __name__ == "__main__":  # the child: python -m curate.extract.extraction_process ENGINE BUDGET PARENT IN OUT
+    # PAGES PROGRESS
+    _engine, _budget, _parent, _in, _out, _pages, _progress = sys.argv[1:8]
+    _serve(_Channel(int(_in), int(_out)), PageReader(int(_pages)), ProgressSlot(int(_progress)), _engine,
+           float(_budget), int(_parent))

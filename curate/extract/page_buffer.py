@@ -18,7 +18,7 @@ from collections.abc import Sequence
 RELEASE_ABOVE = 256 << 20  # a buffer grown past this by a batch of huge pages is given back after it
 
 
-def _scratch_dir() -> str:
+def scratch_dir() -> str:
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
 
@@ -27,7 +27,7 @@ class PageBuffer:
     """The worker's side: ``write(pages)`` -> (offset, length) per page; ``fd`` is inherited by the child."""
 
     def __init__(self) -> None:
-        fd, path = tempfile.mkstemp(prefix="curate-pages-", dir=_scratch_dir())
+        fd, path = tempfile.mkstemp(prefix="curate-pages-", dir=scratch_dir())
         os.unlink(path)
         self.fd = fd
         self._map: mmap.mmap | None = None
