@@ -54,10 +54,6 @@ def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
-def self_cpu():
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    return s.ru_utime + s.ru_stime
-
 def children_cpu():
     c = resource.getrusage(resource.RUSAGE_CHILDREN)
     return c.ru_utime + c.ru_stime
@@ -94,13 +90,14 @@ if mode == "interleaved":
     fn(decoded[id(distinct[0])])  # imports: the process mode pays them in its start-up
     reset = ENGINE_RESETS.get(engine)
     blocks = {"process": Extract(engine=engine, timeout=5.0), "in-worker": Extract(engine=engine, timeout=0)}
-    spent = {"bare": 0.0, "process": 0.0, "in-worker": 0.0}
+    order = ("bare", "process", "in-worker")
+    spent = dict.fromkeys(order, 0.0)
     kids = children_cpu()
     turn = 0
     for shard in shards:
         for k, t in enumerate(tables(shard)):  # built outside the timing: a reader makes them in a run
             inputs = [decoded[id(h)] for h in shard[256 * k:256 * (k + 1)]]
-            for mode_now in ("bare", "process", "in-worker")[turn % 3:] + ("bare", "process", "in-worker")[:turn % 3]:
+            for mode_now in order[turn % 3:] + order[:turn % 3]:
                 # every mode starts each batch with the engine's cross-page state emptied (trafilatura's
                 # dedup cache): a fresh shard scope for the block, a reset for the bare engine
                 start = time.process_time()
@@ -200,7 +197,8 @@ def main() -> None:
                          "" if mode == "bare" else f"{100 * (value - bare) / bare:+.1f}%"])
         figures[engine] = round(100 * (statistics.median(cpu["process"]) - bare) / bare, 1)
         parts = measure(engine, "parts", args.pages, paths)
-        for key, label in (("to_python", "Arrow column to row views"), ("limits", "size and depth checks (on the page just copied, as the extraction process does)"),
+        for key, label in (("to_python", "Arrow column to row views"),
+                           ("limits", "size and depth checks (on the page just copied, as the extraction process does)"),
                            ("decode", "UTF-8 decoding (str engines, in the extraction process)"),
                            ("pipe", "batches through the shared page file and read back (both sides; the file warm)"),
                            ("startup", "extraction process start-up and warm-up (once per worker)")):
