@@ -21,7 +21,13 @@ from curate.blocks.columns import READER_SCHEMA
 from curate.config.pipeline_config import load_pipeline
 from curate.extract.extract_block import Extract
 from curate.extract.extraction_process import ExtractionProcess, extraction_process
-from curate.extract.html_limits import limit_reason, nesting_depth, opening_tags_bound, running_bound
+from curate.extract.html_limits import (
+    limit_reason,
+    nesting_depth,
+    opening_tags_bound,
+    running_bound,
+    tag_starts_bound,
+)
 from curate.io.read_counts import ReadCounts
 from curate.io.warc_reader import WarcReader
 
@@ -54,9 +60,10 @@ def test_nested_divs_page_is_removed_before_parsing(shared_data: Path) -> None:
 def test_the_cheap_bound_never_hides_a_deep_page(shared_data: Path) -> None:
     pages = _real_pages(shared_data, 181)
     assert all(opening_tags_bound(h) >= nesting_depth(h) for h in pages)  # a true upper bound on real pages
+    assert all(tag_starts_bound(h) >= opening_tags_bound(h) for h in pages)  # the first, loosest bound
     assert sum(opening_tags_bound(h) <= 2000 for h in pages) > 0.9 * len(pages)  # and it spares most the scan
     for html in (NESTED, NESTED.upper(), b"<DiV class=x>" * 3000, b"<a>" * 2500 + b"</a>" * 2500):
-        assert opening_tags_bound(html) >= nesting_depth(html) > 2000
+        assert tag_starts_bound(html) >= opening_tags_bound(html) >= nesting_depth(html) > 2000
         assert limit_reason(html, None, 2000) == f"html_too_deep:{nesting_depth(html)}_levels"
     assert opening_tags_bound(b"<p><li><img><br></p>" * 5000) == 0  # tags that never nest do not count
 

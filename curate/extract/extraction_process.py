@@ -2,7 +2,7 @@
 
 The worker puts a batch of pages in a memory-mapped file it shares with the child (:mod:`page_buffer`) and sends
 their offsets; the child extracts them one by one, writes before each which one it is on (:mod:`progress_slot`)
-and answers the batch in one buffered stream.
+and answers the whole batch in one message (one read for the worker, not one per page).
 Before each page the child arms a CPU-time interval timer (``ITIMER_PROF``: user + system CPU
 of the process) with the budget, and leaves SIGPROF at its default action: the kernel ends the
 child when one page overruns, C code included. The timer counts CPU seconds, not wall-clock
@@ -118,14 +118,7 @@ class _Channel:
         self._out = os.fdopen(write_fd, "wb", buffering=PIPE_BYTES)
 
     def send(self, message: Any) -> None:
-        self.queue(message)
-        self.flush()
-
-    def queue(self, message: Any) -> None:
-        """Buffered: the other side sees it at the next :meth:`flush` (or when the buffer fills)."""
         pickle.dump(message, self._out, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def flush(self) -> None:
         self._out.flush()
 
     def recv(self) -> Any:
@@ -144,8 +137,8 @@ class _Channel:
 
 def _serve(channel: _Channel, pages: PageReader, progress: ProgressSlot, engine: str, budget: float,
            parent_pid: int) -> None:
-    """The child's loop: batches of (index, offset, length) into the shared pages in, one (index, kind, text)
-    answer per page, flushed once per batch; ``progress`` holds the position in the batch of the page being
+    """The child's loop: batches of (index, offset, length) into the shared pages in, the batch's list of
+    (index, kind, text) out, one message per batch; ``progress`` holds the position in the batch of the page being
     extracted."""
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
@@ -164,14 +157,15 @@ def _serve(channel: _Channel, pages: PageReader, progress: ProgressSlot, engine:
             return
         scope, size, max_depth, batch = message
         scoped.enter(scope)
+        answers = []
         for position, (index, offset, length) in enumerate(batch):
             progress.value = position
             html = pages.page(offset, length, size)
             signal.setitimer(signal.ITIMER_PROF, budget)
             kind, text = scoped.outcome(html, max_depth)
-            signal.setitimer(signal.ITIMER_PROF, 0)  # sending the answer is not the page's time
-            channel.queue((index, kind, text))
-        channel.flush()
+            signal.setitimer(signal.ITIMER_PROF, 0)  # sending the answers is not the page's time
+            answers.append((index, kind, text))
+        channel.send(answers)
 
 
 class ExtractionProcess:
@@ -271,15 +265,14 @@ class ExtractionProcess:
             except OSError:  # died between batches: start again
                 self._stop()
                 continue
-            for _ in pending:
-                try:
-                    got, kind, text = channel.recv()
-                except (EOFError, OSError):  # the child died: on the page it last started
-                    results[self._died_on(pending, results)] = (ERROR, self._death_message())
-                    self._stop()
-                    self.restarts += 1
-                    break
-                results[got] = (kind, text)
+            try:
+                answers = channel.recv()
+            except (EOFError, OSError):  # the child died: on the page it last started
+                results[self._died_on(pending, results)] = (ERROR, self._death_message())
+                self._stop()
+                self.restarts += 1
+            else:
+                results.update((got, (kind, text)) for got, kind, text in answers)
             pending = [p for p in pending if p[0] not in results]
         self._pages.release_if_large()
         return results

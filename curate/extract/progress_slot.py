@@ -1,9 +1,9 @@
 """Which page of a batch the extraction process is on, in memory both processes map: no pipe message per page.
 
-The extraction process answers a batch in one buffered stream, flushed at the batch's end. A message per page
+The extraction process answers a batch in one message, sent at the batch's end. A message per page
 cost a write and a wake-up of the waiting worker per page: about 0.07 ms of CPU per page on this project's
 2-core VM, 2% of the ``balanced`` engine (benchmarks/RESULTS.md, "extraction_overhead"). When the process dies on
-a page (CPU budget, crash), the answers it had not flushed are lost with it; the worker reads here which page it
+a page (CPU budget, crash), the batch's answers are lost with it; the worker reads here which page it
 died on, counts that page's error and sends the rest of the batch to a fresh process. Like the page file
 (:mod:`page_buffer`), the file is unlinked at once and reaches a restarted process through the descriptor.
 """
