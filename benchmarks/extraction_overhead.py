@@ -1,6 +1,7 @@
 """The cost around the extraction engine: the ``extract`` block against the bare engine call, on 10,000+ pages.
 
     .venv/bin/python benchmarks/extraction_overhead.py [--pages 10000] [--engines balanced trafilatura]
+        [--repeats 3] [--engine-repeats trafilatura=1] [--instructions balanced]
 
 Corpus: every HTML page of shared/data (the two extraction WARCs and the crawls of shared/data/warc, 618 distinct
 pages), in shards of distinct pages, repeated until ``--pages`` (each shard is one shard task: trafilatura's
@@ -31,9 +32,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 
 from _results import REPO, RunInfo, md_table, require_shared, write_section
 
@@ -113,6 +117,22 @@ if mode == "interleaved":
     _close_all()  # joins the extraction process: its CPU time (start-up included) reaches RUSAGE_CHILDREN
     spent["process"] += children_cpu() - kids
     out["cpu"] = spent
+elif mode.startswith("instructions:"):
+    # one mode on the first N distinct pages, nothing else: run under valgrind by the parent, which counts the
+    # instructions of this process and of its extraction process
+    mode_now, n = mode.split(":")[1], int(mode.split(":")[2])
+    pages = distinct[:n]
+    batches = list(tables(pages))
+    if mode_now == "bare":
+        inputs = [h if takes_bytes else h.decode("utf-8", errors="replace") for h in pages]
+        fn(inputs[0])  # imports, as the extraction process's warm-up does
+        for h in inputs:
+            fn(h)
+    else:
+        block = Extract(engine=engine, timeout=5.0 if mode_now == "process" else 0)
+        for t in batches:
+            block.process(t, BlockContext(shard="0"))
+        _close_all()
 elif mode == "parts":
     all_tables = list(tables(shards[0]))  # one shard timed, scaled to all pages below
     t0 = time.process_time()
@@ -168,21 +188,69 @@ def measure(engine: str, mode: str, pages: int, paths: list[str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def instructions(engine: str, mode: str, n: int, paths: list[str]) -> int:
+    """Instructions executed by one mode on the first ``n`` distinct pages: valgrind's cachegrind (no cache
+    simulation), this process and its extraction process summed. Deterministic, unlike CPU time on a shared VM;
+    ``rep movsb`` copies count one instruction per byte, so the copies of the page file weigh more than in time."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
+                               f"--cachegrind-out-file={tmp}/cg.%p", sys.executable, "-c", CHILD, engine,
+                               f"instructions:{mode}:{n}", "0", *paths],
+                              capture_output=True, text=True, env=env, cwd=REPO, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"valgrind {engine}/{mode} failed:\n{proc.stderr[-3000:]}")
+    counts = [int(m.replace(",", "")) for m in re.findall(r"I\s+refs:\s+([\d,]+)", proc.stderr)]
+    if not counts:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{proc.stderr[-2000:]}")
+    return sum(counts)
+
+
+def instruction_rows(engine: str, pages: int, paths: list[str], distinct: int) -> tuple[list[list], dict]:
+    """Per page (all distinct pages once, less a one-page run: what every run pays once cancels) and per worker
+    (the one-page run's extra over the bare engine's: the extraction process's start-up), scaled to ``pages``."""
+    rows, figures = [], {}
+    runs = {m: (instructions(engine, m, distinct, paths), instructions(engine, m, 1, paths)) for m in MODES}
+    per_page = {m: (many - one) / (distinct - 1) for m, (many, one) in runs.items()}
+    fixed = {m: runs[m][1] - per_page[m] for m in MODES}
+    for mode, label in MODES.items():
+        extra_fixed = fixed[mode] - fixed["bare"]
+        at_pages = (per_page[mode] * pages + extra_fixed) / (per_page["bare"] * pages) - 1
+        rows.append([engine, label, f"{per_page[mode] / 1e6:.2f}",
+                     "" if mode == "bare" else f"{100 * (per_page[mode] / per_page['bare'] - 1):+.1f}%",
+                     "" if mode == "bare" else f"{extra_fixed / 1e6:.0f}",
+                     "" if mode == "bare" else f"{100 * at_pages:+.1f}%"])
+        if mode != "bare":
+            figures[mode] = round(100 * at_pages, 1)
+    return rows, figures
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pages", type=int, default=10_000)
     ap.add_argument("--engines", nargs="+", default=["balanced", "trafilatura"])
     ap.add_argument("--repeats", type=int, default=1, help="rounds of the three modes (median)")
+    ap.add_argument("--engine-repeats", nargs="*", default=[], metavar="ENGINE=N",
+                    help="rounds for one engine instead of --repeats (trafilatura's round is ~14 minutes)")
+    ap.add_argument("--instructions", nargs="*", default=[], metavar="ENGINE",
+                    help="also count these engines' instructions per mode under valgrind (all distinct pages "
+                         "once; minutes for balanced, an hour for trafilatura)")
     args = ap.parse_args()
     paths = [str(require_shared("extraction", n)) for n in ("scrapinghub_aeb_pages.warc.gz",
                                                            "mozilla_readability_testpages.warc.gz")]
     paths += sorted(str(p) for p in require_shared("warc").glob("*.warc.gz") if "clipped" not in p.name)
     info = RunInfo(["trafilatura", "resiliparse", "pyarrow"])
     rows, parts_rows, figures = [], [], {}
+    instr_rows: list[list] = []
+    instr_figures: dict[str, dict] = {}
+    if args.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind on PATH")
+    rounds = {engine: args.repeats for engine in args.engines}
+    rounds.update((k, int(v)) for k, v in (item.split("=") for item in args.engine_repeats))
     for engine in args.engines:
         cpu: dict[str, list[float]] = {m: [] for m in MODES}
         meta = {}
-        for _ in range(args.repeats):
+        for _ in range(rounds[engine]):
             r = measure(engine, "interleaved", args.pages, paths)
             for mode in MODES:
                 cpu[mode].append(r["cpu"][mode])
@@ -193,9 +261,13 @@ def main() -> None:
         bare = statistics.median(cpu["bare"])
         for mode, label in MODES.items():
             value = statistics.median(cpu[mode])
-            rows.append([engine, label, n, f"{value:.1f}", f"{1e3 * value / n:.3f}",
+            rows.append([engine, label, n, rounds[engine], f"{value:.1f}", f"{1e3 * value / n:.3f}",
                          "" if mode == "bare" else f"{100 * (value - bare) / bare:+.1f}%"])
         figures[engine] = round(100 * (statistics.median(cpu["process"]) - bare) / bare, 1)
+        if engine in args.instructions:
+            got, instr_figures[engine] = instruction_rows(engine, args.pages, paths, meta["distinct"])
+            instr_rows += got
+            print(engine, instr_figures[engine], flush=True)
         parts = measure(engine, "parts", args.pages, paths)
         for key, label in (("to_python", "Arrow column to row views"),
                            ("limits", "size and depth checks (on the page just copied, as the extraction process does)"),
@@ -204,14 +276,29 @@ def main() -> None:
                            ("startup", "extraction process start-up and warm-up (once per worker)")):
             parts_rows.append([engine, label, f"{parts[key]:.2f}", f"{1e3 * parts[key] / n:.4f}",
                                f"{100 * parts[key] / bare:.2f}%"])
-    table = md_table(["engine", "mode", "pages", "CPU s", "CPU ms/page", "overhead vs bare engine"], rows)
+    table = md_table(["engine", "mode", "pages", "rounds", "CPU s", "CPU ms/page", "overhead vs bare engine"], rows)
     parts_table = md_table(["engine", "step (timed alone)", "CPU s", "CPU ms/page", "share of the bare engine"],
                            parts_rows)
+    instr_text = [] if not instr_rows else [
+        "",
+        f"Instructions executed (`--instructions`: valgrind's cachegrind, no cache simulation; the process and its "
+        f"extraction process summed), deterministic where CPU time on this shared VM is not. Per page: each of the "
+        f"{meta['distinct']} distinct pages once, less a one-page run (what every run pays once cancels); per worker: "
+        f"the one-page run's extra over the bare engine's (the extraction process's start-up); at {args.pages} "
+        f"pages: both together. Copies by `rep movsb` (the page file) count one instruction per byte, so they weigh "
+        f"more here than in time.",
+        "",
+        md_table(["engine", "mode", "M instructions/page", "per page vs bare", "M instructions once per worker",
+                  f"overhead at {args.pages} pages"], instr_rows),
+    ]
     text = "\n".join([
         "## Extraction overhead: the extract block against the bare engine call",
         "",
         f"`.venv/bin/python benchmarks/extraction_overhead.py --pages {args.pages} --engines "
-        f"{' '.join(args.engines)} --repeats {args.repeats}` — {meta['pages']} pages ({meta['distinct']} distinct "
+        f"{' '.join(args.engines)} --repeats {args.repeats}"
+        + "".join(f" --engine-repeats {item}" for item in args.engine_repeats)
+        + "".join(f" --instructions {' '.join(args.instructions)}" for _ in args.instructions[:1])
+        + f"` — {meta['pages']} pages ({meta['distinct']} distinct "
         f"HTML pages of shared/data in {meta['shards']} shards, Arrow batches of 256), the three modes by turns on "
         "every batch in one process per round (median of the rounds); CPU time of the process and its extraction "
         "process. Goal: overhead under 5%.",
@@ -222,8 +309,10 @@ def main() -> None:
         "Where the rest goes (each step timed alone on the same pages, in the worker unless said):",
         "",
         parts_table,
+        *instr_text,
         "",
-        "<!-- figures " + json.dumps({"overhead_percent": figures}, sort_keys=True) + " -->",
+        "<!-- figures " + json.dumps({"overhead_percent": figures, "instructions_overhead_percent": instr_figures},
+                                     sort_keys=True) + " -->",
     ])
     print(text)
     write_section("extraction_overhead", text)

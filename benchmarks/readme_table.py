@@ -98,8 +98,12 @@ def overhead_rows(body: str | None) -> list[Row]:
     if f is None:
         return [_missing("extraction overhead", "extraction_overhead")]
     cells = ", ".join(f"{engine} {value:+.1f}%" for engine, value in sorted(f["overhead_percent"].items()))
+    instructions = f.get("instructions_overhead_percent", {})
+    if instructions:
+        cells += "; in instructions executed (valgrind): " + ", ".join(
+            f"{engine} {modes['process']:+.1f}%" for engine, modes in sorted(instructions.items()))
     return [["`extract` block (CPU limit, size and depth checks, extraction process) over the bare engine call",
-             cells, "same pages, 10,000+ per run", "extraction_overhead"]]
+             f"CPU time: {cells}", "same pages, 10,000+ per run", "extraction_overhead"]]
 
 
 def signature_rows(body: str | None) -> list[Row]:
