@@ -28,15 +28,16 @@ def main_content_blocks(html: str | bytes) -> Blocks:
     return tree_blocks(HTMLTree.parse_from_bytes(html, "utf-8") if isinstance(html, bytes) else HTMLTree.parse(html))
 
 
-def tree_blocks(tree: Any, post_meta: bool = True) -> Blocks:
+def tree_blocks(tree: Any, post_meta: bool = True, skip_elements: Sequence[str] = ()) -> Blocks:
     """The blocks of a parsed page (a resiliparse ``HTMLTree``, which an experiment may have changed);
-    ``post_meta``: resiliparse's option of that name (an experiment turns it off)."""
+    ``post_meta`` and ``skip_elements``: resiliparse's options of those names (experiments change them)."""
     # optional fast extractor: imported only when selected
     from resiliparse.extract.html2text import extract_plain_text
 
+    skip = {"skip_elements": list(skip_elements)} if skip_elements else {}
     markup = extract_plain_text(
         tree, preserve_formatting="minimal_html", main_content=True, list_bullets=False, alt_texts=False,
-        links=True, form_fields=False, noscript=False, comments=False, post_meta=post_meta,
+        links=True, form_fields=False, noscript=False, comments=False, post_meta=post_meta, **skip,
     )
     return _BLOCKS(markup)
 
