@@ -1,4 +1,4 @@
-"""Tried for issue 24, not shipped: four changes to the ``balanced`` engine, alone and some together.
+"""Tried for issue 24, not shipped: four changes to the ``balanced`` engine, alone and in two combinations.
 
     .venv/bin/python benchmarks/extraction_block_variants.py
 
@@ -22,7 +22,8 @@ The shipped ``balanced`` engine is 3.0 points of *boilerplate absent* behind tra
   paragraphs (a content wrapper whose class happens to match) is kept. Unguarded, such lists removed main text
   (``extraction_quality``'s notes). Three guards were tried by hand on these pages (one, two or three sibling
   paragraphs; within a point of each other) and this one kept. The model is trained either on the blocks without
-  the skip list (the list applied only when extracting) or on the blocks with it.
+  the skip list (the list applied only when extracting) or on the blocks with it; and, trained without it,
+  together with post_meta off and the trees.
 
 Every row is scored as in ``extraction_dom_flags``: the 385 gold pages of ``extraction_quality``, each page scored
 by a model not trained on its set (articles by the readability pages, readability by the articles, the held-out
@@ -167,6 +168,7 @@ VARIANTS = {  # label: (post_meta, model, word cues, blocks trained on, blocks e
     "post_meta off + trees + word cues": (False, trees, True, "plain", "plain"),
     "guarded DOM skip, trained without it": (True, logistic, False, "plain", "skip"),
     "guarded DOM skip, trained with it": (True, logistic, False, "skip", "skip"),
+    "guarded DOM skip (trained without it) + post_meta off + trees": (False, trees, False, "plain", "skip"),
 }
 
 
@@ -199,7 +201,7 @@ def main() -> None:
     info.sample()
     reference, reference_ms = trafilatura_reference(pages)
     made: dict[tuple[bool, str], tuple[dict[str, list[Blocks]], float]] = {}
-    for post_meta, kind in ((True, "plain"), (False, "plain"), (True, "skip")):
+    for post_meta, kind in ((True, "plain"), (False, "plain"), (True, "skip"), (False, "skip")):
         start = time.process_time()
         blocks = {name: [make_blocks(p.html.encode("utf-8"), post_meta, kind == "skip") for p in ps]
                   for name, ps in sets.items()}
@@ -245,7 +247,7 @@ def main() -> None:
         "pages: optimistic); three word-cue features from a lexicon learned on the training pages; resiliparse's "
         "`skip_elements` with eight groups of boilerplate selectors, each guarded so that an element holding three "
         "sibling paragraphs is kept (the guard one of three tried by hand: optimistic), the model trained without "
-        "or with the skip list.",
+        "or with the skip list, and the skip list with post_meta off and the trees.",
         info.line(),
         "",
         table,
