@@ -296,8 +296,8 @@ def main() -> None:
         "",
         f"`.venv/bin/python benchmarks/extraction_overhead.py --pages {args.pages} --engines "
         f"{' '.join(args.engines)} --repeats {args.repeats}"
-        + "".join(f" --engine-repeats {item}" for item in args.engine_repeats)
-        + "".join(f" --instructions {' '.join(args.instructions)}" for _ in args.instructions[:1])
+        + (f" --engine-repeats {' '.join(args.engine_repeats)}" if args.engine_repeats else "")
+        + (f" --instructions {' '.join(args.instructions)}" if args.instructions else "")
         + f"` — {meta['pages']} pages ({meta['distinct']} distinct "
         f"HTML pages of shared/data in {meta['shards']} shards, Arrow batches of 256), the three modes by turns on "
         "every batch in one process per round (median of the rounds); CPU time of the process and its extraction "

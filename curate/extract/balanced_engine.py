@@ -34,10 +34,10 @@ def tree_blocks(tree: Any, post_meta: bool = True, skip_elements: Sequence[str] 
     # optional fast extractor: imported only when selected
     from resiliparse.extract.html2text import extract_plain_text
 
-    skip = {"skip_elements": list(skip_elements)} if skip_elements else {}
     markup = extract_plain_text(
         tree, preserve_formatting="minimal_html", main_content=True, list_bullets=False, alt_texts=False,
-        links=True, form_fields=False, noscript=False, comments=False, post_meta=post_meta, **skip,
+        links=True, form_fields=False, noscript=False, comments=False, post_meta=post_meta,
+        skip_elements=list(skip_elements),
     )
     return _BLOCKS(markup)
 

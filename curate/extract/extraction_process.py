@@ -268,7 +268,7 @@ class ExtractionProcess:
             try:
                 answers = channel.recv()
             except (EOFError, OSError):  # the child died: on the page it last started
-                results[self._died_on(pending, results)] = (ERROR, self._death_message())
+                results[self._died_on(pending)] = (ERROR, self._death_message())
                 self._stop()
                 self.restarts += 1
             else:
@@ -277,14 +277,12 @@ class ExtractionProcess:
         self._pages.release_if_large()
         return results
 
-    def _died_on(self, pending: list[tuple[int, int, int]], results: dict[int, Outcome]) -> int:
-        """The index of the page the child died on: the one it last started, or, when it died before starting
-        one or after answering it, the first page not answered."""
+    def _died_on(self, pending: list[tuple[int, int, int]]) -> int:
+        """The index of the page the child died on: the one it last started, or the batch's first page when it
+        died before starting one (no answer of the batch arrived: they come in one message)."""
         assert self._progress is not None
         position = self._progress.value
-        if 0 <= position < len(pending) and pending[position][0] not in results:
-            return pending[position][0]
-        return next(index for index, _offset, _length in pending if index not in results)
+        return pending[position][0] if 0 <= position < len(pending) else pending[0][0]
 
     def _death_message(self) -> str:
         assert self._proc is not None
