@@ -11,7 +11,8 @@ order, each batch with the engine's cross-page state emptied (trafilatura's dedu
 the machine's load hits the three alike (run as fresh processes one after another, the modes' CPU times moved by
 10% between rounds on this shared machine). CPU time = user + system (``time.process_time`` around each mode's
 turn; the extraction process's own CPU time from ``resource.getrusage`` once it has exited), so the load stretches
-it far less than wall time.
+it far less than wall time. numpy runs on one thread in all three modes, as the extraction process runs it
+(``extraction_process.ONE_BLAS_THREAD``): like with like, and no idle BLAS thread spinning into the counts.
 
 - **bare engine**: the engine function on each page (str engines get a ``str`` decoded beforehand, outside
   the timing, one per distinct page): the floor;
@@ -40,6 +41,8 @@ import sys
 import tempfile
 
 from _results import REPO, RunInfo, md_table, require_shared, write_section
+
+from curate.extract.extraction_process import ONE_BLAS_THREAD
 
 CHILD = r"""
 import json, pickle, resource, sys, time
@@ -180,7 +183,7 @@ MODES = {"bare": "bare engine", "process": "extract block, extraction process (d
 
 
 def measure(engine: str, mode: str, pages: int, paths: list[str]) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), **ONE_BLAS_THREAD}
     proc = subprocess.run([sys.executable, "-c", CHILD, engine, mode, str(pages), *paths], capture_output=True,
                           text=True, env=env, cwd=REPO, check=False)
     if proc.returncode != 0:
@@ -192,7 +195,7 @@ def instructions(engine: str, mode: str, n: int, paths: list[str]) -> int:
     """Instructions executed by one mode on the first ``n`` distinct pages: valgrind's cachegrind (no cache
     simulation), this process and its extraction process summed. Deterministic, unlike CPU time on a shared VM;
     ``rep movsb`` copies count one instruction per byte, so the copies of the page file weigh more than in time."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0", **ONE_BLAS_THREAD}
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--trace-children=yes",
                                f"--cachegrind-out-file={tmp}/cg.%p", sys.executable, "-c", CHILD, engine,

@@ -22,7 +22,8 @@ from extraction_gold import GoldPage, gold_sets, score
 from curate.extract.balanced_engine import BalancedEngine, main_content_blocks
 from curate.extract.block_classifier import BlockClassifier, BlockModelError, shipped_classifier
 from curate.extract.block_features import NAMES, BlockFeatures
-from curate.extract.block_training import label_blocks, page_data, train_block_model
+from curate.extract.block_training import TREES, label_blocks, page_data, train_block_model
+from curate.extract.block_trees import TreeStage, flatten
 from curate.extract.engines import ENGINES, balanced_text, resiliparse_text, trafilatura_text
 from curate.extract.extract_block import Extract
 from curate.extract.minimal_html_blocks import TAG_INDEX, MinimalHtmlBlocks
@@ -126,10 +127,26 @@ def test_a_model_for_other_features_is_refused() -> None:
         BlockClassifier(model)
 
 
-def test_training_is_deterministic(sets: dict[str, list[GoldPage]]) -> None:
+@pytest.mark.parametrize("kind", ["logistic", "trees"])
+def test_training_is_deterministic(sets: dict[str, list[GoldPage]], kind: str) -> None:
     pages = [page_data(main_content_blocks(p.html), p.gold) for p in sets["readability"][:40]]
-    a, b = (json.dumps(train_block_model(pages, trained_on="t")) for _ in range(2))
+    a, b = (json.dumps(train_block_model(pages, trained_on="t", kind=kind)) for _ in range(2))
     assert a == b
+
+
+def test_tree_stages_equal_lightgbm_on_real_blocks(sets: dict[str, list[GoldPage]]) -> None:
+    # the experiments' tree model (benchmarks/extraction_block_variants.py) is evaluated with numpy: it must give
+    # LightGBM's own probabilities, on blocks of pages it was not trained on
+    lightgbm = pytest.importorskip("lightgbm", reason="the dev extra (lightgbm) is not installed")
+    pages = [page_data(main_content_blocks(p.html), p.gold) for p in sets["readability"][:60]]
+    model = lightgbm.LGBMClassifier(**TREES).fit(np.vstack([p.x for p in pages]),
+                                                 np.concatenate([p.y for p in pages]))
+    stage = TreeStage(flatten(model.booster_.dump_model()))
+    assert stage.depth >= 3  # real trees, not stumps
+    for page in sets["articles"][:40]:
+        x = BlockFeatures()(main_content_blocks(page.html))
+        if len(x):
+            np.testing.assert_allclose(stage(x), model.predict_proba(x)[:, 1], rtol=1e-12, atol=1e-12)
 
 
 def test_precise_engine_is_gone_with_a_clear_message() -> None:

@@ -162,3 +162,17 @@ def test_a_parser_crash_costs_only_its_page(shared_data: Path) -> None:
     assert results[0][0] == results[2][0] == "text" and results[0][1] and results[2][1]
     assert results[1] == ("error", "crash: the resiliparse extraction process died (signal SIGSEGV) on this page")
     assert process.restarts == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts the extraction process's threads in /proc")
+def test_the_extraction_process_runs_on_one_thread(shared_data: Path) -> None:
+    # one extraction process per worker: BLAS threads per core in each would put workers x cores threads on the
+    # machine (numpy's OpenBLAS starts one per core at import unless told otherwise)
+    real = _real_pages(shared_data, 1)
+    process = ExtractionProcess("balanced", 60.0)
+    try:
+        results = process.run([(0, real[0])], scope="threads")  # the block model's numpy has run
+        assert results[0][0] == "text" and results[0][1]
+        assert sorted(os.listdir(f"/proc/{process.pid}/task")) == [str(process.pid)]
+    finally:
+        process.close()

@@ -40,6 +40,7 @@ LAZY_OK = frozenset({
     "ray", "datatrove", "trafilatura", "resiliparse", "ftfy", "pycld2", "fasttext", "lingua", "kenlm",
     "sentencepiece", "tokenizers", "spacy", "jieba", "sudachipy", "kiwipiepy", "pythainlp", "khmernltk", "laonlp",
     "scipy",
+    "lightgbm",  # the dev extra's: trains the block model's tree stages in experiments (block_training.fit_trees)
     "aiobotocore", "botocore",  # the s3 extra's: the storage: options' keys (storage/option_keys.py)
 })
 # (module, imported module) pairs kept inside a function, each with its reason

@@ -10,7 +10,7 @@ are in benchmarks/RESULTS.md ("extraction_quality").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from curate.extract.block_classifier import BlockClassifier, shipped_classifier
@@ -52,14 +52,17 @@ def kept_text(blocks: Blocks, keep: Sequence[bool]) -> str:
 
 
 class BalancedEngine:
-    """``engine(html) -> text``; the shipped model unless another :class:`BlockClassifier` is given."""
+    """``engine(html) -> text``; the shipped model unless another :class:`BlockClassifier` is given, and the
+    shipped blocks unless an experiment gives another ``blocks(html)``."""
 
-    def __init__(self, classifier: BlockClassifier | None = None) -> None:
+    def __init__(self, classifier: BlockClassifier | None = None,
+                 blocks: Callable[[str | bytes], Blocks] | None = None) -> None:
         self._classifier = classifier
+        self._blocks = blocks or main_content_blocks
         self._features = BlockFeatures()
 
     def __call__(self, html: str | bytes) -> str:
-        blocks = main_content_blocks(html)
+        blocks = self._blocks(html)
         if not len(blocks):
             return ""
         classifier = self._classifier or shipped_classifier()

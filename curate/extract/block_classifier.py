@@ -1,10 +1,11 @@
-"""Main text or boilerplate, per block: two stacked logistic regressions over :mod:`block_features`.
+"""Main text or boilerplate, per block: two stacked models over :mod:`block_features`.
 
 Stage 1 scores each block from its own and its neighbours' shallow features. Stage 2 sees the same features plus
 the stage-1 probabilities of the blocks around it (three on each side, the highest before and after, the page
 mean): boilerplate comes in runs and main text is contiguous, which a block-by-block model cannot see (the
-stacking replaces the hand-set context rule of jusText). Inference is a few numpy products per page; the
-weights are a small JSON file in the package, trained by ``scripts/train_extraction_model.py``
+stacking replaces the hand-set context rule of jusText). The shipped stages are logistic regressions; experiments
+train gradient-boosted tree ensembles instead (:mod:`block_trees`). Inference is a few numpy operations per page;
+the model is a small JSON file in the package, trained by ``scripts/train_extraction_model.py``
 (:mod:`curate.extract.block_training`), which records in the file which gold pages it was trained on.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from curate.errors import CurateError
 from curate.extract.block_features import NAMES
+from curate.extract.block_trees import TreeStage
 
 CONTEXT_NAMES: tuple[str, ...] = ("p_prev3", "p_prev2", "p_prev1", "p_next1", "p_next2", "p_next3",
                                   "p_max_before", "p_max_after", "p_self", "p_page_mean")
@@ -52,6 +54,14 @@ class LogisticStage:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
+Stage = LogisticStage | TreeStage
+
+
+def stage_of(spec: dict[str, Any]) -> Stage:
+    """The stage a model file describes: ``"kind": "trees"`` or a logistic regression."""
+    return TreeStage(spec) if spec.get("kind") == "trees" else LogisticStage(spec)
+
+
 class BlockClassifier:
     """``keep(features)``: a boolean mask of the blocks that are main text. ``names``: the feature columns the
     model must have been trained on (:data:`block_features.NAMES`; an experiment with more columns names them)."""
@@ -61,8 +71,8 @@ class BlockClassifier:
             raise BlockModelError(
                 "the block model was trained on other features than curate.extract.block_features computes; "
                 "retrain it with scripts/train_extraction_model.py")
-        self.stage1 = LogisticStage(model["stage1"])
-        self.stage2 = LogisticStage(model["stage2"])
+        self.stage1 = stage_of(model["stage1"])
+        self.stage2 = stage_of(model["stage2"])
         self.threshold = float(model["threshold"])
         self.model = model
 

@@ -87,6 +87,9 @@ class ScopedEngine:
             return ERROR, f"{type(exc).__name__}: {exc}"[:300]
 
 
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 class ExtractionProcessError(CurateError, RuntimeError):
     """The extraction process could not be started (the message says why)."""
 
@@ -191,8 +194,10 @@ class ExtractionProcess:
         from_child_r, from_child_w = os.pipe()
         _widen(to_child_w)
         _widen(from_child_w)
-        # the child finds curate (and user engines' modules) where this process does
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        # the child finds curate (and user engines' modules) where this process does, and runs its numpy on one
+        # thread: a page's matrices are too small to gain from BLAS threads, and with one extraction process per
+        # worker, a BLAS thread per core in each would put workers x cores threads on the machine
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), **ONE_BLAS_THREAD}
         proc = subprocess.Popen(
             [sys.executable, "-m", __name__, self.engine, repr(self.budget), str(os.getpid()),
              str(to_child_r), str(from_child_w), str(self._pages.fd), str(self._progress.fd)],
