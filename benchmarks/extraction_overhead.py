@@ -1,7 +1,7 @@
 """The cost around the extraction engine: the ``extract`` block against the bare engine call, on 10,000+ pages.
 
     .venv/bin/python benchmarks/extraction_overhead.py [--pages 10000] [--engines balanced trafilatura]
-        [--repeats 3] [--engine-repeats trafilatura=1] [--instructions balanced]
+        [--repeats 3] [--engine-repeats trafilatura=1] [--pin auto|none|CPU] [--instructions balanced]
 
 Corpus: every HTML page of shared/data (the two extraction WARCs and the crawls of shared/data/warc, 618 distinct
 pages), in shards of distinct pages, repeated until ``--pages`` (each shard is one shard task: trafilatura's
@@ -12,7 +12,9 @@ the machine's load hits the three alike (run as fresh processes one after anothe
 10% between rounds on this shared machine). CPU time = user + system (``time.process_time`` around each mode's
 turn; the extraction process's own CPU time from ``resource.getrusage`` once it has exited), so the load stretches
 it far less than wall time. numpy runs on one thread in all three modes, as the extraction process runs it
-(``extraction_process.ONE_BLAS_THREAD``): like with like, and no idle BLAS thread spinning into the counts.
+(``extraction_process.ONE_BLAS_THREAD``): like with like, and no idle BLAS thread spinning into the counts. By
+default all of it runs on one CPU (``--pin``), so the extraction process runs on the core the bare engine runs on:
+left to the scheduler, it moved between cores and took 3 to 7 more points of CPU time than its instructions show.
 
 - **bare engine**: the engine function on each page (str engines get a ``str`` decoded beforehand, outside
   the timing, one per distinct page): the floor;
@@ -45,7 +47,8 @@ from _results import REPO, RunInfo, md_table, require_shared, write_section
 from curate.extract.extraction_process import ONE_BLAS_THREAD
 
 CHILD = r"""
-import json, pickle, resource, sys, time
+import json, os, pickle, resource, sys, time
+PIN = int(os.environ["CURATE_BENCH_PIN"]) if os.environ.get("CURATE_BENCH_PIN") else None  # the parent's --pin
 import pyarrow as pa
 from curate.blocks.base import BlockContext
 from curate.blocks.columns import READER_SCHEMA
@@ -66,6 +69,8 @@ def children_cpu():
     return c.ru_utime + c.ru_stime
 
 engine, mode, n_pages, paths = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+if PIN is not None:  # this process and the extraction process it starts (which inherits it) on one core
+    os.sched_setaffinity(0, {PIN})
 distinct, seen = [], set()
 for p in paths:
     for t in WarcReader().read(p, ReadCounts()):
@@ -182,6 +187,9 @@ MODES = {"bare": "bare engine", "process": "extract block, extraction process (d
          "in-worker": "extract block, in the worker (timeout: 0)"}
 
 
+PIN_ENV = "CURATE_BENCH_PIN"  # the CPU of --pin, read by CHILD
+
+
 def measure(engine: str, mode: str, pages: int, paths: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO), **ONE_BLAS_THREAD}
     proc = subprocess.run([sys.executable, "-c", CHILD, engine, mode, str(pages), *paths], capture_output=True,
@@ -235,10 +243,16 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1, help="rounds of the three modes (median)")
     ap.add_argument("--engine-repeats", nargs="*", default=[], metavar="ENGINE=N",
                     help="rounds for one engine instead of --repeats (trafilatura's round is ~14 minutes)")
+    ap.add_argument("--pin", default="auto", metavar="CPU",
+                    help="run the modes (the process and its extraction process) on this one CPU: auto = the last "
+                         "CPU this process may use; none = let the scheduler place them")
     ap.add_argument("--instructions", nargs="*", default=[], metavar="ENGINE",
                     help="also count these engines' instructions per mode under valgrind (all distinct pages "
                          "once; minutes for balanced, an hour for trafilatura)")
     args = ap.parse_args()
+    pin = None if args.pin == "none" else max(os.sched_getaffinity(0)) if args.pin == "auto" else int(args.pin)
+    if pin is not None:
+        os.environ[PIN_ENV] = str(pin)
     paths = [str(require_shared("extraction", n)) for n in ("scrapinghub_aeb_pages.warc.gz",
                                                            "mozilla_readability_testpages.warc.gz")]
     paths += sorted(str(p) for p in require_shared("warc").glob("*.warc.gz") if "clipped" not in p.name)
@@ -300,11 +314,17 @@ def main() -> None:
         f"`.venv/bin/python benchmarks/extraction_overhead.py --pages {args.pages} --engines "
         f"{' '.join(args.engines)} --repeats {args.repeats}"
         + (f" --engine-repeats {' '.join(args.engine_repeats)}" if args.engine_repeats else "")
+        + (f" --pin {args.pin}" if args.pin != "auto" else "")
         + (f" --instructions {' '.join(args.instructions)}" if args.instructions else "")
         + f"` — {meta['pages']} pages ({meta['distinct']} distinct "
         f"HTML pages of shared/data in {meta['shards']} shards, Arrow batches of 256), the three modes by turns on "
         "every batch in one process per round (median of the rounds); CPU time of the process and its extraction "
-        "process. Goal: overhead under 5%.",
+        "process. "
+        + ("All three modes on one CPU (`--pin`: the process and the extraction process it starts), so that the "
+           "worker, its extraction process and the bare engine run on the same core: left to the scheduler, the "
+           "extraction process moves between cores and took 3 to 7 more points of CPU time in earlier runs, which "
+           "no instruction count shows. " if pin is not None else "Not pinned: the scheduler places the processes. ")
+        + "Goal: overhead under 5%.",
         info.line(),
         "",
         table,
