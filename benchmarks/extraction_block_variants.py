@@ -19,8 +19,8 @@ The changes:
   The training pages' own cue features come from lexicons of the other folds, so the model does not learn to trust
   a lexicon that has seen its labels.
 - **guarded DOM skip**: resiliparse's ``skip_elements`` with the eight boilerplate groups of
-  ``curate.extract.boilerplate_selectors`` (figures and captions, sharing, comments, related, navigation, page
-  frame, byline, sign-up and ads), every selector guarded by ``:not(:has(p ~ p ~ p))``: an element that holds
+  ``extraction_dom_flags`` (figures and captions, sharing, comments, related, navigation, page frame, byline,
+  sign-up and ads), every selector guarded by ``:not(:has(p ~ p ~ p))``: an element that holds
   three sibling paragraphs (a content wrapper whose class happens to match) is kept. Unguarded, such lists removed
   main text (``extraction_quality``'s notes). Three guards were tried by hand on these pages (one, two or three
   sibling paragraphs; within a point of each other) and this one kept. The model is trained either on the blocks
@@ -198,18 +198,21 @@ def engine_blocks(html: str | bytes) -> Blocks:
     return make_blocks(html if isinstance(html, bytes) else html.encode("utf-8"), False, True)
 
 
-def as_it_would_ship(sets: dict[str, list[GoldPage]], reference: dict[str, list[str]]) -> tuple[
+def as_it_would_ship(sets: dict[str, list[GoldPage]], reference: dict[str, list[str]],
+                     plain: dict[str, list[Blocks]], skip: dict[str, list[Blocks]]) -> tuple[
         dict[str, float], dict[str, BalancedEngine]]:
     """The last combination as it would be shipped: for each target set, trees trained on the other sets' blocks
-    without the skip list and the keep threshold chosen there (:func:`keep_threshold`); the thresholds, and the
-    whole engines (HTML in, text out, skip list on) to run on the target sets."""
+    without the skip list (``plain``, post_meta off) and the keep threshold chosen on their blocks with it
+    (``skip``; :func:`keep_threshold`); the thresholds, and the whole engines (HTML in, text out, skip list on) to
+    run on the target sets."""
     thresholds, engines = {}, {}
     for target, sources in SPLITS:
         gold = [p for s in sources for p in sets[s]]
         ref = [t for s in sources for t in reference[s]]
-        train = [page_data(make_blocks(p.html.encode("utf-8"), False), p.gold) for p in gold]
+        train = [page_data(b, p.gold) for b, p in zip([b for s in sources for b in plain[s]], gold, strict=True)]
         keep = [i for i, d in enumerate(train) if len(d.y)]
-        applied = [page_data(engine_blocks(gold[i].html), gold[i].gold) for i in keep]
+        skipped = [b for s in sources for b in skip[s]]
+        applied = [page_data(skipped[i], gold[i].gold) for i in keep]
         probabilities = out_of_fold([train[i] for i in keep], applied, kind="trees")
         th = keep_threshold([gold[i] for i in keep], applied, probabilities, [ref[i] for i in keep])
         model = train_block_model([train[i] for i in keep], "+".join(sources), kind="trees", threshold=th)
@@ -281,7 +284,7 @@ def main() -> None:
             rows.append([label, f"{th:.1f}", f"{s.found:.3f}", f"{s.absent:.3f}", f"{s.f1_mean:.3f}",
                          "" if label == base else f"{100 * gain:+.1f}", f"{ms:.2f} (blocks only)"])
         print(label, points[label], f"gain {gain:+.4f}", flush=True)
-    thresholds, ship_engines = as_it_would_ship(sets, by_set)
+    thresholds, ship_engines = as_it_would_ship(sets, by_set, made[False, "plain"][0], made[False, "skip"][0])
     set_of = {id(p): name for name, ps in sets.items() for p in ps}
     shipped_engine = BalancedEngine()
     timed_texts, ms = side_by_side(sets, {

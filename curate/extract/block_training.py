@@ -146,7 +146,7 @@ def train_block_model(pages: Sequence[PageData], trained_on: str, c: float = 1.0
     return model
 
 
-def out_of_fold(pages: Sequence[PageData], applied: Sequence[PageData], kind: str = "trees",
+def out_of_fold(pages: Sequence[PageData], applied: Sequence[PageData], kind: str = "logistic",
                 folds: int = FOLDS) -> list[np.ndarray]:
     """Each training page's keep probabilities from a model trained on the other folds' ``pages``, computed on
     its ``applied`` blocks (the same page's blocks as the engine makes them); pages without blocks get none."""

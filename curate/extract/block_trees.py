@@ -17,7 +17,8 @@ from curate.errors import CurateError
 
 
 class TreeModelError(CurateError, ValueError):
-    """A tree ensemble this evaluator does not implement (retrain with scripts/train_extraction_model.py)."""
+    """A tree ensemble this evaluator does not implement (train it with ``block_training.train_block_model``,
+    ``kind="trees"``)."""
 
 
 def flatten(dump: dict[str, Any]) -> dict[str, Any]:
