@@ -172,3 +172,39 @@ pipeline:
     texts = [t for p in files for t in pq.read_table(p).column("text").to_pylist()]
     assert len(texts) >= 10 and all(texts)
     assert {"deu_Latn", "rus_Cyrl"} <= {p.parent.name for p in files}  # the multilingual pages keep their languages
+
+
+def test_keep_threshold_from_yaml_reaches_the_extraction_process(sets: dict[str, list[GoldPage]],
+                                                                  shared_data: Path, tmp_path: Path) -> None:
+    """``extract: {engine: balanced, keep_threshold: 0.8}`` on the real article WARC: each page's text is what the
+    engine gives at 0.8 in this process, and a stricter threshold keeps less than the model's own."""
+    config = tmp_path / "p.yaml"
+    out = tmp_path / "out"
+    config.write_text(f"""
+input: {{paths: ["{shared_data / 'extraction' / 'scrapinghub_aeb_pages.warc.gz'}"]}}
+output: {out}
+pipeline:
+  - extract: {{engine: balanced, keep_threshold: 0.8}}
+""")
+    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(config), "--workers", "1"],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    files = [p for p in out.glob("*/*.parquet") if not p.parent.name.startswith("_")]
+    got = {u: t for p in files for u, t in zip(*pq.read_table(p, columns=["url", "text"]).to_pydict().values(),
+                                               strict=True)}
+    strict, default = BalancedEngine(threshold=0.8), BalancedEngine()
+    pages = sets["articles"]
+    expected = {p.url: strict(p.html.encode("utf-8")) for p in pages}
+    assert len(got) >= 150
+    assert all(got[u] == expected[u] for u in got)
+    assert sum(map(len, expected.values())) < 0.95 * sum(len(default(p.html.encode("utf-8"))) for p in pages)
+
+
+@pytest.mark.parametrize(("engine", "threshold", "message"), [
+    ("trafilatura", 0.7, "keep_threshold applies to engine: balanced only"),
+    ("balanced", 1.5, "between 0 and 1"),
+    ("balanced", "high", "between 0 and 1"),
+])
+def test_a_wrong_keep_threshold_is_refused_naming_it(engine: str, threshold: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Extract(engine=engine, keep_threshold=threshold)  # type: ignore[arg-type]

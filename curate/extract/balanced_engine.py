@@ -53,17 +53,23 @@ def kept_text(blocks: Blocks, keep: Sequence[bool]) -> str:
 
 class BalancedEngine:
     """``engine(html) -> text``; the shipped model unless another :class:`BlockClassifier` is given, and the
-    shipped blocks unless an experiment gives another ``blocks(html)``."""
+    shipped blocks unless an experiment gives another ``blocks(html)``. ``threshold``: the keep probability of a
+    block (default: the model's own, 0.5); higher keeps less boilerplate and less main text (the trade-off,
+    measured out of sample, is in benchmarks/RESULTS.md, ``extraction_block_variants``)."""
 
     def __init__(self, classifier: BlockClassifier | None = None,
-                 blocks: Callable[[str | bytes], Blocks] | None = None) -> None:
+                 blocks: Callable[[str | bytes], Blocks] | None = None, threshold: float | None = None) -> None:
         self._classifier = classifier
         self._blocks = blocks or main_content_blocks
         self._features = BlockFeatures()
+        self.threshold = threshold
 
     def __call__(self, html: str | bytes) -> str:
         blocks = self._blocks(html)
         if not len(blocks):
             return ""
         classifier = self._classifier or shipped_classifier()
-        return kept_text(blocks, classifier.keep(self._features(blocks)))
+        features = self._features(blocks)
+        if self.threshold is None:
+            return kept_text(blocks, classifier.keep(features))
+        return kept_text(blocks, classifier.probabilities(features) >= self.threshold)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from curate.extract.balanced_engine import BalancedEngine
 
@@ -44,6 +45,18 @@ ENGINES: dict[str, Callable[[str], str]] = {
     "trafilatura": trafilatura_text, "resiliparse": resiliparse_text, "balanced": balanced_text,
 }
 TAKES_BYTES = frozenset({"resiliparse", "balanced"})
+THRESHOLD_ENGINES = frozenset({"balanced"})  # engines with a keep threshold (``extract: {keep_threshold: ...}``)
+
+
+def engine_function(name: str, keep_threshold: float | None = None) -> Callable[[Any], str]:
+    """The engine called ``name``; ``keep_threshold``: its keep probability per block (balanced only; None: the
+    model's own)."""
+    if keep_threshold is None:
+        return ENGINES[name]
+    if name not in THRESHOLD_ENGINES:
+        raise ValueError(f"keep_threshold applies to the engines {', '.join(sorted(THRESHOLD_ENGINES))}, "
+                         f"not to {name!r}")
+    return BalancedEngine(threshold=keep_threshold)
 REMOVED = {
     "precise": "the `precise` engine (resiliparse + edge trimming) was removed: its thresholds, chosen on the "
                "shared gold pages, did not hold on unseen pages (issue 24); use `balanced` (as fast, measured "

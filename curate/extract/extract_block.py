@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from curate.blocks.base import Block, BlockContext, BlockKind, BlockOutput
 from curate.blocks.columns import HTML, TEXT
-from curate.extract.engines import ENGINES, REMOVED
+from curate.extract.engines import ENGINES, REMOVED, THRESHOLD_ENGINES
 from curate.extract.extraction_process import (
     ERROR,
     REMOVAL,
@@ -22,7 +22,7 @@ from curate.extract.extraction_process import (
 from curate.extract.html_limits import limit_reason
 
 _SCOPES = itertools.count(1)
-_IN_PROCESS: dict[str, ScopedEngine] = {}
+_IN_PROCESS: dict[tuple[str, float | None], ScopedEngine] = {}
 
 
 def html_views(column: pa.ChunkedArray) -> list[memoryview | None]:
@@ -58,6 +58,9 @@ class Extract(Block):
       worker (:mod:`curate.extract.extraction_process`); an overrun is a ``timeout`` error, a
       parser crash a ``crash`` error, and the batch goes on. ``timeout: 0`` extracts in the
       worker itself with no limit.
+    ``keep_threshold`` (``balanced`` only): the probability at which a block is kept, default the model's own
+    (0.5); higher keeps less boilerplate and less main text. The out-of-sample trade-off at 0.4 / 0.5 / 0.6 is
+    in benchmarks/RESULTS.md (``extraction_block_variants``, the shipped model's rows).
     An empty result is a removal (``empty_extraction``), not an error.
     """
 
@@ -65,12 +68,23 @@ class Extract(Block):
     kind: ClassVar[BlockKind] = "transform"
 
     def __init__(self, engine: str = "trafilatura", timeout: float = 5.0, min_chars: int = 1,
-                 max_html_bytes: int = 10_000_000, max_depth: int = 2_000) -> None:
+                 max_html_bytes: int = 10_000_000, max_depth: int = 2_000,
+                 keep_threshold: float | None = None) -> None:
         if engine in REMOVED:
             raise ValueError(REMOVED[engine])
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+        if keep_threshold is not None:
+            if engine not in THRESHOLD_ENGINES:
+                raise ValueError(f"keep_threshold applies to engine: {' or '.join(sorted(THRESHOLD_ENGINES))} only "
+                                 f"(here engine: {engine}); remove keep_threshold or change the engine")
+            if isinstance(keep_threshold, bool) or not isinstance(keep_threshold, int | float) \
+                    or not 0 < keep_threshold < 1:
+                raise ValueError(f"keep_threshold must be a number between 0 and 1 (exclusive), got "
+                                 f"{keep_threshold!r}; 0.5 is the model's own, higher keeps less boilerplate")
+            keep_threshold = float(keep_threshold)
         self.engine = engine
+        self.keep_threshold = keep_threshold
         self.timeout = timeout
         self.min_chars = min_chars
         self.max_html_bytes = max_html_bytes
@@ -80,8 +94,10 @@ class Extract(Block):
         # one scope per shard task (ctx.cache lives as long as the task): engine state is reset per shard
         scope = ctx.cache.setdefault("extract:scope", next(_SCOPES))
         if self.timeout and self.timeout > 0 and cpu_limit_available():
-            return extraction_process(self.engine, float(self.timeout)).run(items, scope, self.max_depth)
-        engine = _IN_PROCESS.setdefault(self.engine, ScopedEngine(self.engine))
+            return extraction_process(self.engine, float(self.timeout), self.keep_threshold).run(
+                items, scope, self.max_depth)
+        key = (self.engine, self.keep_threshold)
+        engine = _IN_PROCESS.get(key) or _IN_PROCESS.setdefault(key, ScopedEngine(*key))
         engine.enter(scope)
         return {i: engine.outcome(bytes(html), self.max_depth) for i, html in items}
 

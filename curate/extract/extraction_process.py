@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from curate.errors import CurateError
-from curate.extract.engines import ENGINES, TAKES_BYTES
+from curate.extract.engines import ENGINES, TAKES_BYTES, engine_function
 from curate.extract.html_limits import limit_reason
 from curate.extract.page_buffer import PageBuffer, PageReader
 from curate.extract.progress_slot import NONE, ProgressSlot
@@ -63,9 +63,9 @@ class ScopedEngine:
     """An engine, called with a page's UTF-8 bytes, that starts from a clean state whenever the scope (one shard
     task) changes."""
 
-    def __init__(self, engine: str) -> None:
+    def __init__(self, engine: str, keep_threshold: float | None = None) -> None:
         self.engine = engine
-        self.extract = _bytes_in(ENGINES[engine], engine in TAKES_BYTES)
+        self.extract = _bytes_in(engine_function(engine, keep_threshold), engine in TAKES_BYTES)
         self.scope: object = None
 
     def enter(self, scope: object) -> None:
@@ -139,14 +139,14 @@ class _Channel:
 
 
 def _serve(channel: _Channel, pages: PageReader, progress: ProgressSlot, engine: str, budget: float,
-           parent_pid: int) -> None:
+           parent_pid: int, keep_threshold: float | None = None) -> None:
     """The child's loop: batches of (index, offset, length) into the shared pages in, the batch's list of
     (index, kind, text) out, one message per batch; ``progress`` holds the position in the batch of the page being
     extracted."""
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
     signal.signal(signal.SIGPROF, signal.SIG_DFL)  # overrun: the kernel ends this process
-    scoped = ScopedEngine(engine)
+    scoped = ScopedEngine(engine, keep_threshold)
     # engines import their library on first use: not the first page's CPU time
     scoped.extract(b"<html><body><p>warm up</p></body></html>")
     scoped.enter("warm-up")
@@ -172,13 +172,14 @@ def _serve(channel: _Channel, pages: PageReader, progress: ProgressSlot, engine:
 
 
 class ExtractionProcess:
-    """One child process running ``engine`` with ``budget`` CPU seconds per page."""
+    """One child process running ``engine`` (with its ``keep_threshold``) with ``budget`` CPU seconds per page."""
 
-    def __init__(self, engine: str, budget: float) -> None:
+    def __init__(self, engine: str, budget: float, keep_threshold: float | None = None) -> None:
         if engine not in ENGINES:
             raise ExtractionProcessError(f"unknown extraction engine {engine!r}; allowed: {', '.join(ENGINES)}")
         self.engine = engine
         self.budget = budget
+        self.keep_threshold = keep_threshold
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._channel: _Channel | None = None
@@ -200,7 +201,8 @@ class ExtractionProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), **ONE_BLAS_THREAD}
         proc = subprocess.Popen(
             [sys.executable, "-m", __name__, self.engine, repr(self.budget), str(os.getpid()),
-             str(to_child_r), str(from_child_w), str(self._pages.fd), str(self._progress.fd)],
+             str(to_child_r), str(from_child_w), str(self._pages.fd), str(self._progress.fd),
+             repr(self.keep_threshold)],
             pass_fds=(to_child_r, from_child_w, self._pages.fd, self._progress.fd), stdin=subprocess.DEVNULL,
             env=env,
         )
@@ -299,14 +301,14 @@ class ExtractionProcess:
         return f"crash: the {self.engine} extraction process died ({how}) on this page"
 
 
-_PROCESSES: dict[tuple[str, float], ExtractionProcess] = {}
+_PROCESSES: dict[tuple[str, float, float | None], ExtractionProcess] = {}
 
 
-def extraction_process(engine: str, budget: float) -> ExtractionProcess:
-    """This worker's extraction process for (engine, budget), started on first use."""
-    key = (engine, budget)
+def extraction_process(engine: str, budget: float, keep_threshold: float | None = None) -> ExtractionProcess:
+    """This worker's extraction process for (engine, budget, keep_threshold), started on first use."""
+    key = (engine, budget, keep_threshold)
     if key not in _PROCESSES:
-        _PROCESSES[key] = ExtractionProcess(engine, budget)
+        _PROCESSES[key] = ExtractionProcess(engine, budget, keep_threshold)
     return _PROCESSES[key]
 
 
@@ -318,7 +320,7 @@ def _close_all() -> None:
 
 
 if __name__ == "__main__":  # the child: python -m curate.extract.extraction_process ENGINE BUDGET PARENT IN OUT
-    # PAGES PROGRESS
-    _engine, _budget, _parent, _in, _out, _pages, _progress = sys.argv[1:8]
+    # PAGES PROGRESS KEEP_THRESHOLD
+    _engine, _budget, _parent, _in, _out, _pages, _progress, _threshold = sys.argv[1:9]
     _serve(_Channel(int(_in), int(_out)), PageReader(int(_pages)), ProgressSlot(int(_progress)), _engine,
-           float(_budget), int(_parent))
+           float(_budget), int(_parent), None if _threshold == "None" else float(_threshold))
