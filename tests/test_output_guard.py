@@ -34,19 +34,27 @@ def _wait_for(path: Path, proc: subprocess.Popen, limit: float = 120.0) -> None:
 
 
 def test_second_run_into_the_same_output_is_refused_naming_the_first(tmp_path: Path, shared_data: Path) -> None:
-    cfg = _pipeline(tmp_path, shared_data, tmp_path / "out")
+    inputs = [str(shared_data / "extraction" / "mozilla_readability_testpages.warc.gz")]
+    cfg = write_pipeline(tmp_path / "p.yaml", inputs, tmp_path / "out", STEPS,
+                         executor={"type": "local", "workers": 1})
     first = subprocess.Popen([sys.executable, "-m", "curate.cli", "run", str(cfg)], cwd=REPO,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         _wait_for(tmp_path / "out" / LOCK_FILE, first)
-        second = run_cli("run", str(cfg))
-        assert second.returncode == 1
-        lines = second.stderr.strip().splitlines()
-        assert len(lines) == 1 and "Traceback" not in second.stderr, second.stderr
-        assert "in use by another curate run" in lines[0]
-        assert f"pid {first.pid}" in lines[0] and socket.gethostname() in lines[0]
-        # --overwrite does not get past the lock either
-        assert run_cli("run", str(cfg), "--overwrite").returncode == 1
+        # the first run is held (SIGSTOP, its whole process group) while the others try: alive and holding its
+        # lock, it cannot finish before them however loaded the machine, so its input need not be long
+        os.killpg(first.pid, signal.SIGSTOP)
+        try:
+            second = run_cli("run", str(cfg))
+            assert second.returncode == 1
+            lines = second.stderr.strip().splitlines()
+            assert len(lines) == 1 and "Traceback" not in second.stderr, second.stderr
+            assert "in use by another curate run" in lines[0]
+            assert f"pid {first.pid}" in lines[0] and socket.gethostname() in lines[0]
+            # --overwrite does not get past the lock either
+            assert run_cli("run", str(cfg), "--overwrite").returncode == 1
+        finally:
+            os.killpg(first.pid, signal.SIGCONT)
         _, err = first.communicate(timeout=600)
         assert first.returncode == 0, err
     finally:
