@@ -166,13 +166,13 @@ def main() -> None:
     blocks, blocks_ms = timed(lambda p: main_content_blocks(p.html.encode("utf-8")), pages)
     features = BlockFeatures()
     start = time.process_time()
-    feats = [features(b) for b in blocks]
+    for b in blocks:
+        features(b)
     features_ms = 1e3 * (time.process_time() - start) / len(pages)
     whole, whole_ms = timed(lambda p: whole_page_chars(p.html), pages)
     info.sample()
 
-    data_flat = [PageData(b, x, d.y, d.w) for b, x, d in
-                 zip(blocks, feats, (page_data(b, p.gold) for b, p in zip(blocks, pages, strict=True)), strict=True)]
+    data_flat = [page_data(b, p.gold) for b, p in zip(blocks, pages, strict=True)]
     data, start = {}, 0
     for name, ps in sets.items():
         data[name], start = data_flat[start:start + len(ps)], start + len(ps)
@@ -181,9 +181,9 @@ def main() -> None:
     cut = [cutoff[name] for name, ps in sets.items() for _ in ps]
     model = BlockClassifier(train_block_model([d for d in data_flat if len(d.y)], trained_on="timing"))
     start = time.process_time()
-    for x in feats:
-        if len(x):
-            model.probabilities(x)
+    for d in data_flat:
+        if len(d.x):
+            model.probabilities(d.x)
     classify_ms = 1e3 * (time.process_time() - start) / len(pages)
     balanced_ms = blocks_ms + features_ms + classify_ms
     info.sample()

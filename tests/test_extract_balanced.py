@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from extraction_gold import GoldPage, gold_sets, score
+from pipeline_helpers import run_cli, write_pipeline
 
 from curate.extract.balanced_engine import BalancedEngine, main_content_blocks
 from curate.extract.block_classifier import BlockClassifier, BlockModelError, shipped_classifier
@@ -155,20 +156,17 @@ def test_precise_engine_is_gone_with_a_clear_message() -> None:
         Extract(engine="precise")
 
 
-def test_balanced_engine_from_yaml_writes_parquet(shared_data: Path, tmp_path: Path) -> None:
-    config = tmp_path / "p.yaml"
+def _run_yaml(tmp_path: Path, warc: Path, steps: list[dict]) -> list[Path]:
+    """``curate run`` of ``steps`` on one WARC (one worker); the kept Parquet files (not _removed/)."""
     out = tmp_path / "out"
-    config.write_text(f"""
-input: {{paths: ["{shared_data / 'warc' / 'cc-main-2020-34-multilingual.warc.gz'}"]}}
-output: {out}
-pipeline:
-  - extract: {{engine: balanced}}
-  - langid: {{}}
-""")
-    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(config), "--workers", "1"],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = run_cli("run", str(write_pipeline(tmp_path / "p.yaml", [str(warc)], out, steps)), "--workers", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    files = [p for p in out.glob("*/*.parquet") if not p.parent.name.startswith("_")]  # not _removed/
+    return [p for p in out.glob("*/*.parquet") if not p.parent.name.startswith("_")]
+
+
+def test_balanced_engine_from_yaml_writes_parquet(shared_data: Path, tmp_path: Path) -> None:
+    files = _run_yaml(tmp_path, shared_data / "warc" / "cc-main-2020-34-multilingual.warc.gz",
+                      [{"extract": {"engine": "balanced"}}, {"langid": {}}])
     texts = [t for p in files for t in pq.read_table(p).column("text").to_pylist()]
     assert len(texts) >= 10 and all(texts)
     assert {"deu_Latn", "rus_Cyrl"} <= {p.parent.name for p in files}  # the multilingual pages keep their languages
@@ -178,18 +176,8 @@ def test_keep_threshold_from_yaml_reaches_the_extraction_process(sets: dict[str,
                                                                   shared_data: Path, tmp_path: Path) -> None:
     """``extract: {engine: balanced, keep_threshold: 0.8}`` on the real article WARC: each page's text is what the
     engine gives at 0.8 in this process, and a stricter threshold keeps less than the model's own."""
-    config = tmp_path / "p.yaml"
-    out = tmp_path / "out"
-    config.write_text(f"""
-input: {{paths: ["{shared_data / 'extraction' / 'scrapinghub_aeb_pages.warc.gz'}"]}}
-output: {out}
-pipeline:
-  - extract: {{engine: balanced, keep_threshold: 0.8}}
-""")
-    proc = subprocess.run([sys.executable, "-m", "curate.cli", "run", str(config), "--workers", "1"],
-                          capture_output=True, text=True, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    files = [p for p in out.glob("*/*.parquet") if not p.parent.name.startswith("_")]
+    files = _run_yaml(tmp_path, shared_data / "extraction" / "scrapinghub_aeb_pages.warc.gz",
+                      [{"extract": {"engine": "balanced", "keep_threshold": 0.8}}])
     got = {u: t for p in files for u, t in zip(*pq.read_table(p, columns=["url", "text"]).to_pydict().values(),
                                                strict=True)}
     strict, default = BalancedEngine(threshold=0.8), BalancedEngine()

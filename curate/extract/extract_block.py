@@ -97,7 +97,9 @@ class Extract(Block):
             return extraction_process(self.engine, float(self.timeout), self.keep_threshold).run(
                 items, scope, self.max_depth)
         key = (self.engine, self.keep_threshold)
-        engine = _IN_PROCESS.get(key) or _IN_PROCESS.setdefault(key, ScopedEngine(*key))
+        if key not in _IN_PROCESS:
+            _IN_PROCESS[key] = ScopedEngine(*key)
+        engine = _IN_PROCESS[key]
         engine.enter(scope)
         return {i: engine.outcome(bytes(html), self.max_depth) for i, html in items}
 
