@@ -24,7 +24,9 @@ Two questions the ``extraction_quality`` table leaves open:
    whole. The shipped logistic stages and the trees of ``extraction_block_variants``, at three keep thresholds.
 
 CPU ms/page of a cascade: ``balanced``'s (whole engine) + the extra rendering where the rule needs it + the routed
-share x trafilatura's, each measured in this run. Writes the ``extraction_cascade`` section of RESULTS.md.
+share x trafilatura's, each measured in this run. Measured on the *v1* engine, the one shipped before the discard
+list (``extraction_discard``): main content with post metadata, no list (``tree_blocks`` with resiliparse's
+defaults). Writes the ``extraction_cascade`` section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from extraction_dom_flags import flag_gain, trafilatura_texts
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
-from curate.extract.balanced_engine import kept_text, main_content_blocks
+from curate.extract.balanced_engine import kept_text, parse, tree_blocks
 from curate.extract.block_classifier import BlockClassifier
 from curate.extract.block_features import BlockFeatures
 from curate.extract.block_training import PageData, out_of_fold, page_data, train_block_model
@@ -151,7 +153,7 @@ def conclusion(figures: dict, base: Scores, reference: Scores) -> str:
             + " and ".join(f"{100 * figures[f'leave one set out {k} gain']:+.1f} ({k})" for k in ("logistic", "trees"))
             + ": what the pooled models gain comes from having seen pages of the same source (its sites and its "
             "convention of what is main text), and a source the model never saw gets the leave-one-set-out figure. "
-            "So a model trained on all three sets is not shipped either; issue 24 stays open.")
+            "So a model trained on all three sets is not shipped either.")
 
 
 def fmt(s: Scores) -> list[str]:
@@ -165,7 +167,7 @@ def main() -> None:
     info.sample()
     traf_texts, traf_ms = trafilatura_texts(pages)
     reference = score(pages, traf_texts)
-    blocks, blocks_ms = timed(lambda p: main_content_blocks(p.html.encode("utf-8")), pages)
+    blocks, blocks_ms = timed(lambda p: tree_blocks(parse(p.html.encode("utf-8"))), pages)
     features = BlockFeatures()
     start = time.process_time()
     for b in blocks:
@@ -234,10 +236,11 @@ def main() -> None:
             figures[f"{protocol} {kind} gain"] = round(flag_gain(base_points, points), 3)  # type: ignore[arg-type]
 
     body = "\n".join([
-        "## Extraction: trafilatura on the hard pages, and training on more gold sets (tried, not shipped)",
+        "## Extraction: trafilatura on the hard pages, and training on more gold sets (tried on v1, not shipped)",
         "",
         "`.venv/bin/python benchmarks/extraction_cascade.py` — the 385 gold pages of `extraction_quality` (181 "
-        "articles, 130 readability, 74 page types), pooled. The cascade rows: `balanced` as in `extraction_quality` "
+        "articles, 130 readability, 74 page types), pooled; the v1 engine (before the discard list of "
+        "`extraction_discard`). The cascade rows: `balanced` as in `extraction_quality` "
         "(cross-set models, threshold 0.5), trafilatura instead on the routed pages. *main content lost*: resiliparse's "
         f"main content under {LOST:.0%} of the characters of its whole-page rendering (picked by hand among 5-20% on "
         "these pages: optimistic); *unsure*: the page's mean "

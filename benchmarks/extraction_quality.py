@@ -277,14 +277,20 @@ def main() -> None:
         "gold, the title, the `h1` headings or the page's neutral lines) not in the output. Pooled over snippets.",
         "- Token P/R/F1: bag of lowercased tokens (whitespace-separated; a CJK or Thai character is a token), per "
         "page, mean over pages; an empty output scores 0.",
-        f"- `balanced`: resiliparse's main content as minimal HTML, {len(model['features'])} shallow features per "
+        "- `balanced`: resiliparse's main content as minimal HTML, without post metadata and without the elements "
+        "trafilatura's own discard rules name (`curate/extract/discard_selectors.py`: its class/id/style vocabulary "
+        "as one CSS selector; rendered again without it where it leaves under a quarter of the main content), "
+        f"{len(model['features'])} shallow features per "
         "block, two stacked logistic regressions (`curate/extract/data/block_model.json`, trained on "
         f"{model['trained_on']}: {model['training_pages']} pages; a block is kept at probability >= "
         f"{model['threshold']}, the logistic model's own boundary, not tuned). *Tuned on* says which model produced "
-        "each row. Also tried and dropped: class/id skip lists for resiliparse (`skip_elements`), learned from "
+        "each row; which of the engine's own choices were made on these pages, and how far the figures move with "
+        "them, is in `extraction_discard`. Also tried and dropped: class/id skip lists for resiliparse "
+        "(`skip_elements`) learned from "
         "the article pages (33 selectors such as `[class*=caption]`, `[class*=share]`, `footer`, each removing "
         "almost only boilerplate there): on the readability and page-type sets they removed main text (gold "
-        "found -11 and -8 points for resiliparse) — class names do not carry over between sites.",
+        "found -11 and -8 points for resiliparse) — class names learned on one set of sites do not carry over; "
+        "trafilatura's vocabulary, written for the whole web, does.",
         f"- CPU ms/page: `time.process_time` of the engine call alone (HTML in, text out), median of {args.repeats} "
         "passes, single-threaded; *speed* = trafilatura's CPU time / the engine's on the same 385 gold pages. "
         f"trafilatura {version('trafilatura')}, resiliparse {version('resiliparse')}.",

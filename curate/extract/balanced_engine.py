@@ -2,10 +2,12 @@
 
 Resiliparse's main-content heuristics (C++) keep nearly all of a page's main text and some of its boilerplate;
 trafilatura keeps less boilerplate at several times the cost and drops more main text. This engine renders
-resiliparse's main content as minimal HTML (:mod:`minimal_html_blocks`), computes shallow text features per block
-(:mod:`block_features`, after Kohlschütter et al., WSDM 2010) and keeps the blocks that the two-stage logistic
-model of :mod:`block_classifier` calls main text. Its figures, measured on pages its model was not trained on,
-are in benchmarks/RESULTS.md ("extraction_quality").
+resiliparse's main content as minimal HTML (:mod:`minimal_html_blocks`) without post metadata and without the
+elements that trafilatura's discard rules name (:mod:`discard_selectors`), computes shallow text features per
+block (:mod:`block_features`, after Kohlschütter et al., WSDM 2010) and keeps the blocks that the two-stage
+logistic model of :mod:`block_classifier` calls main text. Its figures, measured on pages its model was not
+trained on, are in benchmarks/RESULTS.md ("extraction_quality"; the choices, one by one, in
+"extraction_discard").
 """
 
 from __future__ import annotations
@@ -15,31 +17,55 @@ from typing import Any
 
 from curate.extract.block_classifier import BlockClassifier, shipped_classifier
 from curate.extract.block_features import BlockFeatures
+from curate.extract.discard_selectors import DISCARD
 from curate.extract.minimal_html_blocks import Blocks, MinimalHtmlBlocks
 
 BULLET = "\u2022 "  # list items keep a bullet, as in the resiliparse engine
+# the discard list hits a page's own content wrapper now and then (a blog's "widget Blog", an article body in a
+# "sidebar-fixed" segment) and leaves next to nothing: a rendering under SHORT_MARKUP characters is checked against
+# the rendering without the list, and replaced by it when the list removed over 3/4 of the markup
+SHORT_MARKUP = 2000
+DISCARD_KEEPS_AT_LEAST = 0.25
 
 
 def main_content_blocks(html: str | bytes) -> Blocks:
-    """Resiliparse's main content, rendered as minimal HTML, split into blocks."""
+    """The engine's blocks: resiliparse's main content without post metadata and without the discard list's
+    elements, rendered as minimal HTML and split (with the check of ``SHORT_MARKUP``)."""
+    tree = parse(html)
+    markup = main_content_markup(tree, post_meta=False, skip_elements=DISCARD)
+    if len(markup) < SHORT_MARKUP:
+        whole = main_content_markup(tree, post_meta=False)
+        if len(markup) < DISCARD_KEEPS_AT_LEAST * len(whole):
+            markup = whole
+    return _BLOCKS(markup)
+
+
+def parse(html: str | bytes) -> Any:
+    """A resiliparse ``HTMLTree`` of the page."""
     # optional fast extractor: imported only when selected
     from resiliparse.parse.html import HTMLTree
 
-    return tree_blocks(HTMLTree.parse_from_bytes(html, "utf-8") if isinstance(html, bytes) else HTMLTree.parse(html))
+    return HTMLTree.parse_from_bytes(html, "utf-8") if isinstance(html, bytes) else HTMLTree.parse(html)
 
 
-def tree_blocks(tree: Any, post_meta: bool = True, skip_elements: Sequence[str] = ()) -> Blocks:
-    """The blocks of a parsed page (a resiliparse ``HTMLTree``, which an experiment may have changed);
-    ``post_meta`` and ``skip_elements``: resiliparse's options of those names (experiments change them)."""
+def main_content_markup(tree: Any, post_meta: bool, skip_elements: Sequence[str] = ()) -> str:
+    """Resiliparse's main content of a parsed page as minimal HTML; ``post_meta`` and ``skip_elements``:
+    resiliparse's options of those names."""
     # optional fast extractor: imported only when selected
     from resiliparse.extract.html2text import extract_plain_text
 
-    markup = extract_plain_text(
+    return extract_plain_text(
         tree, preserve_formatting="minimal_html", main_content=True, list_bullets=False, alt_texts=False,
         links=True, form_fields=False, noscript=False, comments=False, post_meta=post_meta,
         skip_elements=list(skip_elements),
     )
-    return _BLOCKS(markup)
+
+
+def tree_blocks(tree: Any, post_meta: bool = True, skip_elements: Sequence[str] = ()) -> Blocks:
+    """The blocks of a parsed page (which an experiment may have changed) with resiliparse's options as given
+    and no fallback; the defaults are the engine's blocks before the discard list (experiments compare with
+    them)."""
+    return _BLOCKS(main_content_markup(tree, post_meta, skip_elements))
 
 
 _BLOCKS = MinimalHtmlBlocks()
@@ -55,7 +81,7 @@ class BalancedEngine:
     """``engine(html) -> text``; the shipped model unless another :class:`BlockClassifier` is given, and the
     shipped blocks unless an experiment gives another ``blocks(html)``. ``threshold``: the keep probability of a
     block (default: the model's own, 0.5); higher keeps less boilerplate and less main text (the trade-off,
-    measured out of sample, is in benchmarks/RESULTS.md, ``extraction_block_variants``)."""
+    measured out of sample, is in benchmarks/RESULTS.md, ``extraction_discard``)."""
 
     def __init__(self, classifier: BlockClassifier | None = None,
                  blocks: Callable[[str | bytes], Blocks] | None = None, threshold: float | None = None) -> None:

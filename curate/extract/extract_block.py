@@ -60,7 +60,7 @@ class Extract(Block):
       worker itself with no limit.
     ``keep_threshold`` (``balanced`` only): the probability at which a block is kept, default the model's own
     (0.5); higher keeps less boilerplate and less main text. The out-of-sample trade-off at 0.4 / 0.5 / 0.6 is
-    in benchmarks/RESULTS.md (``extraction_block_variants``, the shipped model's rows).
+    in benchmarks/RESULTS.md (``extraction_discard``, the shipped engine's rows).
     An empty result is a removal (``empty_extraction``), not an error.
     """
 
