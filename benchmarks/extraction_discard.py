@@ -29,13 +29,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from _results import REPO, RunInfo, figures_comment, md_table, require_shared, write_section
 from extraction_block_variants import side_by_side
+from extraction_dom_flags import trafilatura_texts
 
 from curate.extract.balanced_engine import (
     DISCARD_KEEPS_AT_LEAST,
     BalancedEngine,
+    discarded_markup,
     kept_text,
     main_content_blocks,
-    main_content_markup,
     parse,
     tree_blocks,
 )
@@ -59,13 +60,8 @@ def checked(short: float, keep: float = DISCARD_KEEPS_AT_LEAST, discard: Sequenc
     """The shipped rule with its two numbers (and its selectors) as given: blocks, and whether the check replaced
     the list's rendering (``short``: the markup length under which the check runs; ``inf``: always)."""
     def blocks(html: str) -> tuple[Blocks, bool]:
-        tree = parse(html)
-        markup = main_content_markup(tree, post_meta=False, skip_elements=discard)
-        if len(markup) < short:
-            whole = main_content_markup(tree, post_meta=False)
-            if len(markup) < keep * len(whole):
-                return _SPLIT(whole), True
-        return _SPLIT(markup), False
+        markup, replaced = discarded_markup(parse(html), short, keep, discard)
+        return _SPLIT(markup), replaced
     return blocks
 
 
@@ -109,7 +105,7 @@ def main() -> None:
     sets = gold_sets(require_shared())
     pages: Sequence[GoldPage] = [p for name in sets for p in sets[name]]
     n_set = {name: len(ps) for name, ps in sets.items()}
-    traf = score(pages, [trafilatura_text(p.html) or "" for p in pages])
+    traf = score(pages, trafilatura_texts(pages)[0])
     info.sample()
     headers = ["blocks", "pages the check replaced", "gold found", "boilerplate absent", "token F1",
                "articles / readability / page types: found, absent", "CPU ms/page (blocks)"]

@@ -31,13 +31,19 @@ DISCARD_KEEPS_AT_LEAST = 0.25
 def main_content_blocks(html: str | bytes) -> Blocks:
     """The engine's blocks: resiliparse's main content without post metadata and without the discard list's
     elements, rendered as minimal HTML and split (with the check of ``SHORT_MARKUP``)."""
-    tree = parse(html)
-    markup = main_content_markup(tree, post_meta=False, skip_elements=DISCARD)
-    if len(markup) < SHORT_MARKUP:
+    return _BLOCKS(discarded_markup(parse(html))[0])
+
+
+def discarded_markup(tree: Any, short: float = SHORT_MARKUP, keep_at_least: float = DISCARD_KEEPS_AT_LEAST,
+                     discard: Sequence[str] = DISCARD) -> tuple[str, bool]:
+    """The main content's markup without post metadata and without ``discard``'s elements, and whether the check
+    replaced it by the rendering without them (the engine's numbers unless an experiment moves them)."""
+    markup = main_content_markup(tree, post_meta=False, skip_elements=discard)
+    if len(markup) < short:
         whole = main_content_markup(tree, post_meta=False)
-        if len(markup) < DISCARD_KEEPS_AT_LEAST * len(whole):
-            markup = whole
-    return _BLOCKS(markup)
+        if len(markup) < keep_at_least * len(whole):
+            return whole, True
+    return markup, False
 
 
 def parse(html: str | bytes) -> Any:
